@@ -1,0 +1,31 @@
+"""Suite-wide settings: dummy credentials, a fixed region, and a private state folder.
+
+The state folder keeps the suite's embedded server apart from one a developer may have running.
+"""
+
+import os
+import tempfile
+
+import pytest
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    HELLO_WINNERS_STAGE="test",
+)
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "HELLO_WINNERS_TARGET", "HELLO_WINNERS_ENDPOINT"):
+    os.environ.pop(_name, None)
+_STATE = tempfile.mkdtemp(prefix="hello-winners-test-state-")
+os.environ["HELLO_WINNERS_STATE_DIR"] = _STATE
+
+
+@pytest.fixture(scope="session")
+def embedded_server():
+    """The suite's shared embedded moto server, real HTTP on 127.0.0.1; stopped at the end."""
+    from hello_winners import embedded
+
+    server = embedded.ensure_running()
+    yield server
+    embedded.stop()

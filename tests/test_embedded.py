@@ -1,0 +1,193 @@
+"""The embedded AWS: a real moto server process, found and reused across processes, replaced when stale."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from hello_winners import aws, embedded
+from hello_winners.errors import AwsUnreachableError, ConfigError
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    """A private state folder, so each test owns its server; whatever it started is stopped."""
+    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(embedded.PORT_ENV, raising=False)
+    yield tmp_path
+    embedded.stop()
+
+
+def run_python(code, **env):
+    """Run ``code`` in a fresh interpreter (a second kernel) and return what it prints."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+START = """
+from hello_winners import embedded
+server = embedded.ensure_running()
+print(server.pid, server.endpoint)
+"""
+
+
+def test_a_server_started_by_one_process_outlives_it_and_is_reused_by_the_next(state):
+    first = run_python(START)
+    # The process that started it has exited; the server is still there for the next kernel.
+    pid, endpoint = first.split()
+    assert embedded.answers(endpoint)
+    assert run_python(START) == first
+    assert embedded.find().endpoint == endpoint
+
+
+def test_a_second_start_while_running_does_not_start_another(state):
+    server = embedded.ensure_running()
+    again = embedded.ensure_running()
+    assert again == server
+    assert len(list(state.glob("server.json"))) == 1
+
+
+def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(state):
+    code = """
+    import sys
+    from hello_winners import aws
+    kinesis = aws.client("kinesis")
+    if sys.argv[1] == "create":
+        kinesis.create_stream(StreamName="shared", ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(StreamName="shared")
+    print(aws.endpoint())
+    """
+    starters = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), "create" if n == 0 else "look"],
+                         stdout=subprocess.PIPE, text=True)
+        for n in range(2)
+    ]
+    endpoints = {p.communicate(timeout=120)[0].strip() for p in starters}
+    assert all(p.returncode == 0 for p in starters)
+    assert len(endpoints) == 1
+    seen = run_python("""
+    from hello_winners import aws
+    print(aws.client("kinesis").list_streams()["StreamNames"])
+    """)
+    assert seen == "['shared']"
+
+
+def test_a_stale_record_is_replaced_not_trusted(state):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (state / "server.json").write_text(json.dumps({"pid": dead.pid, "port": dead_port, "started": 0.0}))
+    assert embedded.find() is None
+    server = embedded.ensure_running()
+    assert server.pid != dead.pid and embedded.answers(server.endpoint)
+
+
+def test_a_record_of_a_live_process_that_is_not_a_moto_server_is_stale(state):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (state / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": port, "started": 0.0}))
+    assert embedded.find() is None
+    assert not (state / "server.json").exists()
+
+
+def test_a_corrupt_record_is_replaced(state):
+    (state / "server.json").write_text("{not json")
+    assert embedded.ensure_running().endpoint.startswith("http://127.0.0.1:")
+
+
+def test_stop_stops_the_server_and_forgets_it(state):
+    server = embedded.ensure_running()
+    assert embedded.stop() == server
+    assert not embedded.answers(server.endpoint)
+    assert embedded.find() is None
+    assert embedded.stop() is None
+
+
+def test_the_cli_starts_reports_and_stops_the_server(state):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "hello_winners", *args], capture_output=True, text=True, timeout=120)
+
+    assert cli("server", "status").returncode == 3
+    started = cli("server", "start")
+    assert started.returncode == 0 and "running at http://127.0.0.1:" in started.stdout
+    status = cli("server", "status")
+    assert status.returncode == 0 and embedded.find().endpoint in status.stdout
+    assert "stopped" in cli("server", "stop").stdout
+    assert embedded.find() is None
+
+
+def test_a_stream_and_a_table_work_through_the_kits_clients(state):
+    kinesis = aws.client("kinesis")
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName="orders")
+    kinesis.put_record(StreamName="orders", Data=b'{"hello": "retail"}', PartitionKey="p1")
+    shard = kinesis.list_shards(StreamName="orders")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="orders", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    assert [r["Data"] for r in records] == [b'{"hello": "retail"}']
+
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="tally",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_item(TableName="tally", Key={"k": {"S": "a"}}, UpdateExpression="ADD n :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}})
+    assert dynamodb.get_item(TableName="tally", Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "1"}
+
+
+def test_the_real_aws_target_leaves_the_endpoint_to_boto3(state, monkeypatch):
+    monkeypatch.setenv(aws.TARGET_ENV, "aws")
+    kinesis = aws.client("kinesis")
+    assert kinesis.meta.endpoint_url == "https://kinesis.us-east-1.amazonaws.com"
+    assert aws.endpoint() is None
+    assert aws.function_environment() == {}
+    assert embedded.find() is None  # choosing AWS never starts the embedded server
+
+
+def test_an_unknown_target_says_which_targets_exist(monkeypatch):
+    monkeypatch.setenv(aws.TARGET_ENV, "azure")
+    with pytest.raises(ConfigError, match="unknown target 'azure': use 'embedded'.*or 'aws'"):
+        aws.client("kinesis")
+
+
+def test_a_port_in_use_is_refused_with_what_to_do(state, monkeypatch):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        monkeypatch.setenv(embedded.PORT_ENV, str(busy.getsockname()[1]))
+        with pytest.raises(ConfigError, match="is in use by another program: set HELLO_WINNERS_PORT"):
+            embedded.ensure_running()
+
+
+def test_an_unreachable_endpoint_is_one_clear_sentence(state, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(aws.ENDPOINT_ENV, f"http://127.0.0.1:{port}")
+    with pytest.raises(AwsUnreachableError, match=f"nothing answers as a moto server at http://127.0.0.1:{port}"):
+        aws.client("dynamodb")
+
+
+def test_a_server_that_died_under_a_client_is_reported_clearly(state):
+    kinesis = aws.client("kinesis")
+    embedded.stop()
+    with pytest.raises(AwsUnreachableError, match="cannot reach http://127.0.0.1"):
+        with aws.friendly_errors():
+            kinesis.list_streams()
