@@ -55,7 +55,7 @@ def test_a_second_start_while_running_does_not_start_another(state):
     server = embedded.ensure_running()
     again = embedded.ensure_running()
     assert again == server
-    assert len(list(state.glob("server.json"))) == 1
+    assert len(list(state.glob("*.json"))) == 1
 
 
 def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(state):
@@ -89,7 +89,7 @@ def test_a_stale_record_is_replaced_not_trusted(state):
         dead_port = probe.getsockname()[1]
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (state / "server.json").write_text(json.dumps({"pid": dead.pid, "port": dead_port, "started": 0.0}))
+    (state / "moto-server.json").write_text(json.dumps({"pid": dead.pid, "port": dead_port, "started": 0.0}))
     assert embedded.find() is None
     server = embedded.ensure_running()
     assert server.pid != dead.pid and embedded.answers(server.endpoint)
@@ -99,13 +99,13 @@ def test_a_record_of_a_live_process_that_is_not_a_moto_server_is_stale(state):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    (state / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": port, "started": 0.0}))
+    (state / "moto-server.json").write_text(json.dumps({"pid": os.getpid(), "port": port, "started": 0.0}))
     assert embedded.find() is None
-    assert not (state / "server.json").exists()
+    assert not (state / "moto-server.json").exists()
 
 
 def test_a_corrupt_record_is_replaced(state):
-    (state / "server.json").write_text("{not json")
+    (state / "moto-server.json").write_text("{not json")
     assert embedded.ensure_running().endpoint.startswith("http://127.0.0.1:")
 
 
