@@ -2,6 +2,8 @@
 
 import argparse
 import sys
+import time
+import webbrowser
 
 from . import aws, embedded
 from .errors import HelloWinnersError
@@ -27,26 +29,123 @@ def main(argv=None):
 def _parser():
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a flag given before or after the command name is kept, never reset by the other level.
-    common.add_argument(
-        "--target", default=argparse.SUPPRESS, help=f"embedded or aws (default: ${aws.TARGET_ENV} or embedded)"
-    )
-    common.add_argument(
-        "--stage", default=argparse.SUPPRESS, help="prefix of every resource name (default: $HELLO_WINNERS_STAGE or your user name)"
-    )
+    common.add_argument("--target", default=argparse.SUPPRESS,
+                        help=f"embedded (default) or aws; also ${aws.TARGET_ENV}")
+    common.add_argument("--stage", default=argparse.SUPPRESS,
+                        help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name)")
 
-    parser = argparse.ArgumentParser(
-        prog="hello-winners", description="The Hello, Retail! winners workshop kit.", parents=[common]
-    )
+    parser = argparse.ArgumentParser(prog="hello-winners", description="The Hello, Retail! winners workshop kit.",
+                                     parents=[common])
     commands = parser.add_subparsers(title="commands")
 
-    server = commands.add_parser("server", help="the embedded AWS (a moto server on 127.0.0.1)", parents=[common])
+    play = commands.add_parser("play", parents=[common], help="the whole workshop: deploy, replay a day, print the winners")
+    play.add_argument("--log", help="a JSONL event log to replay (default: data/workshop-day.jsonl)")
+    play.add_argument("--fresh", action="store_true", help="tear the stage down first and start over")
+    play.add_argument("--serve", action="store_true", help="then keep serving the leaderboard page until Ctrl-C")
+    play.set_defaults(run=_play)
+
+    deploy = commands.add_parser("deploy", parents=[common], help="create or update the stage's resources")
+    deploy.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    deploy.add_argument("--shards", type=int, help="shards of a new stream (default 2)")
+    deploy.add_argument("--batch-size", type=int, help="records per consumer invocation (default 100)")
+    deploy.add_argument("--batching-window", type=int, help="seconds to wait for a batch to fill (default 1)")
+    deploy.set_defaults(run=_deploy)
+
+    commands.add_parser("status", parents=[common], help="what the stage has, and what it costs a day").set_defaults(run=_status)
+    commands.add_parser("teardown", parents=[common], help="delete everything of the stage").set_defaults(run=_teardown)
+    commands.add_parser("serve", parents=[common], help="open the leaderboard page and keep it served").set_defaults(run=_serve)
+
+    server = commands.add_parser("server", parents=[common], help="the embedded AWS (a moto server on 127.0.0.1)")
     server_commands = server.add_subparsers(title="server commands")
     start = server_commands.add_parser("start", help="start it, or find the one running")
     start.add_argument("--port", type=int, help=f"a fixed port (default: ${embedded.PORT_ENV} or a free one)")
     start.set_defaults(run=_server_start)
-    server_commands.add_parser("stop", help="stop it").set_defaults(run=_server_stop)
+    server_commands.add_parser("stop", help="stop it and the local Lambda runtime").set_defaults(run=_server_stop)
     server_commands.add_parser("status", help="is it running, and where").set_defaults(run=_server_status)
     return parser
+
+
+def _settings(args):
+    return aws.settings(getattr(args, "target", None), getattr(args, "stage", None))
+
+
+def _play(args):
+    from . import play
+
+    settings = _settings(args)
+    play.play(settings.target, settings.stage, log=args.log or play.WORKSHOP_DAY, fresh=args.fresh)
+    if args.serve:
+        _serve(args)
+
+
+def _deploy(args):
+    from . import deploy
+    from .deploy.models import Options
+
+    given = {"shards": args.shards, "batch_size": args.batch_size, "batching_window_s": args.batching_window}
+    options = Options(**{k: v for k, v in given.items() if v is not None})
+    settings = _settings(args)
+    outputs = deploy.deploy(settings.target, settings.stage, options=options, dry_run=args.dry_run)
+    if outputs:
+        print(outputs)
+
+
+def _status(args):
+    from . import deploy
+    from .deploy import teardown
+
+    settings = _settings(args)
+    clients = deploy.clients(settings.target)
+    found = teardown.inventory(clients, settings.prefix, settings.stage)
+    print(f"stage {settings.stage} on {settings.target}: " + (f"{len(found)} resources" if found else "nothing deployed"))
+    for item in found:
+        print(f"  {item.kind:<21} {item.name}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
+    if any(item.kind == "stream" and item.ours for item in found):
+        print(_standing_cost(clients, settings.prefix))
+    if settings.target == aws.EMBEDDED:
+        from . import local_lambda
+
+        state = local_lambda.status()
+        if state:
+            for shard in state["shards"]:
+                print(f"  local runtime: {shard['shard']}: {shard['records']} records in {shard['batches']} batches, "
+                      f"{shard['retries']} retries, {shard['discarded']} discarded" + (f", ERROR {shard['error']}" if shard["error"] else ""))
+
+
+def _standing_cost(clients, prefix):
+    """What the stage costs a day with no traffic: the stream's shard-hours; everything else is per use."""
+    from . import cost
+    from .deploy.models import Names
+
+    stream = Names(prefix, "", "").stream
+    shards = clients["kinesis"].describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["OpenShardCount"]
+    idle = cost.cost(cost.Scenario(name="idle stage", events_per_day=0, reads_per_day=0, shards=shards))
+    return (f"standing cost: ${idle.daily:.2f} a day (${idle.monthly:.2f} a month) for the stream's {shards} shards "
+            "on real AWS; requests, Lambda time and table writes are billed per use")
+
+
+def _teardown(args):
+    from . import play
+
+    removed = play.teardown(_settings(args))
+    print(f"removed {len(removed)} resources; nothing of the kit's is left in this stage")
+
+
+def _serve(args):
+    from . import deploy
+
+    settings = _settings(args)
+    clients = deploy.clients(settings.target)
+    outputs = deploy.outputs(settings, clients, deploy.names(settings, clients))
+    if not outputs.api_url:
+        print("hello-winners: nothing is deployed in this stage yet: run `hello-winners play` or `deploy` first",
+              file=sys.stderr)
+        return 1
+    page = outputs.api_url.rstrip("/") + "/"
+    print(f"leaderboard: {page}  (Ctrl-C to stop watching; the page stays served while the embedded AWS runs)")
+    webbrowser.open(page)
+    while True:
+        time.sleep(3600)
 
 
 def _server_start(args):
@@ -55,6 +154,9 @@ def _server_start(args):
 
 
 def _server_stop(args):
+    from . import local_lambda
+
+    local_lambda.stop()
     server = embedded.stop()
     print(f"stopped the embedded AWS at {server.endpoint}" if server else "no embedded AWS was running")
 

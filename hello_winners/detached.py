@@ -44,6 +44,7 @@ class Record:
     port: int
     started: float
     details: dict = dataclasses.field(default_factory=dict)
+    command: list = dataclasses.field(default_factory=list)
 
     @property
     def url(self):
@@ -56,10 +57,11 @@ class Detached:
     ``healthy(record)`` says whether a recorded process still answers as the one we started.
     """
 
-    def __init__(self, name, healthy, start_timeout_s=60.0):
+    def __init__(self, name, healthy, start_timeout_s=60.0, patience_s=10.0):
         self.name = name
         self.healthy = healthy
         self.start_timeout_s = start_timeout_s
+        self.patience_s = patience_s
 
     @property
     def log_path(self):
@@ -106,8 +108,18 @@ class Detached:
         except (OSError, ValueError, TypeError):
             self._path.unlink(missing_ok=True)
             return None
-        if alive(record.pid) and self.healthy(record):
-            return record
+        if alive(record.pid):
+            ours = _runs(record.pid, record.command)
+            # Our own process may be busy and answer late: give it a while before calling it stale.
+            deadline = time.monotonic() + (self.patience_s if ours else 0)
+            while True:
+                if self.healthy(record):
+                    return record
+                if time.monotonic() > deadline or not alive(record.pid):
+                    break
+                time.sleep(0.5)
+            if ours:
+                terminate(record.pid)  # ours but unresponsive: do not leave it behind
         self._path.unlink(missing_ok=True)
         return None
 
@@ -116,7 +128,7 @@ class Detached:
             process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
             )
-        record = Record(pid=process.pid, port=port, started=time.time(), details=details)
+        record = Record(pid=process.pid, port=port, started=time.time(), details=details, command=list(command))
         deadline = time.monotonic() + self.start_timeout_s
         while not self.healthy(record):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -143,6 +155,15 @@ def alive(pid):
         if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
             return False
     return True
+
+
+def _runs(pid, command):
+    """Whether ``pid`` still runs ``command`` (and is not another process that got the same pid)."""
+    try:
+        running = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    except OSError:
+        return False
+    return bool(command) and [part.decode(errors="replace") for part in running] == command
 
 
 def terminate(pid, grace_s=10.0):

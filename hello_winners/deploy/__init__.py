@@ -1,0 +1,116 @@
+"""Deploying a stage: plan what differs from the desired state, then apply it; the same on both targets.
+
+    >>> outputs = deploy()                  # doctest: +SKIP
+    >>> print(outputs)                      # every name, ARN and URL
+
+On the embedded target the local Lambda runtime then runs the functions; on real AWS, Lambda does.
+"""
+
+import dataclasses
+import time
+
+from .. import aws, tables
+from ..errors import ConfigError
+from . import bundle, models
+from .execute import describe, execute
+from .plan import plan
+
+SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs")
+
+
+def clients(target=None):
+    """One client per service the deployment touches, on ``target``."""
+    return {service: aws.client(service, target) for service in SERVICES}
+
+
+def names(settings, clients_):
+    """The stage's names and ARNs: the account and region come from the target itself."""
+    region = clients_["kinesis"].meta.region_name
+    if not region:
+        raise ConfigError("no AWS region is set: set AWS_REGION or a region in your AWS profile")
+    account = clients_["sts"].get_caller_identity()["Account"]
+    return models.Names(settings.prefix, region, account)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outputs:
+    """Every name, ARN and URL of a deployed stage."""
+
+    target: str
+    stage: str
+    stream: str
+    stream_arn: str
+    tables: dict
+    functions: dict
+    function_arns: dict
+    roles: dict
+    mapping_uuid: str
+    api_id: str
+    api_url: str
+
+    def __str__(self):
+        rows = [("target", self.target), ("stage", self.stage), ("stream", self.stream),
+                ("stream ARN", _masked(self.stream_arn))]
+        rows += [(f"table {variable}", name) for variable, name in self.tables.items()]
+        rows += [(f"function {kind}", _masked(self.function_arns[kind])) for kind in self.functions]
+        rows += [(f"role {kind}", _masked(arn)) for kind, arn in self.roles.items()]
+        rows += [("event source mapping", self.mapping_uuid), ("HTTP API", self.api_id), ("API URL", self.api_url),
+                 ("leaderboard", self.api_url.rstrip("/") + "/")]
+        width = max(len(label) for label, _ in rows)
+        return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def deploy(target=None, stage=None, options=models.Options(), dry_run=False, report=print, sleep=time.sleep):
+    """Bring the stage to its desired state; returns its Outputs (None on a dry run, which only prints the plan)."""
+    settings = aws.settings(target, stage)
+    clients_ = clients(settings.target)
+    stage_names = names(settings, clients_)
+    desired = models.desired(stage_names, settings.tags, options)
+    code = bundle.build()
+    bundle.cache(code)
+    calls = plan(clients_, desired, code)
+    if dry_run:
+        report(describe(calls))
+        return None
+    report(f"deploying stage {settings.stage} on {settings.target}: "
+           + (f"{len(calls)} changes" if calls else "nothing to change"))
+    execute(clients_, calls, sleep=sleep, report=report)
+    return outputs(settings, clients_, stage_names)
+
+
+def outputs(settings, clients_, stage_names):
+    """Read the deployed stage back: what exists, not what was meant to."""
+    lam = clients_["lambda"]
+    mapping = lam.list_event_source_mappings(FunctionName=stage_names.function("consumer"),
+                                             EventSourceArn=stage_names.stream_arn)["EventSourceMappings"]
+    api = next((a for a in clients_["apigatewayv2"].get_apis().get("Items", []) if a["Name"] == stage_names.api), None)
+    api_id = api["ApiId"] if api else ""
+    return Outputs(
+        target=settings.target,
+        stage=settings.stage,
+        stream=stage_names.stream,
+        stream_arn=stage_names.stream_arn,
+        tables=tables.names(stage_names.prefix),
+        functions={kind: stage_names.function(kind) for kind in ("consumer", "api")},
+        function_arns={kind: stage_names.function_arn(kind) for kind in ("consumer", "api")},
+        roles={kind: stage_names.role_arn(kind) for kind in ("consumer", "api")},
+        mapping_uuid=mapping[0]["UUID"] if mapping else "",
+        api_id=api_id,
+        api_url=_api_url(settings.target, api_id, stage_names.region) if api_id else "",
+    )
+
+
+def _api_url(target, api_id, region):
+    if target == aws.EMBEDDED:
+        from .. import local_lambda  # the runtime exists only on the embedded target
+
+        return local_lambda.api_url(api_id)
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com"
+
+
+def _masked(arn):
+    """An ARN with its account id hidden: printed outputs end up in notebooks and screenshots."""
+    parts = arn.split(":")
+    if len(parts) > 4 and parts[4].isdigit():
+        parts[4] = "*" * len(parts[4])
+    return ":".join(parts)

@@ -1,0 +1,67 @@
+"""The executor: the only code that changes AWS while deploying. It runs a plan's calls in order."""
+
+import time
+
+from botocore.exceptions import ClientError
+
+from .. import tables
+from ..errors import DeployError
+from .plan import Ref
+
+ROLE_RETRIES = 12
+ROLE_RETRY_DELAY_S = 2.5
+
+
+class KitSteps:
+    """Plan steps that are not one boto3 call: the tables (hello_winners.tables.create) and waiters."""
+
+    def __init__(self, clients):
+        self.clients = clients
+
+    def create_tables(self, prefix, tags):
+        return tables.create(self.clients["dynamodb"], prefix, tags)
+
+    def wait(self, service, waiter, **params):
+        self.clients[service].get_waiter(waiter).wait(**params, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
+
+
+def execute(clients, calls, sleep=time.sleep, report=print):
+    """Run ``calls`` in order; returns the saved results by name. ``report`` hears each step."""
+    kit = KitSteps(clients)
+    results = {}
+    for call in calls:
+        report(f"  {call.reason}")
+        target = kit if call.service == "kit" else clients[call.service]
+        params = {k: _resolve(v, results) for k, v in call.params.items()}
+        result = _with_retries(getattr(target, call.method), params, call, sleep)
+        if call.save_as:
+            results[call.save_as] = result
+    return results
+
+
+def describe(calls):
+    """The plan as text: a dry run."""
+    if not calls:
+        return "nothing to change"
+    return "\n".join(f"{n:2}. {call.reason}  [{call.service}.{call.method}]" for n, call in enumerate(calls, 1))
+
+
+def _resolve(value, results):
+    if isinstance(value, Ref):
+        return value.template.format(**results)
+    return value
+
+
+def _with_retries(method, params, call, sleep):
+    """Retry only the named transient errors (a new IAM role not yet assumable), a bounded number of times."""
+    attempts = 0
+    while True:
+        try:
+            return method(**params)
+        except ClientError as error:
+            attempts += 1
+            code = error.response["Error"]["Code"]
+            message = error.response["Error"].get("Message", "")
+            if code not in call.retry_on or "role" not in message.lower() or attempts >= ROLE_RETRIES:
+                raise DeployError(f"could not {call.reason}: {code}: {message}") from None
+            sleep(ROLE_RETRY_DELAY_S)

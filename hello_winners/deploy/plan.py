@@ -1,0 +1,243 @@
+"""The plan: what must change for a stage to match its desired state, as a list of calls.
+
+Planning only describes and lists; it never changes AWS (the executor does). Each resource is asked
+"does it exist, does it still match?" and gets create, update or nothing, so a redeploy of an unchanged
+stage plans nothing. Calls that need a value only known once an earlier call ran (the id of a new HTTP
+API) carry a Ref that the executor fills in.
+"""
+
+import dataclasses
+import json
+
+from botocore.exceptions import ClientError
+
+from .bundle import code_sha256
+
+# IAM is eventually consistent: a role created a moment ago may not be assumable by Lambda yet.
+ROLE_NOT_READY = ("InvalidParameterValueException",)
+STATEMENT_ID = "hello-winners-http-api"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ref:
+    """A value taken from earlier calls' results: ``template.format(**results)``."""
+
+    template: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One API call of the plan. ``service`` "kit" names the kit's own steps (see executor.KitSteps)."""
+
+    service: str
+    method: str
+    params: dict
+    reason: str
+    save_as: str = None
+    retry_on: tuple = ()
+
+    def describe(self):
+        return f"{self.service}.{self.method}: {self.reason}"
+
+
+def plan(clients, stage, code):
+    """Every call needed to bring ``stage`` (a models.Stage) to its desired state with this ``code`` (zip bytes)."""
+    return [
+        *_stream(clients["kinesis"], stage),
+        *_tables(clients["dynamodb"], stage),
+        *(step for role in stage.roles for step in _role(clients["iam"], role)),
+        *(step for function in stage.functions for step in _function(clients["lambda"], function, code)),
+        *_mapping(clients["lambda"], stage.mapping),
+        *_http_api(clients["apigatewayv2"], clients["lambda"], stage),
+    ]
+
+
+def _stream(kinesis, stage):
+    name = stage.names.stream
+    if _exists(lambda: kinesis.describe_stream_summary(StreamName=name), "ResourceNotFoundException"):
+        return []
+    return [
+        Call("kinesis", "create_stream", {"StreamName": name, "ShardCount": stage.options.shards},
+             f"create the stream {name} with {stage.options.shards} shards"),
+        Call("kit", "wait", {"service": "kinesis", "waiter": "stream_exists", "StreamName": name},
+             f"wait until {name} is active"),
+        Call("kinesis", "add_tags_to_stream", {"StreamName": name, "Tags": stage.tags}, f"tag {name}"),
+    ]
+
+
+def _tables(dynamodb, stage):
+    missing = [n for n in stage.names.tables.values()
+               if not _exists(lambda n=n: dynamodb.describe_table(TableName=n), "ResourceNotFoundException")]
+    if not missing:
+        return []
+    return [Call("kit", "create_tables", {"prefix": stage.names.prefix, "tags": stage.tags},
+                 f"create the tables {', '.join(missing)}")]
+
+
+def _role(iam, role):
+    calls = []
+    if not _exists(lambda: iam.get_role(RoleName=role.name), "NoSuchEntity"):
+        calls.append(Call("iam", "create_role", {
+            "RoleName": role.name,
+            "AssumeRolePolicyDocument": json.dumps(role.trust),
+            "Tags": [{"Key": k, "Value": v} for k, v in role.tags.items()],
+        }, f"create the role {role.name}"))
+        current = None
+    else:
+        current = _current_policy(iam, role)
+    if current != role.policy:
+        calls.append(Call("iam", "put_role_policy", {
+            "RoleName": role.name, "PolicyName": role.policy_name, "PolicyDocument": json.dumps(role.policy),
+        }, f"{'set' if current is None else 'update'} the policy {role.policy_name} of {role.name}"))
+    return calls
+
+
+def _current_policy(iam, role):
+    try:
+        document = iam.get_role_policy(RoleName=role.name, PolicyName=role.policy_name)["PolicyDocument"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchEntity":
+            return None
+        raise
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def _function(lam, function, code):
+    config = {
+        "Runtime": function.runtime,
+        "Handler": function.handler,
+        "Role": function.role_arn,
+        "MemorySize": function.memory_mb,
+        "Timeout": function.timeout_s,
+        "Environment": {"Variables": function.environment},
+    }
+    try:
+        current = lam.get_function_configuration(FunctionName=function.name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        return [
+            Call("lambda", "create_function", {
+                "FunctionName": function.name, **config, "Code": {"ZipFile": code}, "Tags": function.tags,
+            }, f"create the function {function.name}", retry_on=ROLE_NOT_READY),
+            Call("kit", "wait", {"service": "lambda", "waiter": "function_active_v2", "FunctionName": function.name},
+                 f"wait until {function.name} is active"),
+        ]
+    calls = []
+    if current.get("CodeSha256") != code_sha256(code):
+        calls += [
+            Call("lambda", "update_function_code", {"FunctionName": function.name, "ZipFile": code},
+                 f"update the code of {function.name}"),
+            Call("kit", "wait", {"service": "lambda", "waiter": "function_updated_v2", "FunctionName": function.name},
+                 f"wait until {function.name} is updated"),
+        ]
+    changed = sorted(k for k, v in config.items() if _current_value(current, k) != v)
+    if changed:
+        calls += [
+            Call("lambda", "update_function_configuration", {"FunctionName": function.name, **config},
+                 f"update {', '.join(changed)} of {function.name}", retry_on=ROLE_NOT_READY),
+            Call("kit", "wait", {"service": "lambda", "waiter": "function_updated_v2", "FunctionName": function.name},
+                 f"wait until {function.name} is updated"),
+        ]
+    return calls
+
+
+def _current_value(configuration, key):
+    if key == "Environment":
+        return {"Variables": configuration.get("Environment", {}).get("Variables", {})}
+    return configuration.get(key)
+
+
+def mapping_settings(mapping):
+    """The event source mapping's settings, as CreateEventSourceMapping takes them."""
+    return {
+        "BatchSize": mapping.batch_size,
+        "MaximumBatchingWindowInSeconds": mapping.batching_window_s,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRetryAttempts": mapping.max_retry_attempts,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+
+
+def _mapping(lam, mapping):
+    settings = mapping_settings(mapping)
+    found = lam.list_event_source_mappings(FunctionName=mapping.function_name, EventSourceArn=mapping.stream_arn)
+    existing = found["EventSourceMappings"]
+    if not existing:
+        return [Call("lambda", "create_event_source_mapping", {
+            "FunctionName": mapping.function_name, "EventSourceArn": mapping.stream_arn,
+            "StartingPosition": "TRIM_HORIZON", "Enabled": True, **settings,
+        }, f"connect the stream to {mapping.function_name} from TRIM_HORIZON", retry_on=ROLE_NOT_READY)]
+    current = existing[0]
+    changed = sorted(k for k, v in settings.items() if current.get(k) != v)
+    if not changed:
+        return []
+    return [Call("lambda", "update_event_source_mapping", {"UUID": current["UUID"], **settings},
+                 f"update {', '.join(changed)} of the stream's mapping to {mapping.function_name}")]
+
+
+def _http_api(apis, lam, stage):
+    api = stage.api
+    found = next((a for a in apis.get_apis().get("Items", []) if a["Name"] == api.name), None)
+    api_id = found["ApiId"] if found else None
+    api_ref = api_id or Ref("{api[ApiId]}")
+    calls = []
+    if not found:
+        calls.append(Call("apigatewayv2", "create_api", {"Name": api.name, "ProtocolType": "HTTP", "Tags": api.tags},
+                          f"create the HTTP API {api.name}", save_as="api"))
+    integrations = apis.get_integrations(ApiId=api_id).get("Items", []) if found else []
+    integration = next((i for i in integrations if i.get("IntegrationUri") == api.function_arn), None)
+    if integration is None:
+        calls.append(Call("apigatewayv2", "create_integration", {
+            "ApiId": api_ref, "IntegrationType": "AWS_PROXY", "IntegrationUri": api.function_arn,
+            "PayloadFormatVersion": "2.0", "IntegrationMethod": "POST",
+        }, f"send every request of {api.name} to {api.function_arn.rpartition(':')[2]}", save_as="integration"))
+    target = f"integrations/{integration['IntegrationId']}" if integration else Ref("integrations/{integration[IntegrationId]}")
+    routes = apis.get_routes(ApiId=api_id).get("Items", []) if found else []
+    route = next((r for r in routes if r["RouteKey"] == "$default"), None)
+    if route is None:
+        calls.append(Call("apigatewayv2", "create_route", {"ApiId": api_ref, "RouteKey": "$default", "Target": target},
+                          f"route every path of {api.name} to the function"))
+    elif route.get("Target") != target:
+        calls.append(Call("apigatewayv2", "update_route", {"ApiId": api_id, "RouteId": route["RouteId"], "Target": target},
+                          f"point the default route of {api.name} at the function"))
+    stages = apis.get_stages(ApiId=api_id).get("Items", []) if found else []
+    if not any(s["StageName"] == "$default" for s in stages):
+        calls.append(Call("apigatewayv2", "create_stage", {"ApiId": api_ref, "StageName": "$default", "AutoDeploy": True},
+                          f"publish {api.name} at its default stage"))
+    function_name = stage.names.function("api")
+    granted = _granted_source(lam, function_name) if found else None
+    if granted is not None and granted != stage.names.api_source_arn(api_id):
+        calls.append(Call("lambda", "remove_permission", {"FunctionName": function_name, "StatementId": STATEMENT_ID},
+                          f"withdraw {function_name}'s permission for an API that is gone"))
+    if granted != stage.names.api_source_arn(api_id):
+        calls.append(Call("lambda", "add_permission", {
+            "FunctionName": stage.names.function("api"), "StatementId": STATEMENT_ID,
+            "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
+            "SourceArn": stage.names.api_source_arn(api_id) if found else Ref(stage.names.api_source_arn("{api[ApiId]}")),
+        }, f"let {api.name} invoke {stage.names.function('api')}"))
+    return calls
+
+
+def _granted_source(lam, function_name):
+    """The SourceArn the kit's permission statement on the API function names, or None."""
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+    for statement in policy.get("Statement", []):
+        if statement.get("Sid") == STATEMENT_ID:
+            return statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn")
+    return None
+
+
+def _exists(describe, missing_code):
+    try:
+        describe()
+    except ClientError as error:
+        if error.response["Error"]["Code"] == missing_code:
+            return False
+        raise
+    return True
