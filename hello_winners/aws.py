@@ -8,6 +8,7 @@ never reads, prints or stores credentials.
 
 import contextlib
 import dataclasses
+import functools
 import os
 
 import boto3
@@ -75,8 +76,16 @@ def endpoint(target=None):
 
 
 def session(target=None):
-    """A boto3 session for ``target``: dummy credentials on the embedded server, the usual chain on AWS."""
-    if settings(target).target == AWS:
+    """A boto3 session for ``target``: dummy credentials on the embedded server, the usual chain on AWS.
+
+    One per target and process: a session caches the service models, which take a second to load.
+    """
+    return _session(settings(target).target)
+
+
+@functools.lru_cache(maxsize=None)
+def _session(target):
+    if target == AWS:
         return boto3.Session()
     return boto3.Session(region_name=EMBEDDED_REGION, **EMBEDDED_CREDENTIALS)
 

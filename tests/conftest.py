@@ -23,9 +23,11 @@ os.environ["HELLO_WINNERS_STATE_DIR"] = _STATE
 
 @pytest.fixture(scope="session")
 def embedded_server():
-    """The suite's shared embedded moto server, real HTTP on 127.0.0.1; stopped at the end."""
-    from hello_winners import embedded
+    """The suite's shared embedded moto server, real HTTP on 127.0.0.1; stopped (with the local Lambda
+    runtime, if a test started it) at the end."""
+    from hello_winners import embedded, local_lambda
 
     server = embedded.ensure_running()
     yield server
+    local_lambda.stop()
     embedded.stop()

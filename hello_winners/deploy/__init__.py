@@ -12,8 +12,8 @@ import time
 from .. import aws, tables
 from ..errors import ConfigError
 from . import bundle, models
-from .execute import describe, execute
-from .plan import plan
+from .executor import describe, execute
+from .planner import plan
 
 SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs")
 

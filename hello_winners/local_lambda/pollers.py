@@ -6,9 +6,10 @@ MaximumBatchingWindowInSeconds for a batch to fill. After the function answers:
 - batchItemFailures (with ReportBatchItemFailures): the records before the lowest reported sequence
   number are done, and the next batch starts at it (an identifier that is not in the batch fails the
   whole batch, as on AWS);
-- an error or a timeout: with BisectBatchOnFunctionError the batch is split in half and the first half
-  retried; a failing batch of one record, or any failure without bisection, is retried up to
-  MaximumRetryAttempts (-1: forever) and then discarded with a line in the runtime's log.
+- an error or a timeout: with BisectBatchOnFunctionError the batch is split in two halves, each then
+  invoked (and bisected again if it fails) on its own before batching resumes; a failing batch of one
+  record, or any failure without bisection, is retried up to MaximumRetryAttempts (-1: forever) and
+  then discarded with a line in the runtime's log.
 Checkpoints are kept in the state folder, so a restarted runtime resumes where it stopped.
 """
 
@@ -99,7 +100,8 @@ class ShardPoller(threading.Thread):
         iterator = self._iterator()
         buffer = collections.deque()
         first_buffered = None
-        cap, attempts = batch_size, 0
+        segments = []  # sizes of the pending halves of a bisected batch; the next one is last
+        attempts = 0
         while not self.stopping.is_set():
             if len(buffer) < batch_size and iterator:
                 started = time.time()
@@ -115,19 +117,22 @@ class ShardPoller(threading.Thread):
                     return  # a closed shard, fully processed
                 self.stopping.wait(IDLE_POLL_S)
                 continue
-            if len(buffer) < batch_size and iterator and time.time() - first_buffered < window:
+            if not segments and len(buffer) < batch_size and iterator and time.time() - first_buffered < window:
                 self.stopping.wait(min(IDLE_POLL_S, window))
                 continue
-            batch = [buffer[i] for i in range(min(cap, batch_size, len(buffer)))]
-            done, cap, attempts = self._run_batch(batch, batch_size, cap, attempts)
+            batch = [buffer[i] for i in range(min(segments[-1] if segments else batch_size, len(buffer)))]
+            done, attempts = self._run_batch(batch, segments, attempts)
             for _ in range(done):
                 buffer.popleft()
             if done:
                 self.checkpoints.set(self.uuid, self.shard_id, batch[done - 1]["SequenceNumber"])
             first_buffered = time.time() if buffer else None
 
-    def _run_batch(self, batch, batch_size, cap, attempts):
-        """Invoke the function on ``batch``; returns (records done, next cap, attempts so far)."""
+    def _run_batch(self, batch, segments, attempts):
+        """Invoke the function on ``batch``; returns (records done, failed attempts so far).
+
+        ``segments`` (the pending halves of a bisected batch) is updated in place.
+        """
         self.in_flight = True
         try:
             outcome = self.function().invoke(self._event(batch))
@@ -137,21 +142,30 @@ class ShardPoller(threading.Thread):
         failed_at = self._failed_at(batch, outcome)
         if failed_at is None:
             self.records += len(batch)
-            return len(batch), min(batch_size, cap * 2), 0
+            if segments:
+                segments.pop()
+            return len(batch), 0
         self.retries += 1
         if failed_at > 0:  # a partial batch response: the records before the failure are done
             self.records += failed_at
-            return failed_at, cap, attempts + 1
+            if segments:
+                segments[-1] -= failed_at
+            return failed_at, attempts + 1
         if self.mapping.get("BisectBatchOnFunctionError") and len(batch) > 1 and outcome.error:
-            return 0, max(1, len(batch) // 2), attempts
+            if segments:
+                segments.pop()
+            segments += [len(batch) - len(batch) // 2, len(batch) // 2]  # first half on top
+            return 0, attempts
         attempts += 1
         limit = self.mapping.get("MaximumRetryAttempts")
         if limit is not None and limit >= 0 and attempts > limit:
             self.discarded += len(batch)
             self.log(f"discarded {len(batch)} records of {self.shard_id} from {batch[0]['SequenceNumber']} "
                      f"after {attempts} failed attempts: {outcome.error or 'batchItemFailures'}")
-            return len(batch), cap, 0
-        return 0, cap, attempts
+            if segments:
+                segments.pop()
+            return len(batch), 0
+        return 0, attempts
 
     def _failed_at(self, batch, outcome):
         """Index of the first record to retry, or None when the whole batch succeeded."""

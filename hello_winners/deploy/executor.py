@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import DeployError
-from .plan import Ref
+from .planner import Ref
 
 ROLE_RETRIES = 12
 ROLE_RETRY_DELAY_S = 2.5

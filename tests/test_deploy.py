@@ -1,0 +1,137 @@
+"""Deploying a stage on the embedded AWS (a real moto server over HTTP), redeploying and tearing down."""
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from hello_winners import aws, deploy, tables
+from hello_winners.deploy import bundle, models, planner, teardown
+from hello_winners.deploy.executor import describe
+
+pytestmark = pytest.mark.usefixtures("embedded_server")
+
+
+@pytest.fixture
+def stage(request):
+    """A stage of its own for each test, torn down afterwards."""
+    settings = aws.settings(stage=request.node.name.replace("_", "")[-14:].strip("-") or "t")
+    yield settings
+    teardown.teardown(deploy.clients(settings.target), settings.prefix, settings.stage, report=lambda line: None)
+
+
+def test_a_deploy_creates_every_resource_and_reports_its_outputs(stage):
+    outputs = deploy.deploy(stage=stage.stage, report=lambda line: None)
+    clients = deploy.clients()
+    assert outputs.stream == stage.prefix + "retail-stream"
+    assert clients["kinesis"].describe_stream_summary(StreamName=outputs.stream)["StreamDescriptionSummary"]["OpenShardCount"] == 2
+    assert set(clients["dynamodb"].list_tables()["TableNames"]) >= set(outputs.tables.values())
+    consumer = clients["lambda"].get_function_configuration(FunctionName=outputs.functions["consumer"])
+    assert consumer["Runtime"] == "python3.12"
+    assert consumer["Handler"] == "hello_winners.consumer.handler"
+    assert consumer["Environment"]["Variables"] == tables.names(stage.prefix)
+    mapping = clients["lambda"].get_event_source_mapping(UUID=outputs.mapping_uuid)
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["BatchSize"] == 100 and mapping["MaximumRetryAttempts"] == 10
+    assert outputs.api_url.startswith("http://127.0.0.1:")
+    text = str(outputs)
+    assert outputs.stream_arn.split(":")[4] not in text  # the account id is masked in printed outputs
+    assert "API URL" in text and outputs.api_url in text
+
+
+def test_a_redeploy_of_an_unchanged_stage_changes_nothing(stage):
+    deploy.deploy(stage=stage.stage, report=lambda line: None)
+    printed = []
+    deploy.deploy(stage=stage.stage, dry_run=True, report=printed.append)
+    assert printed == ["nothing to change"]
+
+
+def test_a_redeploy_updates_only_what_differs(stage, monkeypatch):
+    deploy.deploy(stage=stage.stage, report=lambda line: None)
+    original = bundle.build
+
+    def changed_code(handlers=bundle.HANDLERS):
+        archive = io.BytesIO(original(handlers))
+        with zipfile.ZipFile(archive, "a") as extra:
+            extra.writestr(zipfile.ZipInfo("NOTICE.txt", date_time=(1980, 1, 1, 0, 0, 0)), "a new file")
+        return archive.getvalue()
+
+    monkeypatch.setattr(bundle, "build", changed_code)
+    steps = []
+    deploy.deploy(stage=stage.stage, options=models.Options(batch_size=50), report=steps.append)
+    assert steps[0].endswith("5 changes")
+    assert [s.strip() for s in steps[1:]] == [
+        f"update the code of {stage.prefix}winner-consumer",
+        f"wait until {stage.prefix}winner-consumer is updated",
+        f"update the code of {stage.prefix}winner-api",
+        f"wait until {stage.prefix}winner-api is updated",
+        f"update BatchSize of the stream's mapping to {stage.prefix}winner-consumer",
+    ]
+    clients = deploy.clients()
+    config = clients["lambda"].get_function_configuration(FunctionName=f"{stage.prefix}winner-consumer")
+    assert config["CodeSha256"] == bundle.code_sha256(changed_code())
+
+
+def test_the_policies_name_exact_arns_and_only_the_actions_used(stage):
+    outputs = deploy.deploy(stage=stage.stage, report=lambda line: None)
+    iam = deploy.clients()["iam"]
+    documents = {}
+    for kind in ("consumer", "api"):
+        role = f"{stage.prefix}winner-{kind}-role"
+        (policy,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+        documents[kind] = json.loads(document) if isinstance(document, str) else document
+    for document in documents.values():
+        for statement in document["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert "*" not in statement["Resource"]
+            for resource in statement["Resource"]:
+                assert resource.startswith("arn:aws:") and stage.prefix in resource
+    account = outputs.stream_arn.split(":")[4]
+    table = lambda name: f"arn:aws:dynamodb:us-east-1:{account}:table/{stage.prefix}{name}"  # noqa: E731
+    grants = {kind: {(a, r) for s in d["Statement"] for a in s["Action"] for r in s["Resource"]}
+              for kind, d in documents.items()}
+    assert ("kinesis:GetRecords", outputs.stream_arn) in grants["consumer"]
+    assert ("dynamodb:UpdateItem", table("scores")) in grants["consumer"]
+    assert ("dynamodb:PutItem", table("rejects")) in grants["consumer"]
+    assert not any(a.startswith("kinesis:") for a, _ in grants["api"])
+    assert grants["api"] >= {("dynamodb:Query", table("scores") + "/index/ScoresByRole"),
+                             ("dynamodb:GetItem", table("contributions"))}
+    assert not any(a in ("dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem") for a, _ in grants["api"])
+
+
+def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage):
+    deploy.deploy(stage=stage.stage, report=lambda line: None)
+    clients = deploy.clients()
+    clients["dynamodb"].create_table(  # a table with the prefix but not the kit's tags must survive
+        TableName=stage.prefix + "notes", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    said = []
+    removed = teardown.teardown(clients, stage.prefix, stage.stage, report=said.append)
+    assert {r.kind for r in removed} == {"event source mapping", "HTTP API", "function", "role", "table", "stream"}
+    assert any("kept table " + stage.prefix + "notes" in line for line in said)
+    assert not [f for f in clients["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith(stage.prefix)]
+    assert not [m for m in clients["lambda"].list_event_source_mappings()["EventSourceMappings"]
+                if stage.prefix in m["EventSourceArn"]]
+    assert not [a for a in clients["apigatewayv2"].get_apis()["Items"] if a["Name"].startswith(stage.prefix)]
+    assert not [r for r in clients["iam"].list_roles()["Roles"] if r["RoleName"].startswith(stage.prefix)]
+    assert [t for t in clients["dynamodb"].list_tables()["TableNames"] if t.startswith(stage.prefix)] == [stage.prefix + "notes"]
+    assert not [s for s in clients["kinesis"].list_streams()["StreamNames"] if s.startswith(stage.prefix)]
+    clients["dynamodb"].delete_table(TableName=stage.prefix + "notes")
+
+
+def test_the_plan_for_a_new_stage_creates_in_dependency_order(stage):
+    clients = deploy.clients()
+    names = deploy.names(stage, clients)
+    calls = planner.plan(clients, models.desired(names, stage.tags), bundle.build())
+    methods = [c.method for c in calls]
+    assert methods.index("create_stream") < methods.index("create_event_source_mapping")
+    assert methods.index("create_role") < methods.index("create_function")
+    assert methods.index("create_function") < methods.index("create_event_source_mapping")
+    assert methods.index("create_api") < methods.index("create_integration") < methods.index("create_route")
+    assert "create_tables" in methods
+    assert describe(calls).startswith(" 1. create the stream")

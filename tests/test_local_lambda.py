@@ -1,0 +1,172 @@
+"""The local Lambda runtime: functions run from their zips, shards polled as Lambda polls them."""
+
+import io
+import json
+import textwrap
+import zipfile
+
+import pytest
+
+from hello_winners import aws, deploy, local_lambda
+from hello_winners.deploy import bundle, teardown
+from hello_winners.local_lambda.functions import Config, Function
+
+pytestmark = pytest.mark.usefixtures("embedded_server")
+FIXED = (1980, 1, 1, 0, 0, 0)
+
+# A handler that fails like a real one might: any batch holding the "poison" record raises, and the
+# poison record alone is reported as a failed item twice before it goes through. Every invocation is
+# written down so the test can see what Lambda (here, the runtime) did.
+FLAKY = textwrap.dedent('''
+    import base64, json, os
+
+    def handler(event, context):
+        records = [(r["kinesis"]["sequenceNumber"], base64.b64decode(r["kinesis"]["data"]).decode())
+                   for r in event["Records"]]
+        path = os.environ["INVOCATIONS"]
+        seen = [json.loads(line) for line in open(path)] if os.path.exists(path) else []
+        with open(path, "a") as log:
+            log.write(json.dumps([data for _, data in records]) + "\\n")
+        if any(data == "poison" for _, data in records):
+            if len(records) > 1:
+                raise RuntimeError("poison in the batch")
+            if sum(1 for batch in seen if batch == ["poison"]) < 2:
+                return {"batchItemFailures": [{"itemIdentifier": records[0][0]}]}
+        if any(data == "slow" for _, data in records) and not os.path.exists(path + ".slow"):
+            open(path + ".slow", "w").close()
+            import time
+            time.sleep(5)
+        return {"batchItemFailures": []}
+''')
+
+
+def zip_with(files, base=b""):
+    """A zip holding ``base``'s entries plus ``files`` ({name: text}), cached where the runtime finds it."""
+    archive = io.BytesIO(base)
+    with zipfile.ZipFile(archive, "a" if base else "w") as z:
+        for name, text in files.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=FIXED), text)
+    data = archive.getvalue()
+    bundle.cache(data)
+    return data
+
+
+@pytest.fixture
+def stage(request):
+    settings = aws.settings(stage="rt" + request.node.name.replace("_", "")[-10:])
+    yield settings
+    teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+    local_lambda.sync()
+
+
+def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10):
+    """A one-shard stream mapped to a function of ``code``, as a participant would set it up with boto3."""
+    clients = deploy.clients()
+    stream = stage.prefix + "stream"
+    clients["kinesis"].create_stream(StreamName=stream, ShardCount=1)
+    clients["kinesis"].add_tags_to_stream(StreamName=stream, Tags=stage.tags)
+    role = clients["iam"].create_role(RoleName=stage.prefix + "role", AssumeRolePolicyDocument="{}",
+                                      Tags=[{"Key": k, "Value": v} for k, v in stage.tags.items()])["Role"]["Arn"]
+    clients["lambda"].create_function(
+        FunctionName=stage.prefix + "fn", Runtime="python3.12", Role=role, Handler=handler, Code={"ZipFile": code},
+        Timeout=timeout, Environment={"Variables": environment}, Tags=stage.tags)
+    arn = clients["kinesis"].describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    clients["lambda"].create_event_source_mapping(
+        FunctionName=stage.prefix + "fn", EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=batch_size,
+        MaximumBatchingWindowInSeconds=0, BisectBatchOnFunctionError=True, MaximumRetryAttempts=retries,
+        FunctionResponseTypes=["ReportBatchItemFailures"])
+    return clients["kinesis"], stream
+
+
+def put(kinesis, stream, datas):
+    kinesis.put_records(StreamName=stream, Records=[{"Data": d.encode(), "PartitionKey": "p"} for d in datas])
+
+
+def invocations(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_failing_batch_is_bisected_then_retried_from_the_failed_item_until_it_goes_through(stage, tmp_path):
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)},
+                                      batch_size=8)
+    records = ["r0", "r1", "r2", "poison", "r4", "r5", "r6", "r7"]
+    put(kinesis, stream, records)
+    local_lambda.drain(timeout_s=120)
+    calls = invocations(log)
+    assert calls[0] == records                                   # the whole batch first: it raises
+    assert calls[1] == records[:4]                               # bisected: the first half, still poisoned
+    assert calls[2] == records[:2] and calls[3] == records[2:4]  # halves again: r0, r1 pass; then r2 + poison
+    assert calls[4] == ["r2"]                                    # down to one record each
+    assert calls[5:8] == [["poison"]] * 3                        # reported failed twice, then through
+    assert calls[8:] == [records[4:]]                            # then the other half of the first split
+    assert all(shard["discarded"] == 0 for shard in local_lambda.status()["shards"])
+
+
+def test_a_timed_out_invocation_is_retried_and_the_worker_replaced(stage, tmp_path):
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)},
+                                      batch_size=1, timeout=1)
+    put(kinesis, stream, ["slow", "after"])
+    local_lambda.drain(timeout_s=120)
+    assert invocations(log) == [["slow"], ["slow"], ["after"]]
+    assert any("Task timed out after 1.00 seconds" in line for line in local_lambda.status()["log"])
+
+
+def test_a_restarted_runtime_resumes_from_its_checkpoints(stage, tmp_path):
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)})
+    put(kinesis, stream, ["a", "b"])
+    local_lambda.drain(timeout_s=120)
+    local_lambda.stop()
+    put(kinesis, stream, ["c"])
+    local_lambda.drain(timeout_s=120)
+    assert [data for batch in invocations(log) for data in batch] == ["a", "b", "c"]
+
+
+def test_a_zip_without_a_module_the_handler_imports_fails_as_on_lambda(tmp_path):
+    full = bundle.build(("hello_winners.consumer.handler",))
+    with zipfile.ZipFile(io.BytesIO(full)) as source:
+        kept = {name: source.read(name) for name in source.namelist() if not name.startswith("fastjsonschema/")}
+    code = zip_with(kept)
+    function = Function(Config("broken", "arn:aws:lambda:us-east-1:000000000000:function:broken",
+                               "hello_winners.consumer.handler", 3, 128, bundle.code_sha256(code), ()), {})
+    outcome = function.invoke({"Records": []})
+    assert outcome.error["errorType"] == "Runtime.ImportModuleError"
+    assert outcome.error["errorMessage"] == ("Unable to import module 'hello_winners.consumer': "
+                                            "No module named 'fastjsonschema'")
+    function.close()
+
+
+def test_a_wrong_handler_name_fails_as_on_lambda():
+    code = zip_with({"flaky.py": FLAKY})
+    function = Function(Config("typo", "arn:aws:lambda:us-east-1:000000000000:function:typo", "flaky.handle", 3, 128,
+                               bundle.code_sha256(code), ()), {})
+    outcome = function.invoke({"Records": []})
+    assert outcome.error == {"errorType": "Runtime.HandlerNotFound",
+                             "errorMessage": "Handler 'handle' missing on module 'flaky'", "stackTrace": []}
+    function.close()
+
+
+def test_the_handler_sees_only_its_zip_and_the_runtimes_packages(tmp_path):
+    probe = textwrap.dedent('''
+        import importlib.util, os
+        def handler(event, context):
+            return {name: importlib.util.find_spec(name) is not None
+                    for name in ("boto3", "botocore", "hello_winners", "pandas", "moto")} | {
+                    "remaining_ms": context.get_remaining_time_in_millis(), "table": os.environ.get("TABLE")}
+    ''')
+    code = zip_with({"probe.py": probe})
+    function = Function(Config("probe", "arn:aws:lambda:us-east-1:000000000000:function:probe", "probe.handler", 3, 128,
+                               bundle.code_sha256(code), (("TABLE", "t1"),)), {})
+    seen = function.invoke({}).result
+    function.close()
+    assert seen["boto3"] and seen["botocore"]
+    assert not seen["hello_winners"] and not seen["pandas"] and not seen["moto"]
+    assert 0 < seen["remaining_ms"] <= 3000 and seen["table"] == "t1"
+
+
+def test_drain_without_a_mapping_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(local_lambda, "sync", lambda: {"shards": []})
+    with pytest.raises(local_lambda.DeployError, match="nothing consumes the stream: deploy first"):
+        local_lambda.drain(timeout_s=1)
