@@ -44,3 +44,7 @@ class DeployError(HelloWinnersError):
 
 class NotDoneYet(HelloWinnersError):
     """A workshop exercise still holds its placeholder."""
+
+
+class StreamReadError(HelloWinnersError):
+    """The stream could not be read back (missing, not ACTIVE, or throttled after every retry)."""
