@@ -1,0 +1,364 @@
+"""The winner API handler: every route and every bad input, against moto tables in process."""
+
+import json
+import logging
+
+import boto3
+import moto
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hello_winners import api, tables
+
+PREFIX = "hw-test-"
+
+
+@pytest.fixture(scope="module")
+def aws():
+    """One in-process moto AWS with the kit's tables for the module: (client, table environment)."""
+    with moto.mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        yield client, tables.create(client, PREFIX)
+
+
+@pytest.fixture
+def env(aws):
+    return aws[1]
+
+
+@pytest.fixture
+def dynamodb(aws, env):
+    """The client, with the Scores and Contributions tables emptied for the test."""
+    client = aws[0]
+    empty(client, env)
+    return client
+
+
+def empty(client, env):
+    for variable, key in ((tables.SCORES, ("userId", "role")), (tables.CONTRIBUTIONS, ("productId",))):
+        for item in client.scan(TableName=env[variable])["Items"]:
+            client.delete_item(TableName=env[variable], Key={name: item[name] for name in key})
+
+
+def http_event(method, path, params=None, stage="$default"):
+    """An API Gateway HTTP API (payload 2.0) event."""
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (params or {}).items()),
+        "headers": {"host": "example.test"},
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": stage},
+        "isBase64Encoded": False,
+    }
+    if params:
+        event["queryStringParameters"] = params
+    return event
+
+
+def rest_event(method, path, params=None):
+    """An API Gateway REST API proxy (payload 1.0) event."""
+    params = params or {}
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Host": "example.test"},
+        "queryStringParameters": {k: v[-1] if isinstance(v, list) else v for k, v in params.items()} or None,
+        "multiValueQueryStringParameters": {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+        or None,
+        "requestContext": {"httpMethod": method, "path": "/prod" + path, "stage": "prod"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+EVENTS = pytest.mark.parametrize("make_event", [http_event, rest_event], ids=["payload-2.0", "payload-1.0"])
+
+
+def call(dynamodb, env, event):
+    """The response, with its JSON body decoded when it is JSON."""
+    response = api.respond(event, dynamodb, env)
+    is_json = response["headers"].get("Content-Type", "").startswith("application/json")
+    body = json.loads(response["body"]) if is_json else response["body"]
+    return response["statusCode"], response["headers"], body
+
+
+def put_scores(env, rows):
+    """Store Scores items from (userId, role, score, name) rows, as the consumer would."""
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(env[tables.SCORES])
+    with table.batch_writer() as batch:
+        for user_id, role, score, name in rows:
+            batch.put_item(Item={"userId": user_id, "role": role, "score": score, "name": name})
+
+
+def entry(user_id, score, name=None):
+    return {"userId": user_id, "name": name or user_id.title(), "score": score}
+
+
+# --- /scores ---------------------------------------------------------------------------------------
+
+
+@EVENTS
+def test_scores_lists_the_top_of_a_role_highest_first_with_ints(dynamodb, env, make_event):
+    put_scores(env, [("ana", "merchant", 3, "Ana"), ("bo", "merchant", 7, "Bo"), ("cy", "photographer", 9, "Cy")])
+    status, headers, body = call(dynamodb, env, make_event("GET", "/scores", {"role": "merchant"}))
+    assert status == 200
+    assert body == {"role": "merchant", "limit": 10, "scores": [entry("bo", 7), entry("ana", 3)]}
+    assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_scores_default_limit_is_ten_and_limit_picks_the_top(dynamodb, env):
+    put_scores(env, [(f"u{i:02d}", "photographer", 100 - i, f"P{i}") for i in range(30)])
+    _, _, default = call(dynamodb, env, http_event("GET", "/scores", {"role": "photographer"}))
+    _, _, three = call(dynamodb, env, http_event("GET", "/scores", {"role": "photographer", "limit": "3"}))
+    assert [e["score"] for e in default["scores"]] == list(range(100, 90, -1))
+    assert [e["userId"] for e in three["scores"]] == ["u00", "u01", "u02"]
+
+
+@pytest.mark.parametrize("limit", ["1", "100", "+5", "007"])
+def test_scores_accepts_every_limit_from_1_to_100(dynamodb, env, limit):
+    put_scores(env, [(f"u{i:03d}", "merchant", i + 1, "M") for i in range(120)])
+    status, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": limit}))
+    assert status == 200
+    assert len(body["scores"]) == int(limit) == body["limit"]
+
+
+@pytest.mark.parametrize("alias", ["creator", "Merchant", "CREATOR"])
+def test_creator_is_the_merchant_role_as_in_the_original(dynamodb, env, alias):
+    put_scores(env, [("ana", "merchant", 2, "Ana")])
+    status, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": alias}))
+    assert (status, body["role"], body["scores"]) == (200, "merchant", [entry("ana", 2)])
+
+
+def test_scores_of_a_role_nobody_has_yet_is_an_empty_list(dynamodb, env):
+    status, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "photographer"}))
+    assert (status, body["scores"]) == (200, [])
+
+
+def test_ties_at_the_cut_are_resolved_by_user_id(dynamodb, env):
+    put_scores(env, [("zed", "merchant", 9, "Zed")] + [(f"t{i}", "merchant", 5, f"T{i}") for i in (7, 3, 9, 1, 5)])
+    _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "3"}))
+    assert [e["userId"] for e in body["scores"]] == ["zed", "t1", "t3"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scores=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), st.integers(1, 6), max_size=30),
+    limit=st.integers(1, 12),
+)
+def test_scores_are_always_score_descending_then_user_id_ascending(dynamodb, env, scores, limit):
+    empty(dynamodb, env)
+    put_scores(env, [(user, "merchant", score, user.upper()) for user, score in scores.items()])
+    _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": str(limit)}))
+    expected = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+    assert [(e["userId"], e["score"]) for e in body["scores"]] == expected
+
+
+# --- /winners --------------------------------------------------------------------------------------
+
+
+def test_winners_says_nobody_has_sold_anything_yet_when_empty(dynamodb, env):
+    status, _, body = call(dynamodb, env, http_event("GET", "/winners"))
+    assert status == 200
+    assert body == {"merchant": [], "photographer": [], "message": "Nobody has sold anything yet."}
+
+
+def test_winners_names_the_leader_of_each_role(dynamodb, env):
+    put_scores(env, [("ana", "merchant", 3, "Ana"), ("bo", "merchant", 7, "Bo"), ("cy", "photographer", 1, "Cy")])
+    _, _, body = call(dynamodb, env, http_event("GET", "/winners"))
+    assert body["merchant"] == [entry("bo", 7)]
+    assert body["photographer"] == [entry("cy", 1)]
+    assert body["message"] == "Bo leads the merchants with 7 sales. Cy leads the photographers with 1 sale."
+
+
+@EVENTS
+def test_winners_lists_everyone_tied_at_the_top(dynamodb, env, make_event):
+    put_scores(env, [("cy", "merchant", 4, "Cy"), ("ana", "merchant", 4, "Ana"), ("bo", "merchant", 4, "Bo"),
+                     ("dee", "merchant", 2, "Dee")])
+    _, _, body = call(dynamodb, env, make_event("GET", "/winners"))
+    assert body["merchant"] == [entry("ana", 4), entry("bo", 4), entry("cy", 4)]
+    assert body["photographer"] == []
+    assert body["message"] == (
+        "Ana, Bo and Cy share the lead of the merchants with 4 sales each. No photographer has sold anything yet."
+    )
+
+
+# --- /contributions --------------------------------------------------------------------------------
+
+
+@EVENTS
+def test_contributions_says_who_added_and_photographed_a_product(dynamodb, env, make_event):
+    dynamodb.put_item(TableName=env[tables.CONTRIBUTIONS], Item={
+        "productId": {"S": "p-1"}, "merchant": {"S": "ana"}, "merchantName": {"S": "Ana"},
+        "photographer": {"S": "cy"}, "photographerName": {"S": "Cy"}, "purchases": {"N": "12"}})
+    status, _, body = call(dynamodb, env, make_event("GET", "/contributions", {"productId": "p-1"}))
+    assert status == 200
+    assert body == {"productId": "p-1", "merchant": {"userId": "ana", "name": "Ana"},
+                    "photographer": {"userId": "cy", "name": "Cy"}, "purchases": 12}
+
+
+def test_contributions_of_a_product_bought_before_anyone_added_it(dynamodb, env):
+    dynamodb.put_item(TableName=env[tables.CONTRIBUTIONS], Item={"productId": {"S": "p-2"}, "purchases": {"N": "3"}})
+    _, _, body = call(dynamodb, env, http_event("GET", "/contributions", {"productId": "p-2"}))
+    assert body == {"productId": "p-2", "merchant": None, "photographer": None, "purchases": 3}
+
+
+def test_contributions_of_an_unknown_product_is_a_404_that_names_it(dynamodb, env):
+    status, _, body = call(dynamodb, env, http_event("GET", "/contributions", {"productId": "nope"}))
+    assert status == 404
+    assert "'nope'" in body["error"]
+
+
+# --- the page --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, stage", [("/", "$default"), ("/prod/", "prod"), ("/prod", "prod")])
+def test_the_root_serves_the_leaderboard_page_also_under_a_stage(dynamodb, env, path, stage):
+    status, headers, body = call(dynamodb, env, http_event("GET", path, stage=stage))
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<title>Hello, Retail! winners</title>" in body
+    assert "connect-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_the_page_loads_nothing_from_elsewhere(dynamodb, env):
+    _, _, body = call(dynamodb, env, http_event("GET", "/"))
+    assert "http://" not in body.replace("http://www.w3.org/2000/svg", "")
+    for forbidden in ("https://", "<link", "@import", " src=", ".innerHTML", "insertAdjacentHTML", "document.write"):
+        assert forbidden not in body
+
+
+def test_a_stage_path_reaches_the_api_routes(dynamodb, env):
+    status, _, body = call(dynamodb, env, http_event("GET", "/prod/scores", {"role": "merchant"}, stage="prod"))
+    assert (status, body["scores"]) == (200, [])
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+BAD_REQUESTS = [
+    ("GET", "/scores", {"role": "customer"}, 400, "unknown role 'customer'"),
+    ("GET", "/scores", {"role": "merchant,photographer"}, 400, "unknown role"),
+    ("GET", "/scores", {}, 400, "parameter role is missing"),
+    ("GET", "/scores", {"role": ""}, 400, "parameter role is missing"),
+    ("GET", "/scores", {"role": "merchant", "limit": "ten"}, 400, "limit must be a whole number from 1 to 100"),
+    ("GET", "/scores", {"role": "merchant", "limit": "2.5"}, 400, "limit must be a whole number"),
+    ("GET", "/scores", {"role": "merchant", "limit": "0"}, 400, "limit must be from 1 to 100, not 0"),
+    ("GET", "/scores", {"role": "merchant", "limit": "101"}, 400, "limit must be from 1 to 100, not 101"),
+    ("GET", "/scores", {"role": "merchant", "limit": "-4"}, 400, "limit must be from 1 to 100, not -4"),
+    ("GET", "/scores", {"role": "m" * 257}, 400, "role is 257 characters long: send at most 256"),
+    ("GET", "/scores", {"role": "merchant", "limit": "1" * 300}, 400, "limit is 300 characters long"),
+    ("GET", "/contributions", {}, 400, "parameter productId is missing"),
+    ("GET", "/contributions", {"productId": "p" * 257}, 400, "productId is 257 characters long"),
+    ("GET", "/leaderboard", {}, 404, "there is no /leaderboard"),
+    ("GET", "/scores/merchant", {}, 404, "there is no /scores/merchant"),
+    ("POST", "/scores", {"role": "merchant"}, 405, "/scores answers GET only, not POST"),
+    ("DELETE", "/winners", {}, 405, "answers GET only, not DELETE"),
+    ("PUT", "/", {}, 405, "answers GET only"),
+]
+
+
+@EVENTS
+@pytest.mark.parametrize("method, path, params, status, message", BAD_REQUESTS)
+def test_bad_input_gets_a_4xx_json_error_saying_what_to_fix(dynamodb, env, make_event, method, path, params,
+                                                            status, message):
+    got_status, headers, body = call(dynamodb, env, make_event(method, path, params))
+    assert got_status == status
+    assert message in body["error"]
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    if status == 405:
+        assert headers["Allow"] == "GET, OPTIONS"
+
+
+def test_a_256_character_parameter_is_still_accepted(dynamodb, env):
+    status, _, body = call(dynamodb, env, http_event("GET", "/contributions", {"productId": "p" * 256}))
+    assert status == 404 and "has been added" in body["error"]
+
+
+def test_repeated_parameters_of_a_rest_event_are_joined_like_api_gateway_does(dynamodb, env):
+    status, _, body = call(dynamodb, env, rest_event("GET", "/scores", {"role": ["merchant", "photographer"]}))
+    assert status == 400 and "'merchant,photographer'" in body["error"]
+
+
+@EVENTS
+@pytest.mark.parametrize("path", ["/", "/scores", "/winners", "/contributions"])
+def test_a_cors_preflight_gets_204_with_the_allowed_methods(dynamodb, env, make_event, path):
+    response = api.respond(make_event("OPTIONS", path), dynamodb, env)
+    assert response["statusCode"] == 204 and response["body"] == ""
+    assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+    assert response["headers"]["Access-Control-Allow-Methods"] == "GET, OPTIONS"
+    assert "Content-Type" in response["headers"]["Access-Control-Allow-Headers"]
+
+
+# --- failures --------------------------------------------------------------------------------------
+
+
+def test_a_dynamodb_failure_is_a_generic_500_with_the_detail_only_in_the_log(dynamodb, env, caplog):
+    missing = {**env, tables.SCORES: PREFIX + "no-such-table"}
+    with caplog.at_level(logging.ERROR, logger="hello_winners.api"):
+        status, headers, body = call(dynamodb, missing, http_event("GET", "/scores", {"role": "merchant"}))
+    assert status == 500
+    assert body == {"error": "the scores cannot be read right now; try again in a moment"}
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "ResourceNotFoundException" in caplog.text
+
+
+def test_a_function_deployed_without_its_table_names_answers_500_and_logs_why(dynamodb, caplog):
+    with caplog.at_level(logging.ERROR, logger="hello_winners.api"):
+        status, _, body = call(dynamodb, {}, http_event("GET", "/winners"))
+    assert status == 500 and "TABLE_SCORES_NAME" not in body["error"]
+    assert "TABLE_SCORES_NAME is not set" in caplog.text
+
+
+def test_the_lambda_handler_reads_table_names_from_the_environment(dynamodb, env, monkeypatch):
+    monkeypatch.setattr(api, "_client", None)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    put_scores(env, [("ana", "photographer", 5, "Ana")])
+    response = api.handler(http_event("GET", "/scores", {"role": "photographer"}), None)
+    assert json.loads(response["body"])["scores"] == [entry("ana", 5)]
+
+
+# --- one Query for the top of 100,000 --------------------------------------------------------------
+
+
+@pytest.fixture
+def big(aws):
+    """Tables of their own holding 100,000 scores (50,000 per role, all distinct), dropped afterwards."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    env = tables.create(client, "hw-big-")
+    put_scores(env, [(f"user-{i:06d}", ("merchant", "photographer")[i % 2], i + 1, f"Name {i}")
+                     for i in range(100_000)])
+    yield client, env
+    for name in env.values():
+        client.delete_table(TableName=name)
+
+
+def test_top_ten_of_100000_scores_is_one_query_and_never_a_scan(big):
+    """Distinct top scores, so no tie needs resolving: exactly one Query call reaches DynamoDB."""
+    client, env = big
+    calls = []
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    status, _, body = call(client, env, http_event("GET", "/scores", {"role": "photographer", "limit": "10"}))
+    assert calls == ["Query"]
+    assert status == 200
+    assert [e["score"] for e in body["scores"]] == list(range(100_000, 99_980, -2))
+
+
+def test_a_tie_at_the_cut_costs_one_more_query_for_that_score_only(dynamodb, env):
+    put_scores(env, [("a", "merchant", 9, "A"), ("b", "merchant", 5, "B"), ("c", "merchant", 5, "C"),
+                     ("d", "merchant", 1, "D")])
+    queries = []
+
+    def hook(params, **_):
+        queries.append(params["KeyConditionExpression"])
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", hook)
+    try:
+        _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", hook)
+    assert queries == ["#role = :role", "#role = :role AND #score = :score"]
+    assert [e["userId"] for e in body["scores"]] == ["a", "b"]

@@ -1,0 +1,178 @@
+"""The local HTTP endpoint: requests become API Gateway HTTP API events, answers become HTTP responses."""
+
+import base64
+import http.client
+import json
+import socket
+import urllib.parse
+
+import boto3
+import moto
+import pytest
+
+from hello_winners import api, tables
+from hello_winners.errors import ConfigError
+from hello_winners.local_api import LocalApi, http_response
+
+
+class Recorder:
+    """An invoke that keeps the events it receives and answers with a fixed response."""
+
+    def __init__(self, answer=None):
+        self.events = []
+        self.answer = answer or {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": "ok"}
+
+    def __call__(self, event):
+        self.events.append(event)
+        return self.answer
+
+
+def fetch(url, method="GET", path="/", body=None, headers=None):
+    """(status, headers, body bytes) of one HTTP request."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture
+def local(recorder):
+    with LocalApi(recorder) as running:
+        yield running
+
+
+def test_a_request_becomes_an_http_api_payload_2_event(local, recorder):
+    fetch(local.url, path="/scores?role=merchant&limit=5", headers={"X-Custom": "Yes", "Cookie": "a=1; b=2"})
+    (event,) = recorder.events
+    assert event["version"] == "2.0" and event["routeKey"] == "$default"
+    assert event["rawPath"] == "/scores" and event["rawQueryString"] == "role=merchant&limit=5"
+    assert event["queryStringParameters"] == {"role": "merchant", "limit": "5"}
+    assert event["headers"]["x-custom"] == "Yes" and "X-Custom" not in event["headers"]
+    assert event["cookies"] == ["a=1", "b=2"]
+    context = event["requestContext"]
+    assert context["http"]["method"] == "GET" and context["http"]["path"] == "/scores"
+    assert context["http"]["sourceIp"] == "127.0.0.1"
+    assert context["stage"] == "$default" and context["requestId"]
+    assert isinstance(context["timeEpoch"], int)
+    assert event["isBase64Encoded"] is False and "body" not in event
+
+
+def test_repeated_query_parameters_are_joined_by_commas_and_decoded(local, recorder):
+    fetch(local.url, path="/scores?role=merchant&role=photographer&name=Ana%20Bo&empty=")
+    assert recorder.events[0]["queryStringParameters"] == {
+        "role": "merchant,photographer", "name": "Ana Bo", "empty": ""}
+
+
+def test_a_request_without_a_query_has_no_parameters(local, recorder):
+    fetch(local.url, path="/")
+    assert "queryStringParameters" not in recorder.events[0]
+    assert recorder.events[0]["rawQueryString"] == ""
+
+
+def test_a_text_body_is_passed_as_text_and_a_binary_one_in_base64(local, recorder):
+    fetch(local.url, "POST", "/x", body=b'{"a": 1}', headers={"Content-Type": "application/json"})
+    fetch(local.url, "POST", "/x", body=b"\x00\xff", headers={"Content-Type": "application/octet-stream"})
+    text, binary = recorder.events
+    assert (text["body"], text["isBase64Encoded"]) == ('{"a": 1}', False)
+    assert (base64.b64decode(binary["body"]), binary["isBase64Encoded"]) == (b"\x00\xff", True)
+
+
+def test_the_function_answer_becomes_the_http_response():
+    answer = {"statusCode": 201, "headers": {"X-Answer": "42"}, "body": "made"}
+    with LocalApi(Recorder(answer)) as local:
+        status, headers, body = fetch(local.url, "PUT", "/things")
+    assert (status, headers["X-Answer"], body) == (201, "42", b"made")
+
+
+def test_a_base64_answer_is_decoded():
+    answer = {"statusCode": 200, "body": base64.b64encode(b"\x89PNG").decode(), "isBase64Encoded": True}
+    with LocalApi(Recorder(answer)) as local:
+        assert fetch(local.url)[2] == b"\x89PNG"
+
+
+def test_an_answer_without_status_code_is_a_json_200_as_api_gateway_infers():
+    with LocalApi(Recorder({"hello": "winners"})) as local:
+        status, headers, body = fetch(local.url)
+    assert (status, headers["Content-Type"], json.loads(body)) == (200, "application/json", {"hello": "winners"})
+
+
+@pytest.mark.parametrize("answer", [
+    {"statusCode": "two hundred"},
+    {"statusCode": 200, "body": {"not": "a string"}},
+    {"statusCode": 200, "headers": ["X-A", "1"]},
+    {"statusCode": 700},
+    {"statusCode": 200, "body": "not base64!", "isBase64Encoded": True},
+    {"statusCode": 200, "body": object()},
+], ids=["status-text", "body-object", "headers-list", "status-700", "bad-base64", "unserializable"])
+def test_a_malformed_answer_is_a_502_internal_server_error(answer):
+    with LocalApi(Recorder(answer)) as local:
+        status, _, body = fetch(local.url)
+    assert (status, json.loads(body)) == (502, {"message": "Internal Server Error"})
+
+
+def test_a_crashing_function_is_a_502_and_the_server_keeps_serving():
+    calls = []
+
+    def crash_once(event):
+        calls.append(event)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return {"statusCode": 200, "body": "fine"}
+
+    with LocalApi(crash_once) as local:
+        first = fetch(local.url)
+        second = fetch(local.url)
+    assert (first[0], json.loads(first[2])) == (502, {"message": "Internal Server Error"})
+    assert (second[0], second[2]) == (200, b"fine")
+
+
+def test_head_gets_the_headers_without_a_body(local):
+    status, headers, body = fetch(local.url, "HEAD")
+    assert (status, headers["Content-Length"], body) == (200, "2", b"")
+
+
+def test_stop_frees_the_port_and_a_busy_port_is_a_clear_error(recorder):
+    local = LocalApi(recorder).start()
+    port = urllib.parse.urlsplit(local.url).port
+    with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+        LocalApi(recorder, port=port).start()
+    local.stop()
+    local.stop()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+def test_the_url_is_only_known_while_running(recorder):
+    with pytest.raises(ConfigError, match="not running"):
+        _ = LocalApi(recorder).url
+
+
+def test_http_response_applies_the_payload_2_rules_directly():
+    assert http_response({"statusCode": 204}) == (204, {}, b"")
+    assert http_response([1, 2]) == (200, {"Content-Type": "application/json"}, b"[1, 2]")
+
+
+def test_the_winner_api_answers_through_the_local_endpoint(monkeypatch):
+    with moto.mock_aws():
+        env = tables.create(boto3.client("dynamodb", region_name="us-east-1"), "hw-local-")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(api, "_client", None)
+        with LocalApi(lambda event: api.handler(event, None)) as local:
+            scores = fetch(local.url, path="/scores?role=creator&limit=3")
+            bad = fetch(local.url, path="/scores?role=merchant&role=photographer")
+            page = fetch(local.url, path="/")
+            preflight = fetch(local.url, "OPTIONS", "/scores")
+    assert (scores[0], json.loads(scores[2])) == (200, {"role": "merchant", "limit": 3, "scores": []})
+    assert bad[0] == 400 and "merchant,photographer" in json.loads(bad[2])["error"]
+    assert page[0] == 200 and page[1]["Content-Type"] == "text/html; charset=utf-8"
+    assert preflight[0] == 204 and preflight[1]["Access-Control-Allow-Origin"] == "*"
