@@ -1,0 +1,75 @@
+"""The charts' content, read back from the figure objects: bars, labels, the gold winner, titles, axes."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from hello_winners import charts  # noqa: E402
+
+SCORES = pd.DataFrame({
+    "userId": ["a", "b", "c", "d", "e"],
+    "role": ["merchant", "merchant", "merchant", "merchant", "photographer"],
+    "name": ["Ann", "Bo", "Cy", "Ann", "Eve"],
+    "score": [7, 9, 9, 2, 4],
+})
+
+
+def _bars(fig):
+    ax = fig.axes[0]
+    return ax, [p for p in ax.patches if isinstance(p, Rectangle)]
+
+
+def test_leaderboard_draws_one_labelled_bar_per_contributor_with_tied_winners_in_gold(tmp_path):
+    fig = charts.leaderboard(SCORES, "merchant", save_to=tmp_path / "board.png")
+    ax, bars = _bars(fig)
+    assert len(bars) == 4
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Bo", "Cy", "Ann (a)", "Ann (d)"]
+    assert [b.get_width() for b in bars] == [9, 9, 7, 2]
+    colours = [to_hex(b.get_facecolor()) for b in bars]
+    assert colours[:2] == [charts.WINNER_COLOUR] * 2 and charts.WINNER_COLOUR not in colours[2:]
+    assert [t.get_text() for t in ax.texts] == ["9", "9", "7", "2"]
+    assert ax.get_title(loc="left") == "Leaderboard: top merchants"
+    assert "Sales" in ax.get_xlabel() and ax.get_ylabel() == "Merchants"
+    assert (tmp_path / "board.png").stat().st_size > 1_000
+
+
+def test_leaderboard_keeps_only_the_top_of_one_role():
+    ax, bars = _bars(charts.leaderboard(SCORES, "merchant", top=2))
+    assert len(bars) == 2
+    ax, bars = _bars(charts.leaderboard(SCORES, "photographer"))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Eve"]
+
+
+def test_leaderboard_of_a_role_without_sales_says_so_and_keeps_its_labels():
+    ax, bars = _bars(charts.leaderboard(SCORES.iloc[:0], "photographer"))
+    assert bars == [] and "No photographers" in ax.texts[0].get_text()
+    assert ax.get_title(loc="left") and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_sales_race_draws_one_step_line_per_contributor_ending_at_their_total():
+    t = pd.Timestamp("2026-11-01T12:00Z")
+    race = pd.DataFrame({"time": [t, t + pd.Timedelta("5min"), t + pd.Timedelta("1min")],
+                         "userId": ["b", "b", "a"], "name": ["Bo", "Bo", "Ann"], "sales": [1, 2, 1]})
+    ax = charts.sales_race(race, "merchant").axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    assert [line.get_ydata()[-1] for line in lines] == [2, 1] and lines[0].get_ydata()[0] == 0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Bo: 2", "Ann: 1"]
+    assert ax.get_title(loc="left") == "Sales race: top merchants"
+    assert ax.get_xlabel() == "Time (UTC)" and "Cumulative sales" in ax.get_ylabel()
+
+
+def test_product_sales_shows_one_contributors_products_best_first():
+    sales = pd.DataFrame({"role": ["merchant"] * 3 + ["photographer"], "userId": ["a", "a", "b", "a"],
+                          "name": ["Ann", "Ann", "Bo", "Ann"], "productId": ["p1", "p2", "p3", "p4"],
+                          "sales": [1, 5, 9, 9]})
+    fig = charts.product_sales(sales, "a", "merchant")
+    ax, bars = _bars(fig)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["p2", "p1"]
+    assert [b.get_width() for b in bars] == [5, 1]
+    assert ax.get_title(loc="left") == "Sales per product: Ann (merchant)"
+    assert ax.get_xlabel() == "Sales (purchases)" and ax.get_ylabel() == "Product"
