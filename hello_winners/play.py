@@ -40,6 +40,7 @@ def play(target=None, stage=None, log=WORKSHOP_DAY, fresh=False, report=print, p
     wait_until_consumed(settings.target, clients, outputs, report)
     boards = {role: _get(f"{outputs.api_url}/scores?role={role}&limit=100")["scores"] for role in ROLES}
     report(leaderboard_text(boards))
+    report(_against_recorded(boards, log))
     report(f"leaderboard page: {outputs.api_url}/")
     return boards
 
@@ -95,6 +96,21 @@ def leaderboard_text(boards, top=10):
             lines.append(f"      ... and {len(board) - top} more")
     lines.append("\n* winner")
     return "\n".join(lines)
+
+
+def _against_recorded(boards, log):
+    """Whether the API's rankings match the expected winners recorded beside the log, when there are some."""
+    recorded = log.with_name(log.name.removesuffix(".jsonl") + ".winners.json")
+    if not recorded.is_file():
+        return f"(no {recorded.name} beside the log to compare with)"
+    expected = json.loads(recorded.read_text())
+    if all(_ranked(boards[role]) == _ranked(expected[role][:100]) for role in ROLES):
+        return f"the rankings match the expected winners in {recorded.name}"
+    return f"the rankings DIFFER from the expected winners in {recorded.name}: the consumer or the log changed"
+
+
+def _ranked(board):
+    return [(entry["userId"], entry["score"]) for entry in board]
 
 
 def _is_purchase(event):

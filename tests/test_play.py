@@ -1,0 +1,72 @@
+"""The main job end to end on the embedded AWS, and the real-AWS path of the same code without network."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from hello_winners import analysis, aws, deploy, play, reference, tables
+from hello_winners.deploy import teardown
+
+DAY = Path(__file__).resolve().parent.parent / "data" / "workshop-day.jsonl"
+EXPECTED = json.loads(DAY.with_name("workshop-day.winners.json").read_text())
+
+
+def ranking(board):
+    return [(entry["userId"], entry["score"]) for entry in board]
+
+
+@pytest.mark.usefixtures("embedded_server")
+def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_nothing_twice():
+    settings = aws.settings(stage="playtest")
+    try:
+        first = subprocess.run([sys.executable, "-m", "hello_winners", "play", "--stage", settings.stage],
+                               capture_output=True, text=True, timeout=600, env=os.environ)
+        assert first.returncode == 0, first.stderr
+        for role in ("merchant", "photographer"):
+            winner = EXPECTED[role][0]
+            assert f" *  1. {winner['name']:<20} {winner['score']:>4}  {winner['userId']}" in first.stdout
+        clients = deploy.clients()
+        scores = analysis.read_scores(clients["dynamodb"], tables.names(settings.prefix)[tables.SCORES])
+        for role in ("merchant", "photographer"):
+            stored = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True])
+            assert list(zip(stored["userId"], stored["score"])) == ranking(EXPECTED[role])
+
+        said = []
+        again = play.play(stage=settings.stage, report=said.append, progress=False)
+        assert any("already holds 2134 events: not putting workshop-day.jsonl again" in line for line in said)
+        assert "the rankings match the expected winners in workshop-day.winners.json" in said
+        for role in ("merchant", "photographer"):
+            assert ranking(again[role]) == ranking(EXPECTED[role])
+    finally:
+        teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+
+
+def test_the_recorded_winners_are_the_reference_winners_of_the_day():
+    from hello_winners import eventlog
+
+    assert reference.winners(eventlog.read_log(DAY)) == EXPECTED
+
+
+def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch):
+    """moto's in-process mock answers the calls boto3 makes to AWS's own endpoints: every parameter
+    name and value is checked by botocore against the service models, without a network."""
+    monkeypatch.setenv(aws.TARGET_ENV, "aws")
+    aws._session.cache_clear()
+    with mock_aws():
+        outputs = deploy.deploy(stage="realaws", report=lambda line: None)
+        assert outputs.target == "aws"
+        assert outputs.api_url == f"https://{outputs.api_id}.execute-api.us-east-1.amazonaws.com"
+        assert deploy.clients()["kinesis"].meta.endpoint_url == "https://kinesis.us-east-1.amazonaws.com"
+        printed = []
+        deploy.deploy(stage="realaws", dry_run=True, report=printed.append)
+        assert printed == ["nothing to change"]
+        removed = teardown.teardown(deploy.clients(), outputs.stream.removesuffix("retail-stream"), "realaws",
+                                    report=lambda line: None)
+        assert len(removed) == 10
+        assert teardown.inventory(deploy.clients(), "hw-realaws-", "realaws") == []
+    aws._session.cache_clear()
