@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,55 @@ def test_the_plan_for_a_new_stage_creates_in_dependency_order(stage):
     assert methods.index("create_api") < methods.index("create_integration") < methods.index("create_route")
     assert "create_tables" in methods
     assert describe(calls).startswith(" 1. create the stream")
+
+
+def test_the_zip_is_reproducible_and_holds_exactly_what_the_handlers_import():
+    first, second = bundle.build(), bundle.build()
+    assert first == second
+    names = set(zipfile.ZipFile(io.BytesIO(first)).namelist())
+    assert {"hello_winners/consumer.py", "hello_winners/api.py", "hello_winners/fold.py", "hello_winners/events.py",
+            "hello_winners/web/leaderboard.html", "fastjsonschema/__init__.py"} <= names
+    assert {n for n in names if n.startswith("hello_winners/schemas/")} == {
+        f"hello_winners/schemas/{p.name}" for p in (Path(bundle.__file__).parents[1] / "schemas").glob("*.json")}
+    # What only notebooks and commands use stays out: no pandas, no deploy code, no boto3 (the runtime has it).
+    assert not any(n.startswith(("pandas/", "boto3/", "botocore/", "hello_winners/deploy/", "hello_winners/analysis"))
+                   for n in names)
+
+
+def test_a_role_not_yet_assumable_is_retried_a_bounded_number_of_times():
+    from botocore.stub import Stubber
+
+    from hello_winners.deploy import executor
+    from hello_winners.errors import DeployError
+
+    lam = deploy.clients()["lambda"]
+    call = planner.Call("lambda", "create_function", {
+        "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
+        "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", retry_on=planner.ROLE_NOT_READY)
+    not_ready = "The role defined for the function cannot be assumed by Lambda."
+    slept = []
+    with Stubber(lam) as stub:
+        for _ in range(2):
+            stub.add_client_error("create_function", "InvalidParameterValueException", not_ready)
+        stub.add_response("create_function", {"FunctionName": "f"})
+        executor.execute({"lambda": lam}, [call], sleep=slept.append, report=lambda line: None)
+        stub.assert_no_pending_responses()
+    assert slept == [executor.ROLE_RETRY_DELAY_S] * 2
+    with Stubber(lam) as stub:
+        for _ in range(executor.ROLE_RETRIES):
+            stub.add_client_error("create_function", "InvalidParameterValueException", not_ready)
+        with pytest.raises(DeployError, match="could not create the function f: InvalidParameterValueException"):
+            executor.execute({"lambda": lam}, [call], sleep=lambda s: None, report=lambda line: None)
+
+
+def test_status_lists_the_stage_and_its_standing_cost(stage):
+    import subprocess
+    import sys
+
+    deploy.deploy(stage=stage.stage, report=lambda line: None)
+    shown = subprocess.run([sys.executable, "-m", "hello_winners", "status", "--stage", stage.stage],
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert f"stage {stage.stage} on embedded: 10 resources" in shown.stdout
+    assert f"stream                {stage.prefix}retail-stream" in shown.stdout
+    assert "standing cost: $0.72 a day" in shown.stdout  # 2 shards x 24 h x $0.015 per shard-hour

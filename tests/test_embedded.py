@@ -191,3 +191,11 @@ def test_a_server_that_died_under_a_client_is_reported_clearly(state):
     with pytest.raises(AwsUnreachableError, match="cannot reach http://127.0.0.1"):
         with aws.friendly_errors():
             kinesis.list_streams()
+
+
+def test_the_cli_answers_a_bad_setting_with_one_sentence_not_a_traceback():
+    result = subprocess.run([sys.executable, "-m", "hello_winners", "status", "--target", "azure"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("hello-winners: unknown target 'azure': use 'embedded'")
