@@ -46,14 +46,43 @@ class Settings:
 
 
 def settings(target=None, stage=None):
-    """Resolve the target (argument, else $HELLO_WINNERS_TARGET, else embedded) and the stage."""
-    chosen = (target or os.environ.get(TARGET_ENV) or EMBEDDED).strip().lower()
+    """Resolve the target and the stage.
+
+    The target is the argument, else $HELLO_WINNERS_TARGET, else the choice recorded by
+    :func:`choose_target` (lesson 0), else embedded.
+    """
+    chosen = _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
+    return Settings(target=chosen, stage=naming.stage(stage))
+
+
+def choose_target(target):
+    """Record the target for every later kernel and command of this checkout (lesson 0's one setting)."""
+    chosen = _known_target(target)
+    path = _target_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(chosen + "\n")
+    return chosen
+
+
+def _known_target(target):
+    chosen = str(target).strip().lower()
     if chosen not in TARGETS:
         raise ConfigError(
             f"unknown target {chosen!r}: use 'embedded' (the local moto server, the default) or 'aws' "
             f"(your AWS account through boto3's usual credentials), with --target or {TARGET_ENV}"
         )
-    return Settings(target=chosen, stage=naming.stage(stage))
+    return chosen
+
+
+def _target_file():
+    return embedded.state_dir() / "target"
+
+
+def _recorded_target():
+    try:
+        return _target_file().read_text().strip() or None
+    except OSError:
+        return None
 
 
 def endpoint(target=None):

@@ -199,3 +199,15 @@ def test_the_cli_answers_a_bad_setting_with_one_sentence_not_a_traceback():
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("hello-winners: unknown target 'azure': use 'embedded'")
+
+
+def test_the_target_chosen_once_holds_for_later_kernels_until_overridden(state, monkeypatch):
+    monkeypatch.delenv(aws.TARGET_ENV, raising=False)
+    assert aws.settings().target == "embedded"
+    aws.choose_target("aws")
+    assert run_python("from hello_winners import aws; print(aws.settings().target)") == "aws"
+    assert aws.settings("embedded").target == "embedded"  # an explicit flag still wins
+    monkeypatch.setenv(aws.TARGET_ENV, "embedded")
+    assert aws.settings().target == "embedded"  # and so does the environment variable
+    with pytest.raises(ConfigError, match="unknown target 'gcp'"):
+        aws.choose_target("gcp")
