@@ -3,7 +3,9 @@
 A day of 10,000,000 events (200,000 with quick=True) is simulated once and cached under artifacts/
 (git-ignored) as a gzip JSONL log and as a pickled event frame. Each measurement runs in a fresh child
 process so its peak resident memory (``ru_maxrss``) is its own: one child reads the log into a frame,
-another loads the frame and runs every analysis. Targets for the full day: under 60 s and under 6 GB.
+another loads the frame and runs every analysis. The target (issue 7) is for the full set of analyses
+on a loaded frame of the full day: under 60 s and under 6 GB. Loading the log into a frame is reported
+on rows of its own and is not part of it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ SEED = 20261101
 # A busy shop, not just the workshop room: 1,000 participants make a 3,000-product catalog.
 PARTICIPANTS = 1_000
 FULL, QUICK = 10_000_000, 200_000
+GB = 10**9
+# read_log + to_frame before its columns became integer codes and lines were decoded a block at a time.
+LOAD_BEFORE = "before codes and block decoding: 16 us an event, 161 s for 10,000,000"
 
 
 def _paths(events: int) -> tuple[Path, Path]:
@@ -105,22 +110,23 @@ def run(quick: bool) -> list[dict]:
     load = _in_child("load", events)
     analysed = _in_child("analyse", events, repeats=3 if quick else 1)
     label = f"{events:,} events"
-    gib = 2**30
-    rows = [
-        {"name": f"analysis: read_log + to_frame, {label}", "figure": round(load["seconds"], 2), "unit": "s",
-         "compared_with": "part of the < 60 s target"},
-        {"name": f"analysis: read_log + to_frame peak memory, {label}", "figure": round(load["peak"] / gib, 2),
-         "unit": "GiB", "compared_with": "< 6 GB target"},
-    ]
-    rows += [{"name": f"analysis: {name}, {label}", "figure": round(seconds, 2), "unit": "s",
-              "compared_with": "median of 3" if quick else "one run"}
-             for name, seconds in analysed["seconds"].items()]
+    each = "median of 3" if quick else "one run"
     total = sum(analysed["seconds"].values())
+    rows = [
+        {"name": f"analysis: TARGET: full set of analyses on the loaded frame, {label}", "figure": round(total, 2),
+         "unit": "s", "compared_with": "< 60 s target (sum of the rows below; string columns: 97 s)"},
+        {"name": f"analysis: TARGET: peak memory, full set of analyses (frame loaded), {label}",
+         "figure": round(analysed["peak"] / GB, 2), "unit": "GB", "compared_with": "< 6 GB target"},
+    ]
+    rows += [{"name": f"analysis: {name} on the loaded frame, {label}", "figure": round(seconds, 2), "unit": "s",
+              "compared_with": f"part of the 60 s target, {each}"}
+             for name, seconds in analysed["seconds"].items()]
     rows += [
-        {"name": f"analysis: every analysis on the frame, {label}", "figure": round(total, 2), "unit": "s",
-         "compared_with": "< 60 s target (with to_frame: " f"{total + load['seconds']:.1f} s)"},
-        {"name": f"analysis: peak memory of the analyses (frame loaded), {label}",
-         "figure": round(analysed["peak"] / gib, 2), "unit": "GiB", "compared_with": "< 6 GB target"},
+        {"name": f"analysis: load the log into a frame (read_log + to_frame), {label}",
+         "figure": round(load["seconds"], 2), "unit": "s",
+         "compared_with": f"not in the target; one run; {LOAD_BEFORE}"},
+        {"name": f"analysis: load the log into a frame, peak memory, {label}", "figure": round(load["peak"] / GB, 2),
+         "unit": "GB", "compared_with": "not in the target; one run"},
     ]
     return rows
 

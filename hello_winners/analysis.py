@@ -1,7 +1,7 @@
 """Better questions of the same stream: who sold what, hot and trending products, and co-occurrence.
 
 Everything here works on the event frame of ``hello_winners.eventlog.to_frame`` (one row per event in
-stream order) and stays vectorised, so a busy day of 10,000,000 events fits in seconds and a few GB:
+stream order, ids and names as categoricals) and stays vectorised, so a busy day of 10,000,000 events fits in seconds and a few GB:
 ids are turned into integer codes once, (user, product) pairs are deduplicated before any join, and
 co-occurrence counts are sparse matrix products computed a block of products at a time.
 
@@ -21,18 +21,18 @@ from hello_winners.errors import ConfigError
 
 __all__ = [
     "ROLES",
-    "read_scores",
+    "also_viewed",
+    "attribution",
+    "bought_also_bought",
+    "hot_products",
     "read_contributions",
     "read_log_frame",
+    "read_scores",
     "read_stream_frame",
-    "attribution",
     "sales_by_contributor",
-    "scores_from_frame",
     "sales_race",
-    "hot_products",
+    "scores_from_frame",
     "trending",
-    "also_viewed",
-    "bought_also_bought",
     "viewed_then_bought",
 ]
 
@@ -111,6 +111,9 @@ def attribution(events) -> pd.DataFrame:
     frame = _as_frame(events)
     contributions = frame.loc[frame["kind"].isin(list(ROLES.values())) & frame["userId"].notna(),
                               ["kind", "productId", "userId", "name"]]
+    # A few rows per product: plain strings here, because pandas 3.1 maps a categorical through a
+    # Series of categorical values wrongly (it reads the values' codes against the wrong categories).
+    contributions = contributions.astype({"productId": "string", "userId": "string", "name": "string"})
     counted = contributions.drop_duplicates(["productId", "kind"])
     result = pd.DataFrame(index=pd.Index([], dtype="string", name="productId"))
     for role, kind in ROLES.items():

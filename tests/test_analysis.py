@@ -322,3 +322,26 @@ def test_read_stream_frame_reads_every_shard():
         stream.put_events(kinesis, "s", events)
         frame = analysis.read_stream_frame(kinesis, "s")
     assert sorted(frame["productId"]) == [f"p{i}" for i in range(6)]
+
+
+
+def test_attribution_names_every_contributor_of_the_workshop_day_by_their_own_origin():
+    """Names must follow their user ids (a categorical lookup once read them against the wrong categories)."""
+    from pathlib import Path
+
+    from hello_winners import eventlog
+    from hello_winners import events as ev
+
+    day = list(eventlog.read_log(Path(__file__).resolve().parents[1] / "data" / "workshop-day.jsonl"))
+    expected = {}
+    for event in day:
+        role = {"create": "merchant", "image": "photographer"}.get(ev.kind(event))
+        if role:
+            expected.setdefault((event["data"]["id"], role), ev.parse_origin(event["origin"]))
+    attributed = analysis.attribution(day)
+    seen = {}
+    for row in attributed.itertuples():
+        for role in ("merchant", "photographer"):
+            if not pd.isna(getattr(row, role)):
+                seen[(row.productId, role)] = (getattr(row, role), getattr(row, role + "Name"))
+    assert seen == expected

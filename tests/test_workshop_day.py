@@ -73,9 +73,13 @@ def test_the_day_as_a_frame_has_the_contracts_typed_columns(day):
     frame = to_frame(day)
     assert list(frame.columns) == COLUMNS
     assert {column: str(dtype) for column, dtype in frame.dtypes.items()} == {
-        "position": "int64", "time": "datetime64[ns, UTC]", "kind": "category", "productId": "string",
-        "userId": "string", "name": "string", "category": "string"}
+        "position": "int64", "time": "datetime64[ns, UTC]", "kind": "category", "productId": "category",
+        "userId": "category", "name": "category", "category": "category"}
     assert list(frame["kind"].cat.categories) == ["create", "image", "purchase", "product-view", "category-view"]
+    for column in ("productId", "userId", "name", "category"):
+        categories = frame[column].cat.categories
+        assert categories.dtype == "string" and categories.is_monotonic_increasing and categories.is_unique
+    assert [v if isinstance(v, str) else None for v in frame["productId"]] == [e["data"].get("id") for e in day]
     assert frame["time"].is_monotonic_increasing and frame["position"].tolist() == list(range(len(day)))
     views = frame[frame["kind"] == "category-view"]
     assert views["productId"].isna().all() and views["category"].notna().all()
