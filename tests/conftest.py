@@ -21,13 +21,24 @@ _STATE = tempfile.mkdtemp(prefix="hello-winners-test-state-")
 os.environ["HELLO_WINNERS_STATE_DIR"] = _STATE
 
 
-@pytest.fixture(scope="session")
-def embedded_server():
-    """The suite's shared embedded moto server, real HTTP on 127.0.0.1; stopped (with the local Lambda
-    runtime, if a test started it) at the end."""
+def pytest_configure(config):
+    """Build the solved copies of the lessons, which nbval then runs (see testpaths in pyproject.toml)."""
+    from hello_winners import notebooks
+
+    notebooks.build_solved(config.rootpath / "artifacts" / "solved")
+
+
+def pytest_sessionfinish(session):
+    """Stop what the notebooks' kernels started in the suite's state folder: no fixture owns it."""
     from hello_winners import embedded, local_lambda
 
-    server = embedded.ensure_running()
-    yield server
     local_lambda.stop()
     embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_server():
+    """The suite's shared embedded moto server, real HTTP on 127.0.0.1 (stopped when the session ends)."""
+    from hello_winners import embedded
+
+    return embedded.ensure_running()

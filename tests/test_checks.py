@@ -1,0 +1,466 @@
+"""Each exercise checker passes the reference solution, says "not done yet" for an unfinished exercise,
+and fails plausible wrong answers with the hint that fits them."""
+
+import base64
+import binascii
+import io
+import json
+import zipfile
+
+import pytest
+
+from hello_winners import events, tables
+from hello_winners.deploy import bundle, models
+from hello_winners.errors import EventError, NotDoneYet
+from hello_winners.exercises import (
+    EXERCISES,
+    ROLES,
+    add_to_score,
+    cancelled_by_condition,
+    checks,
+    product_item,
+    score_update,
+    solutions,
+)
+from hello_winners.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
+from hello_winners.fold import seq_key
+
+
+def verdict(capsys, name, function):
+    getattr(checks, name)(function)
+    return capsys.readouterr().out
+
+
+ALL = [name for names in EXERCISES.values() for name in names]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_solution_passes(capsys, name):
+    out = verdict(capsys, name, getattr(solutions, name))
+    assert out.startswith(f"{name}: passed ("), out
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_an_unfinished_exercise_is_not_done_yet(capsys, name):
+    def unfinished(*args, **kwargs):
+        raise NotDoneYet("write the body")
+
+    out = verdict(capsys, name, unfinished)
+    assert out == f"{name}: not done yet (write the body)\n"
+
+
+def test_every_checker_has_a_solution_and_the_other_way_round():
+    assert set(ALL) == set(checks.__all__)
+    assert all(callable(getattr(solutions, name)) for name in ALL)
+
+
+def test_a_checker_never_raises_whatever_the_function_does(capsys):
+    def explodes(*args):
+        raise RuntimeError("boom")
+
+    out = verdict(capsys, "handle_batch", explodes)
+    assert "not right yet" in out and "RuntimeError: boom" in out
+
+
+def assert_fails(capsys, name, function, *hints):
+    out = verdict(capsys, name, function)
+    assert out.startswith(f"{name}: not right yet, on "), out
+    assert "\n  hint: " in out
+    for hint in hints:
+        assert hint in out, out
+
+
+# --- lesson 2 --------------------------------------------------------------------------------------
+
+def test_decode_record_wrong_answers(capsys):
+    def forgets_base64(record):
+        return events.decode(record["kinesis"]["data"].encode())
+
+    def returns_bytes(record):
+        return base64.b64decode(record["kinesis"]["data"])
+
+    def uses_json_loads(record):
+        try:
+            data = base64.b64decode(record["kinesis"]["data"], validate=True)
+        except binascii.Error:
+            raise EventError("not base64") from None
+        return json.loads(data)
+
+    def lets_binascii_escape(record):
+        return events.decode(base64.b64decode(record["kinesis"]["data"], validate=True))
+
+    assert_fails(capsys, "decode_record", forgets_base64, "on a good record", "base64.b64decode")
+    assert_fails(capsys, "decode_record", returns_bytes, "not the event dict", "events.decode")
+    assert_fails(capsys, "decode_record", uses_json_loads, "not JSON", "json.decoder.JSONDecodeError, not EventError", "events.decode")
+    assert_fails(capsys, "decode_record", lets_binascii_escape, "not base64", "binascii.Error, not EventError", "catch binascii.Error")
+
+
+def test_validate_event_wrong_answers(capsys):
+    def returns_the_event(event):
+        return events.validate(event)
+
+    def raises_for_bad_events(event):
+        return events.kind(events.validate(event))
+
+    def does_not_validate(event):
+        return events.KINDS.get(event["data"]["schema"])
+
+    def returns_the_schema(event):
+        return events.validate(event)["data"]["schema"]
+
+    assert_fails(capsys, "validate_event", returns_the_event, "not its kind")
+    assert_fails(capsys, "validate_event", raises_for_bad_events, "without its product id",
+                 "catch EventError and return None")
+    assert_fails(capsys, "validate_event", does_not_validate, "without its product id", "events.validate first")
+    assert_fails(capsys, "validate_event", returns_the_schema, "expected 'create'", "not the schema id")
+
+
+def _set_contributor(dynamodb, table_names, event, condition=True):
+    role, (user, name) = ROLES[events.kind(event)], events.parse_origin(event["origin"])
+    params = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": event["data"]["id"]}},
+              "UpdateExpression": f"SET {role} = :id, {role}Name = :name", "ReturnValues": "ALL_NEW",
+              "ExpressionAttributeValues": {":id": {"S": user}, ":name": {"S": name}}}
+    if condition:
+        params["ConditionExpression"] = f"attribute_not_exists({role})"
+    return role, user, name, dynamodb.update_item(**params)["Attributes"]
+
+
+def test_record_contribution_wrong_answers(capsys):
+    def last_one_wins(dynamodb, table_names, event):
+        _set_contributor(dynamodb, table_names, event, condition=False)
+        return True
+
+    def forgets_earlier_purchases(dynamodb, table_names, event):
+        try:
+            _set_contributor(dynamodb, table_names, event)
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def crashes_on_a_conflict(dynamodb, table_names, event):
+        _set_contributor(dynamodb, table_names, event)
+        return True
+
+    def scores_everyone(dynamodb, table_names, event):
+        role, user, name, _item = _set_contributor(dynamodb, table_names, event)
+        dynamodb.update_item(**score_update(table_names, user, role, name, 0))
+        return True
+
+    assert_fails(capsys, "record_contribution", last_one_wins, "a conflict", "attribute_not_exists(merchant)")
+    assert_fails(capsys, "record_contribution", forgets_earlier_purchases, "bought twice before it was photographed",
+                 "ReturnValues='ALL_NEW'")
+    assert_fails(capsys, "record_contribution", crashes_on_a_conflict, "ConditionalCheckFailedException")
+    assert_fails(capsys, "record_contribution", scores_everyone, "nobody bought", "only contributors with sales")
+
+
+def _count_on_product(dynamodb, table_names, event):
+    return dynamodb.update_item(
+        TableName=table_names[tables.CONTRIBUTIONS], Key={"productId": {"S": event["data"]["id"]}},
+        UpdateExpression="ADD purchases :one", ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValues="ALL_NEW")["Attributes"]
+
+
+def test_tally_purchase_wrong_answers(capsys):
+    def assumes_both_are_known(dynamodb, table_names, event):
+        item = _count_on_product(dynamodb, table_names, event)
+        for role in ROLES.values():
+            add_to_score(dynamodb, table_names, item[role]["S"], role, item[role + "Name"]["S"], 1)
+
+    def counts_only_the_product(dynamodb, table_names, event):
+        _count_on_product(dynamodb, table_names, event)
+
+    def scores_without_counting(dynamodb, table_names, event):
+        item = dynamodb.get_item(TableName=table_names[tables.CONTRIBUTIONS],
+                                 Key={"productId": {"S": event["data"]["id"]}}).get("Item", {})
+        for role in ROLES.values():
+            if role in item:
+                add_to_score(dynamodb, table_names, item[role]["S"], role, item[role + "Name"]["S"], 1)
+
+    assert_fails(capsys, "tally_purchase", assumes_both_are_known, "nobody has added", "score only the roles it has")
+    assert_fails(capsys, "tally_purchase", counts_only_the_product, "the scores are {}", "add_to_score")
+    assert_fails(capsys, "tally_purchase", scores_without_counting, "purchases are None", "ADD purchases :one")
+
+
+def test_handle_batch_wrong_answers(capsys):
+    def crashes_on_bad_records(event, dynamodb, table_names):
+        for record in event["Records"]:
+            data = decode_record(record)
+            if validate_event(data) == "purchase":
+                solutions.tally_purchase(dynamodb, table_names, data)
+            elif validate_event(data) in ROLES:
+                record_contribution(dynamodb, table_names, data)
+        return {"batchItemFailures": []}
+
+    def returns_nothing(event, dynamodb, table_names):
+        solutions.handle_batch(event, dynamodb, table_names)
+
+    def forgets_photos(event, dynamodb, table_names):
+        for record in event["Records"]:
+            try:
+                data = decode_record(record)
+            except EventError:
+                continue
+            kind = validate_event(data)
+            if kind == "purchase":
+                solutions.tally_purchase(dynamodb, table_names, data)
+            elif kind == "create":
+                record_contribution(dynamodb, table_names, data)
+        return {"batchItemFailures": []}
+
+    assert_fails(capsys, "handle_batch", crashes_on_bad_records, "EventError", "catch EventError")
+    assert_fails(capsys, "handle_batch", returns_nothing, "it returned None", "batchItemFailures")
+    assert_fails(capsys, "handle_batch", forgets_photos, "the scores are", "creates and images with record_contribution")
+
+
+# --- lesson 3 --------------------------------------------------------------------------------------
+
+def test_build_zip_wrong_answers(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
+
+    def returns_the_path():
+        return bundle.cache(bundle.build())
+
+    def zips_the_handler_only():
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(zipfile.ZipInfo("hello_winners/consumer.py", (1980, 1, 1, 0, 0, 0)), "# handler")
+        return buffer.getvalue()
+
+    def forgets_the_cache():
+        return bundle.build()
+
+    assert_fails(capsys, "build_zip", forgets_the_cache, "not cached", "bundle.cache(code)")  # first: nothing cached yet
+    assert_fails(capsys, "build_zip", returns_the_path, "not the zip's bytes")
+    assert_fails(capsys, "build_zip", zips_the_handler_only, "lacks hello_winners/schemas", "deploy.bundle.build()")
+
+
+def test_consumer_policy_wrong_answers(capsys):
+    def everything_everywhere(names):
+        return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+
+    def forgets_the_stream(names):
+        document = solutions.consumer_policy(names)
+        return {**document, "Statement": document["Statement"][1:]}
+
+    def may_delete_tables(names):
+        document = solutions.consumer_policy(names)
+        extra = {"Effect": "Allow", "Action": ["dynamodb:DeleteTable"], "Resource": [names.table_arn(tables.SCORES)]}
+        return {**document, "Statement": document["Statement"] + [extra]}
+
+    def hard_codes_the_stage(names):
+        return solutions.consumer_policy(models.Names("hw-check-", names.region, names.account))
+
+    assert_fails(capsys, "consumer_policy", everything_everywhere, "wildcards", "exact ARN")
+    assert_fails(capsys, "consumer_policy", forgets_the_stream, "could not kinesis:", "event source mapping")
+    assert_fails(capsys, "consumer_policy", may_delete_tables, "dynamodb:DeleteTable", "never uses")
+    assert_fails(capsys, "consumer_policy", hard_codes_the_stage, "prefix hw-other-")
+
+
+def test_create_role_wrong_answers(capsys):
+    def untagged(iam, names, policy, tags):
+        return solutions.create_role(iam, names, policy, {})
+
+    def not_rerunnable(iam, names, policy, tags):
+        arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                              Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]["Arn"]
+        iam.put_role_policy(RoleName=names.role("consumer"), PolicyName="consumer-access", PolicyDocument=json.dumps(policy))
+        return arn
+
+    def policy_only_at_creation(iam, names, policy, tags):
+        try:
+            return not_rerunnable(iam, names, policy, tags)
+        except iam.exceptions.EntityAlreadyExistsException:
+            return iam.get_role(RoleName=names.role("consumer"))["Role"]["Arn"]
+
+    def trusted_by_ec2(iam, names, policy, tags):
+        trust = json.loads(json.dumps(models.LAMBDA_TRUST).replace("lambda.amazonaws.com", "ec2.amazonaws.com"))
+        arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        return arn
+
+    assert_fails(capsys, "create_role", untagged, "tags", "teardown finds")
+    assert_fails(capsys, "create_role", not_rerunnable, "running it again", "EntityAlreadyExistsException")
+    assert_fails(capsys, "create_role", policy_only_at_creation, "policy was not updated", "put_role_policy")
+    assert_fails(capsys, "create_role", trusted_by_ec2, "Lambda may not assume", "LAMBDA_TRUST")
+
+
+def _create(lam, names, role_arn, code, tags, **overrides):
+    params = {"FunctionName": names.function("consumer"), "Runtime": "python3.12", "Role": role_arn,
+              "Code": {"ZipFile": code}, "Handler": models.CONSUMER_HANDLER, "MemorySize": 256, "Timeout": 60,
+              "Environment": {"Variables": names.tables}, "Tags": tags}
+    return lam.create_function(**{**params, **overrides})["FunctionArn"]
+
+
+def test_create_function_wrong_answers(capsys):
+    def old_runtime(lam, names, role_arn, code, tags):
+        return _create(lam, names, role_arn, code, tags, Runtime="python3.9")
+
+    def no_environment(lam, names, role_arn, code, tags):
+        return _create(lam, names, role_arn, code, tags, Environment={"Variables": {}})
+
+    def not_rerunnable(lam, names, role_arn, code, tags):
+        return _create(lam, names, role_arn, code, tags)
+
+    def keeps_the_old_code(lam, names, role_arn, code, tags):
+        try:
+            return _create(lam, names, role_arn, code, tags)
+        except lam.exceptions.ResourceConflictException:
+            return lam.get_function_configuration(FunctionName=names.function("consumer"))["FunctionArn"]
+
+    assert_fails(capsys, "create_function", old_runtime, "Runtime is 'python3.9'", "python3.12")
+    assert_fails(capsys, "create_function", no_environment, "environment is {}", "names.tables")
+    assert_fails(capsys, "create_function", not_rerunnable, "running it again", "ResourceConflictException")
+    assert_fails(capsys, "create_function", keeps_the_old_code, "old code", "update_function_code")
+
+
+def _map(lam, names, **overrides):
+    params = {"FunctionName": names.function("consumer"), "EventSourceArn": names.stream_arn,
+              "StartingPosition": "TRIM_HORIZON", "BatchSize": 100, "MaximumBatchingWindowInSeconds": 1,
+              "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 10,
+              "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    return lam.create_event_source_mapping(**{**params, **overrides})["UUID"]
+
+
+def test_connect_stream_wrong_answers(capsys):
+    def from_latest(lam, names):
+        return _map(lam, names, StartingPosition="LATEST")
+
+    def ignores_partial_failures(lam, names):
+        return _map(lam, names, FunctionResponseTypes=[])
+
+    def maps_again_every_run(lam, names):
+        return _map(lam, names)
+
+    assert_fails(capsys, "connect_stream", from_latest, "starts at LATEST", "TRIM_HORIZON")
+    assert_fails(capsys, "connect_stream", ignores_partial_failures, "ReportBatchItemFailures")
+    assert_fails(capsys, "connect_stream", maps_again_every_run, "running it again", "list_event_source_mappings")
+
+
+# --- lesson 5 --------------------------------------------------------------------------------------
+
+def _purchase_transaction(dynamodb, table_names, event, marker, seq_text, condition=True):
+    product = event["data"]["id"]
+    item = product_item(dynamodb, table_names, product)
+    update = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": product}},
+              "UpdateExpression": "SET #m = :seq ADD purchases :one", "ExpressionAttributeNames": {"#m": marker},
+              "ExpressionAttributeValues": {":seq": {"S": seq_text}, ":one": {"N": "1"}}}
+    if condition:
+        update["ConditionExpression"] = "attribute_not_exists(#m) OR #m < :seq"
+    writes = [{"Update": update}] + [{"Update": score_update(table_names, item[r]["S"], r, item[r + "Name"]["S"], 1)}
+                                     for r in ROLES.values() if r in item]
+    dynamodb.transact_write_items(TransactItems=writes)
+    return True
+
+
+def _once(dynamodb, table_names, event, marker, seq_text):
+    try:
+        return _purchase_transaction(dynamodb, table_names, event, marker, seq_text)
+    except dynamodb.exceptions.TransactionCanceledException:
+        return False
+
+
+def test_purchase_once_wrong_answers(capsys):
+    def unconditional(dynamodb, table_names, event, shard_id, sequence_number):
+        return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), False)
+
+    def compares_plain_numbers(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", str(sequence_number))
+
+    def one_marker_for_all_shards(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, "seq", seq_key(sequence_number))
+
+    def crashes_on_a_repeat(dynamodb, table_names, event, shard_id, sequence_number):
+        return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number))
+
+    assert_fails(capsys, "purchase_once", unconditional, "a duplicate", "condition the product's update on its marker")
+    assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number 10 after 9", "seq_key")
+    assert_fails(capsys, "purchase_once", one_marker_for_all_shards, "another shard", "one marker per shard")
+    assert_fails(capsys, "purchase_once", crashes_on_a_repeat, "TransactionCanceledException")
+
+
+def _apply(record, dynamodb, table_names, data):
+    kind = validate_event(data)
+    if kind == "purchase":
+        purchase_once(dynamodb, table_names, data, record["eventID"].rpartition(":")[0],
+                      int(record["kinesis"]["sequenceNumber"]))
+    elif kind in ROLES:
+        record_contribution(dynamodb, table_names, data)
+
+
+def _decoded(event):
+    for record in event["Records"]:
+        try:
+            yield record, decode_record(record)
+        except EventError:
+            continue
+
+
+def test_handle_batch_once_wrong_answers(capsys):
+    from botocore.exceptions import ClientError
+
+    def naive(event, dynamodb, table_names):
+        return solutions.handle_batch(event, dynamodb, table_names)
+
+    def swallows_failures(event, dynamodb, table_names):
+        for record, data in _decoded(event):
+            try:
+                _apply(record, dynamodb, table_names, data)
+            except ClientError:
+                continue
+        return {"batchItemFailures": []}
+
+    def goes_on_after_a_failure(event, dynamodb, table_names):
+        failed = []
+        for record, data in _decoded(event):
+            try:
+                _apply(record, dynamodb, table_names, data)
+            except ClientError:
+                failed.append({"itemIdentifier": record["kinesis"]["sequenceNumber"]})
+        return {"batchItemFailures": failed[:1]}
+
+    def reports_the_event_id(event, dynamodb, table_names):
+        for record, data in _decoded(event):
+            try:
+                _apply(record, dynamodb, table_names, data)
+            except ClientError:
+                return {"batchItemFailures": [{"itemIdentifier": record["eventID"]}]}
+        return {"batchItemFailures": []}
+
+    assert_fails(capsys, "handle_batch_once", naive, "repeated records", "purchase_once")
+    assert_fails(capsys, "handle_batch_once", swallows_failures, "throttled", "batchItemFailures")
+    assert_fails(capsys, "handle_batch_once", goes_on_after_a_failure, "the retry", "stop at the first failed record")
+    assert_fails(capsys, "handle_batch_once", reports_the_event_id, "throttled", "expected the third record")
+
+
+# --- lesson 6 --------------------------------------------------------------------------------------
+
+def _category_counts(frame, keep="first", unknown=None):
+    created = frame[frame["kind"] == "create"].drop_duplicates("productId", keep=keep)
+    category_of = dict(zip(created["productId"], created["category"]))
+    bought = frame.loc[frame["kind"] == "purchase", "productId"].astype("string").map(category_of)
+    return (bought.fillna(unknown) if unknown else bought.dropna()).value_counts()
+
+
+def test_sales_per_category_wrong_answers(capsys):
+    def last_create_wins(frame):
+        return _category_counts(frame, keep="last").sort_index().sort_values(ascending=False, kind="stable")
+
+    def counts_unknown_products(frame):
+        return _category_counts(frame, unknown="unknown").sort_index().sort_values(ascending=False, kind="stable")
+
+    def ties_in_any_order(frame):
+        return _category_counts(frame)
+
+    def returns_a_frame(frame):
+        return _category_counts(frame).to_frame()
+
+    assert_fails(capsys, "sales_per_category", last_create_wins, "a conflict", "first create")
+    assert_fails(capsys, "sales_per_category", counts_unknown_products, "nobody created", "dropna")
+    assert_fails(capsys, "sales_per_category", ties_in_any_order, "a tie", "sort_index()")
+    assert_fails(capsys, "sales_per_category", returns_a_frame, "not a Series")
+
+
+def test_the_given_helpers_used_by_the_lessons_do_what_they_say():
+    assert seq_key(10) > seq_key(9)
+    error = type("E", (Exception,), {"response": {"CancellationReasons": [{"Code": "ConditionalCheckFailed"}]}})()
+    assert cancelled_by_condition(error)
+    assert not cancelled_by_condition(type("E", (Exception,), {"response": {}})())

@@ -1,0 +1,136 @@
+"""The lessons as committed: clean, with exercises wired to solutions and checks; solved copies built
+the same way every time; participant notebooks that run until their first exercise and fail only with
+the kit's "not done yet"."""
+
+import re
+
+import nbformat
+import pytest
+
+from hello_winners import lessons, notebooks
+from hello_winners.exercises import EXERCISES, solutions
+
+PATHS = notebooks.participant_notebooks()
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_one_notebook_per_lesson_in_running_order():
+    assert [int(p.name[:2]) for p in PATHS] == sorted(lessons.LESSONS)
+    assert all(re.fullmatch(r"\d\d-[a-z-]+\.ipynb", p.name) for p in PATHS)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_the_first_code_cell_brings_the_stage_to_the_lesson(path):
+    first = code_cells(read(path))[0].source
+    assert first == f"from hello_winners import lessons\n\nstage = lessons.setup({int(path.name[:2])})"
+
+
+def test_committed_notebooks_are_normalized_with_outputs_only_where_nbval_checks():
+    assert notebooks.problems() == []
+    for path in PATHS:
+        text = path.read_text(encoding="utf-8")
+        notebook = nbformat.reads(text, as_version=4)
+        assert notebook.metadata == {"kernelspec": notebooks.KERNELSPEC, "language_info": {"name": "python"}}
+        for cell in code_cells(notebook):
+            assert cell.execution_count is None
+            assert bool(cell.outputs) == (notebooks.CHECK_OUTPUT in notebooks.tags(cell)), (path.name, cell.id)
+            assert set(cell.metadata) <= {"tags"}
+        for leak in ("/home/", "/work/", "/Users/", "/tmp/", "site-packages", "widgets"):
+            assert leak not in text, (path.name, leak)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_each_exercise_has_its_load_line_its_stub_and_its_check(path):
+    notebook = read(path)
+    found = []
+    for number, cell in enumerate(notebook.cells):
+        name = notebooks.exercise_name(cell)
+        if not name:
+            continue
+        found.append(name)
+        assert "exercise" in notebooks.tags(cell)
+        assert f"%load -n hello_winners.exercises.solutions.{name}" in notebook.cells[number - 1].source
+        assert cell.source.startswith(f"def {name}(") and re.search(r'\n    raise NotDoneYet\(".+"\)$', cell.source)
+        check = notebook.cells[number + 1]
+        assert check.source == f"checks.{name}({name})" and notebooks.tags(check) == ["check"]
+    assert tuple(found) == EXERCISES.get(int(path.name[:2]), ())
+
+
+def test_build_solved_is_deterministic_and_fills_every_exercise(tmp_path):
+    first = notebooks.build_solved(tmp_path / "a")
+    second = notebooks.build_solved(tmp_path / "b")
+    assert [p.name for p in first] == [p.name for p in PATHS]
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+    checked = []
+    for path in first:
+        for cell in read(path).cells:
+            if notebooks.exercise_name(cell):
+                assert cell.source == notebooks.solution_source(notebooks.exercise_name(cell))
+                assert "NotDoneYet" not in cell.source
+            if cell.source.startswith(notebooks.NBVAL_MARKER + "\n"):
+                checked.append(cell.id)
+                assert cell.outputs and cell.execution_count, "nbval compares only cells that were run"
+    tagged = [cell.id for path in PATHS for cell in read(path).cells if notebooks.CHECK_OUTPUT in notebooks.tags(cell)]
+    assert checked == tagged
+
+
+def test_solutions_are_the_exercises_and_nothing_else():
+    defined = {name for name, value in vars(solutions).items()
+               if callable(value) and getattr(value, "__module__", "") == solutions.__name__}
+    assert defined == {name for names in EXERCISES.values() for name in names}
+
+
+def test_normalize_strips_what_a_run_leaves_behind():
+    notebook = read(PATHS[0])
+    cell = code_cells(notebook)[1]
+    cell.execution_count = 7
+    cell.outputs = [nbformat.v4.new_output("stream", text="hi\n")]
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}
+    notebook.metadata["widgets"] = {"state": {}}
+    notebook.metadata["kernelspec"]["path"] = "/somewhere/kernels/python3"
+    assert nbformat.writes(notebooks.normalize(notebook)) == PATHS[0].read_text(encoding="utf-8")
+
+
+# --- participant notebooks, executed --------------------------------------------------------------
+
+def _errors(cell):
+    return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.fixture(scope="module")
+def participant_stage(embedded_server):
+    """A stage of its own, so the participant runs do not touch what the solved notebooks build."""
+    stage = "participant"
+    yield stage
+    from hello_winners import aws, play
+
+    play.teardown(aws.settings(stage=stage), report=lambda line: None)
+
+
+@pytest.mark.embedded
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_a_participant_notebook_runs_until_its_first_exercise_and_then_fails_only_with_not_done_yet(
+        path, participant_stage, monkeypatch):
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("HELLO_WINNERS_STAGE", participant_stage)
+    notebook = read(path)
+    NotebookClient(notebook, timeout=notebooks.CELL_TIMEOUT_S, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    first = next((n for n, cell in enumerate(notebook.cells) if notebooks.exercise_name(cell)), len(notebook.cells))
+    for number, cell in enumerate(notebook.cells):
+        for error in _errors(cell):
+            assert number > first, f"cell {cell.id} failed before the first exercise: {error['ename']}: {error['evalue']}"
+            assert error["ename"] == "NotDoneYet", f"cell {cell.id} failed with {error['ename']}: {error['evalue']}"
+        if notebooks.exercise_name(cell):
+            assert not _errors(cell), "running an exercise cell only defines its function"
+        if "check" in notebooks.tags(cell):
+            printed = "".join(o.get("text", "") for o in cell.outputs)
+            assert printed.startswith(f"{cell.source[len('checks.'):].split('(')[0]}: not done yet ("), printed
