@@ -226,40 +226,37 @@ def _limit(value):
 
 def _query_role(dynamodb, table, role, count):
     """The first ``count`` items of ``role`` on the index, highest score first (order among ties: any)."""
-    query = {
+    return _query(dynamodb, {
         "TableName": table,
         "IndexName": SCORES_INDEX,
         "KeyConditionExpression": "#role = :role",
         "ExpressionAttributeNames": {"#role": "role"},
         "ExpressionAttributeValues": {":role": {"S": role}},
         "ScanIndexForward": False,
-    }
-    items = []
-    while len(items) < count:
-        page = dynamodb.query(**query, Limit=count - len(items))
-        items += [_entry(item) for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            break
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return items
+    }, limit=count)
 
 
 def _tied(dynamodb, table, role, score):
     """Every item of ``role`` whose score is exactly ``score``."""
-    query = {
+    return _query(dynamodb, {
         "TableName": table,
         "IndexName": SCORES_INDEX,
         "KeyConditionExpression": "#role = :role AND #score = :score",
         "ExpressionAttributeNames": {"#role": "role", "#score": "score"},
         "ExpressionAttributeValues": {":role": {"S": role}, ":score": {"N": str(score)}},
-    }
+    })
+
+
+def _query(dynamodb, query, limit=None):
+    """The entries a Query finds, page after page, until ``limit`` of them (default: all)."""
     items = []
-    while True:
-        page = dynamodb.query(**query)
+    while limit is None or len(items) < limit:
+        page = dynamodb.query(**query, **({} if limit is None else {"Limit": limit - len(items)}))
         items += [_entry(item) for item in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
-            return items
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            break
+        query = {**query, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    return items
 
 
 def _entry(item):
