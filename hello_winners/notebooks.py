@@ -75,7 +75,10 @@ def solve(notebook):
 
 
 def build_solved(out_dir=SOLVED, folder=NOTEBOOKS):
-    """Write a solved copy of every lesson into ``out_dir``; the same sources give the same bytes."""
+    """Write a solved copy of every lesson into ``out_dir``; the same sources give the same bytes.
+
+    Notebooks in ``out_dir`` that are no longer lessons are removed, so nothing stale gets run.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -83,6 +86,8 @@ def build_solved(out_dir=SOLVED, folder=NOTEBOOKS):
         target = out_dir / path.name
         target.write_text(nbformat.writes(solve(nbformat.read(path, as_version=4))), encoding="utf-8")
         written.append(target)
+    for stale in set(out_dir.glob("*.ipynb")) - set(written):
+        stale.unlink()
     return written
 
 

@@ -5,6 +5,7 @@ The state folder keeps the suite's embedded server apart from one a developer ma
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -21,11 +22,20 @@ _STATE = tempfile.mkdtemp(prefix="hello-winners-test-state-")
 os.environ["HELLO_WINNERS_STATE_DIR"] = _STATE
 
 
-def pytest_configure(config):
-    """Build the solved copies of the lessons, which nbval then runs (see testpaths in pyproject.toml)."""
-    from hello_winners import notebooks
+# The solved copies of the lessons, which nbval runs (testpaths in pyproject.toml names their folder).
+# Built here, on import: pytest resolves testpaths right after loading this file, and drops a folder
+# that does not exist yet, so a later hook would leave a clean clone's notebooks untested.
+from hello_winners import notebooks  # noqa: E402
 
-    notebooks.build_solved(config.rootpath / "artifacts" / "solved")
+notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solved")
+
+
+def pytest_collection_finish(session):
+    """The README's test command must run the lessons: fail loudly if nbval collected none of them."""
+    if session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not any(
+        item.path.suffix == ".ipynb" for item in session.items
+    ):
+        raise pytest.UsageError("no solved notebook was collected: check testpaths and --nbval-lax in pyproject.toml")
 
 
 def pytest_sessionfinish(session):
