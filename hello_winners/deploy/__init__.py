@@ -60,12 +60,12 @@ class Outputs:
         return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
 
 
-def deploy(target=None, stage=None, options=models.Options(), dry_run=False, report=print, sleep=time.sleep):
+def deploy(target=None, stage=None, options=None, dry_run=False, report=print, sleep=time.sleep):
     """Bring the stage to its desired state; returns its Outputs (None on a dry run, which only prints the plan)."""
     settings = aws.settings(target, stage)
     clients_ = clients(settings.target)
     stage_names = names(settings, clients_)
-    desired = models.desired(stage_names, settings.tags, options)
+    desired = models.desired(stage_names, settings.tags, options or models.Options())
     code = bundle.build()
     bundle.cache(code)
     calls = plan(clients_, desired, code)
