@@ -42,6 +42,8 @@ def play(target=None, stage=None, log=WORKSHOP_DAY, fresh=False, report=print, p
     report(leaderboard_text(boards))
     report(_against_recorded(boards, log))
     report(f"leaderboard page: {outputs.api_url}/")
+    if settings.target == aws.EMBEDDED:
+        report("the embedded AWS keeps running for the notebooks; `hello-winners server stop` stops it")
     return boards
 
 
