@@ -23,7 +23,6 @@ Scores are asserted equal to the reference winners, so a cheap but wrong consume
 """
 
 import base64
-import hashlib
 import re
 import statistics
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from hello_winners import consumer, events, tables
+from hello_winners.delivery import lambda_batches
 from hello_winners.errors import EventError
 from hello_winners.eventlog import read_log
 from hello_winners.reference import winners
@@ -40,7 +40,6 @@ from hello_winners.simulator import simulate
 
 WORKSHOP_DAY = Path(__file__).resolve().parent.parent / "data" / "workshop-day.jsonl"
 SHARDS = 4
-_BASE_SEQ = 49590338271490256608559692538361571095921575989136588898
 
 
 # --- the in-memory DynamoDB ---------------------------------------------------------------------
@@ -152,30 +151,6 @@ def _compare(op, left, right):
     return {"=": a == b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
-# --- shards and batches -----------------------------------------------------------------------
-
-def shard_of(event, shards=SHARDS):
-    """The shard Kinesis puts an event on: MD5 of its partition key (the product id) in equal ranges."""
-    data = event.get("data") or {}
-    key = str(data.get("id") or data.get("category") or "")
-    return int.from_bytes(hashlib.md5(key.encode()).digest(), "big") * shards // 2**128
-
-
-def lambda_batches(log, batch_size, shards=SHARDS):
-    """Lambda Kinesis events of a log: per shard, its records in order, cut into batches of batch_size."""
-    per_shard = [[] for _ in range(shards)]
-    for event in log:
-        shard = shard_of(event, shards)
-        records = per_shard[shard]
-        records.append(_record(f"shardId-{shard:012d}", _BASE_SEQ + len(records), events.encode(event)))
-    return [{"Records": records[i:i + batch_size]} for records in per_shard for i in range(0, len(records), batch_size)]
-
-
-def _record(shard_id, seq, data):
-    return {"kinesis": {"partitionKey": "k", "sequenceNumber": str(seq), "data": base64.b64encode(data).decode()},
-            "eventID": f"{shard_id}:{seq}", "eventSource": "aws:kinesis"}
-
-
 # --- the three designs ------------------------------------------------------------------------
 
 def consumer_units(batches, names):
@@ -270,7 +245,7 @@ def _reference(log):
 def compare(label, log, batch_size):
     """Rows for the three designs on one log, after checking the consumer's tallies are exact."""
     names = tables.names("bench-")
-    batches = lambda_batches(log, batch_size)
+    batches = lambda_batches(log, shards=SHARDS, batch_size=batch_size)
     ours, final = consumer_units(batches, names)
     assert final == _reference(log), f"{label}: the consumer's scores differ from the reference winners"
     per_k = 1000 / len(log)
@@ -290,7 +265,7 @@ def compare(label, log, batch_size):
 def throughput(log, batch_size, runs):
     """Median events/s of the handler over the log against the instant in-memory stand-in."""
     names = tables.names("bench-")
-    batches = lambda_batches(log, batch_size)
+    batches = lambda_batches(log, shards=SHARDS, batch_size=batch_size)
     rates = []
     for _ in range(runs):
         store = MemoryDynamoDB(names)

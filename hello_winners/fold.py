@@ -11,6 +11,7 @@ here; where DynamoDB must compare them in a condition they are stored as :func:`
 Example
 -------
 >>> from hello_winners import events
+>>> from hello_winners.delivery import kinesis_record
 >>> raw = [kinesis_record("shardId-000000000000", 1, events.encode(events.product_purchase("c1", "Cy", "p1")))]
 >>> shard, records = decode_batch({"Records": raw})
 >>> plan = fold(records, {})
@@ -36,7 +37,6 @@ __all__ = [
     "decode_batch",
     "decode_record",
     "fold",
-    "kinesis_record",
     "seq_key",
     "seq_of",
 ]
@@ -87,26 +87,6 @@ class Record:
 
     def __repr__(self):
         return f"Record({self.sequence_number}, {self.kind}, {self.product!r}, {self.user!r}, {self.reason!r})"
-
-
-def kinesis_record(shard_id, seq, data, partition_key="p", arn="arn:aws:kinesis:us-east-1:000000000000:stream/s"):
-    """One item of a Lambda Kinesis event's ``Records``, exactly as AWS sends it (for tests and tools)."""
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": str(seq),
-            "data": base64.b64encode(data).decode("ascii"),
-            "approximateArrivalTimestamp": 1700000000.0,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard_id}:{seq}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::000000000000:role/consumer",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": arn,
-    }
 
 
 def decode_batch(event):

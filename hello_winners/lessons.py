@@ -19,7 +19,6 @@ tables that do not depend on what else a participant put on their stream.
 
 import dataclasses
 import random
-import zlib
 
 import pandas as pd
 from botocore.exceptions import ClientError
@@ -27,7 +26,7 @@ from botocore.exceptions import ClientError
 from . import analysis, aws, deploy, eventlog, events, play, reference, simulator, stream, tables
 from .deploy import teardown
 from .errors import ConfigError
-from .fold import kinesis_record
+from .delivery import lambda_batches
 
 __all__ = [
     "LESSONS",
@@ -55,7 +54,6 @@ LESSONS = {
     4: "who is winning", 5: "delivery for real", 6: "extra credit", 7: "clean up",
 }
 SHARDS = 2
-BATCH_SIZE = 100
 
 
 @dataclasses.dataclass
@@ -200,26 +198,6 @@ def stream_frame(kinesis, stream_name):
 
 
 # --- the day as Lambda delivers it -----------------------------------------------------------------
-
-def lambda_batches(day, shards=SHARDS, batch_size=BATCH_SIZE):
-    """The events as Lambda Kinesis events: each shard's records in order, ``batch_size`` at a time.
-
-    Records go to a shard by their partition key (the product id), so a product's events keep their
-    order; batches of different shards alternate, as concurrent shards would interleave.
-    """
-    per_shard = [[] for _ in range(shards)]
-    for event in day:
-        data = events.encode(event)
-        key = stream.partition_key(event)
-        per_shard[zlib.crc32(key.encode()) % shards].append((data, key))
-    queues = []
-    for number, records in enumerate(per_shard):
-        shard = f"shardId-{number:012d}"
-        items = [kinesis_record(shard, 49_000 + n, data, key) for n, (data, key) in enumerate(records, 1)]
-        queues.append([{"Records": items[i:i + batch_size]} for i in range(0, len(items), batch_size)])
-    longest = max((len(q) for q in queues), default=0)
-    return [q[i] for i in range(longest) for q in queues if i < len(q)]
-
 
 def redelivered(batches, share=0.3, seed=5):
     """At-least-once delivery: about ``share`` of the batches come twice (a retry after a timeout whose

@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from hello_winners import consumer, events, tables
 from hello_winners.errors import ConfigError
-from hello_winners.fold import kinesis_record
+from hello_winners.delivery import kinesis_record
 
 EVENTS_DIR = Path(__file__).parent / "events"
 BASE_SEQ = 49590338271490256608559692538361571095921575989136588898

@@ -5,12 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hello_winners import events
+from hello_winners.delivery import kinesis_record
 from hello_winners.fold import (
     ProductState,
     decode_batch,
     decode_record,
     fold,
-    kinesis_record,
     seq_key,
     seq_of,
 )

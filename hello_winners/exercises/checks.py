@@ -20,7 +20,7 @@ import pandas as pd
 from hello_winners import eventlog, events, lessons, naming, tables
 from hello_winners.deploy import bundle, models, policies
 from hello_winners.errors import EventError, NotDoneYet
-from hello_winners.fold import kinesis_record
+from hello_winners.delivery import kinesis_record
 
 __all__ = ["build_zip", "connect_stream", "consumer_policy", "create_function", "create_role", "decode_record",
            "handle_batch", "handle_batch_once", "purchase_once", "record_contribution", "sales_per_category",

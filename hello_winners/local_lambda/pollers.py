@@ -13,11 +13,12 @@ MaximumBatchingWindowInSeconds for a batch to fill. After the function answers:
 Checkpoints are kept in the state folder, so a restarted runtime resumes where it stopped.
 """
 
-import base64
 import collections
 import json
 import threading
 import time
+
+from ..delivery import kinesis_record
 
 IDLE_POLL_S = 0.25  # Lambda polls an idle shard about once a second; a workshop room wants it snappier.
 GET_RECORDS_LIMIT = 10_000
@@ -195,22 +196,11 @@ class ShardPoller(threading.Thread):
 
     def _event(self, batch):
         """The batch shaped exactly like the event Lambda sends for Kinesis."""
-        return {"Records": [{
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": r["PartitionKey"],
-                "sequenceNumber": r["SequenceNumber"],
-                "data": base64.b64encode(r["Data"]).decode(),
-                "approximateArrivalTimestamp": r["ApproximateArrivalTimestamp"].timestamp(),
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{self.shard_id}:{r['SequenceNumber']}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": self.mapping.get("role_arn", ""),
-            "awsRegion": self.region,
-            "eventSourceARN": self.mapping["EventSourceArn"],
-        } for r in batch]}
+        return {"Records": [kinesis_record(
+            self.shard_id, r["SequenceNumber"], r["Data"], r["PartitionKey"], arn=self.mapping["EventSourceArn"],
+            arrival=r["ApproximateArrivalTimestamp"].timestamp(), role_arn=self.mapping.get("role_arn", ""),
+            region=self.region,
+        ) for r in batch]}
 
     def status(self):
         return {
