@@ -37,6 +37,7 @@ class Config:
     memory_mb: int
     code_sha256: str
     environment: tuple  # sorted (name, value) pairs, hashable
+    role: str = ""
 
     @classmethod
     def from_api(cls, configuration):
@@ -49,6 +50,7 @@ class Config:
             memory_mb=int(configuration.get("MemorySize", 128)),
             code_sha256=configuration["CodeSha256"],
             environment=tuple(sorted(variables.items())),
+            role=configuration.get("Role", ""),
         )
 
 

@@ -60,9 +60,10 @@ class Runtime:
             wanted = set()
             for mapping in mappings:
                 function_name = mapping["FunctionArn"].rpartition(":")[2]
-                if not self._function(function_name):
+                function = self._function(function_name)
+                if not function:
                     continue
-                mapping["role_arn"] = self._role_of(function_name)
+                mapping["role_arn"] = function.config.role
                 for shard in self._shards(mapping["EventSourceArn"]):
                     key = (mapping["UUID"], shard)
                     wanted.add(key)
@@ -126,9 +127,6 @@ class Runtime:
                 current.close()
                 self.log(f"{name}: new code or configuration, fresh workers")
         return self.functions[name]
-
-    def _role_of(self, name):
-        return self.clients["lambda"].get_function_configuration(FunctionName=name).get("Role", "")
 
     def _sync_apis(self):
         apis = self.clients["apigatewayv2"]
