@@ -134,3 +134,23 @@ def test_a_participant_notebook_runs_until_its_first_exercise_and_then_fails_onl
         if "check" in notebooks.tags(cell):
             printed = "".join(o.get("text", "") for o in cell.outputs)
             assert printed.startswith(f"{cell.source[len('checks.'):].split('(')[0]}: not done yet ("), printed
+
+
+def test_every_load_line_brings_its_solution_into_the_cell_in_a_real_kernel():
+    """The stuck participant's one line: IPython's %load answers with the solution's source as the next input."""
+    import inspect
+
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.execute_interactive("import hello_winners.exercises.solutions", timeout=60)
+        for name in (name for lesson in EXERCISES.values() for name in lesson):
+            client.execute(f"%load -n hello_winners.exercises.solutions.{name}")
+            reply = client.get_shell_msg(timeout=60)["content"]
+            assert reply["status"] == "ok", name
+            (payload,) = [p for p in reply["payload"] if p["source"] == "set_next_input"]
+            assert inspect.getsource(getattr(solutions, name)).strip() in payload["text"], name
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
