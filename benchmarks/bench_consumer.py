@@ -54,8 +54,7 @@ class MemoryDynamoDB:
     """
 
     def __init__(self, names):
-        self.keys = {names[tables.CONTRIBUTIONS]: ("productId",), names[tables.SCORES]: ("userId", "role"),
-                     names[tables.REJECTS]: ("eventId",)}
+        self.keys = {name: tables.keys(variable) for variable, name in names.items()}
         self.tables = {name: {} for name in self.keys}
 
     def _key(self, table, item):

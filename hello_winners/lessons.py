@@ -24,7 +24,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from . import analysis, aws, deploy, eventlog, events, play, reference, simulator, stream, tables
-from .deploy import teardown
+from .deploy import executor, models, planner, teardown
 from .errors import ConfigError
 from .delivery import lambda_batches
 
@@ -53,7 +53,6 @@ LESSONS = {
     0: "set-up and orientation", 1: "the stream", 2: "write the consumer", 3: "deploy it to Lambda",
     4: "who is winning", 5: "delivery for real", 6: "extra credit", 7: "clean up",
 }
-SHARDS = 2
 
 
 @dataclasses.dataclass
@@ -150,16 +149,15 @@ _STEPS = {0: _target_only, 1: _target_only, 2: _target_only, 3: _stream_and_tabl
 
 # --- the stream ------------------------------------------------------------------------------------
 
-def ensure_stream(here, shards=SHARDS):
-    """Create the stage's stream (tagged as the kit's) unless it exists; True when it was created."""
-    kinesis = here.clients["kinesis"]
-    try:
-        kinesis.create_stream(StreamName=here.stream, ShardCount=shards)
-    except kinesis.exceptions.ResourceInUseException:
-        return False
-    kinesis.get_waiter("stream_exists").wait(StreamName=here.stream, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-    kinesis.add_tags_to_stream(StreamName=here.stream, Tags=here.settings.tags)
-    return True
+def ensure_stream(here):
+    """Create the stage's stream (tagged as the kit's) unless it exists; True when it was created.
+
+    The deployment's own plan step for the stream, applied alone: lessons before the deploy need it.
+    """
+    desired = models.desired(here.names, here.settings.tags)
+    calls = planner.stream(here.clients["kinesis"], desired)
+    executor.execute(here.clients, calls, report=lambda line: None)
+    return bool(calls)
 
 
 def workshop_day():
@@ -260,13 +258,13 @@ def sandbox(here, name):
     """Empty tables of the stage for an experiment, named ``<prefix><name>-...``; returns their names."""
     dynamodb = here.clients["dynamodb"]
     names = tables.create(dynamodb, f"{here.prefix}{name}-", here.settings.tags)
-    keys = {tables.CONTRIBUTIONS: ("productId",), tables.SCORES: ("userId", "role"), tables.REJECTS: ("eventId",)}
     for variable, table in names.items():
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=", ".join(
-                f"#k{i}" for i in range(len(keys[variable]))),
-                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(keys[variable])}):
+        key = tables.keys(variable)
+        for page in dynamodb.get_paginator("scan").paginate(
+                TableName=table, ProjectionExpression=", ".join(f"#k{i}" for i in range(len(key))),
+                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(key)}):
             for item in page["Items"]:
-                dynamodb.delete_item(TableName=table, Key={k: item[k] for k in keys[variable]})
+                dynamodb.delete_item(TableName=table, Key={k: item[k] for k in key})
     return names
 
 

@@ -47,6 +47,11 @@ def names(prefix):
     return {env: prefix + suffix for env, (suffix, *_rest) in _TABLES.items()}
 
 
+def keys(variable):
+    """The key attribute names of a table (hash first), by its environment variable."""
+    return tuple(name for name, _role in _TABLES[variable][1])
+
+
 def create(dynamodb_client, prefix, tags=None):
     """Create every table the consumer and the API need, wait until active, return :func:`names`.
 

@@ -36,9 +36,9 @@ def dynamodb(aws, env):
 
 
 def empty(client, env):
-    for variable, key in ((tables.SCORES, ("userId", "role")), (tables.CONTRIBUTIONS, ("productId",))):
+    for variable in (tables.SCORES, tables.CONTRIBUTIONS):
         for item in client.scan(TableName=env[variable])["Items"]:
-            client.delete_item(TableName=env[variable], Key={name: item[name] for name in key})
+            client.delete_item(TableName=env[variable], Key={name: item[name] for name in tables.keys(variable)})
 
 
 def http_event(method, path, params=None, stage="$default"):

@@ -76,3 +76,9 @@ def test_a_score_change_costs_an_index_delete_and_put():
     assert tables.index_write_units(after, dict(after, name={"S": "n"})) == 1
     assert tables.score_update_units(before, 1) == 2  # new item: a write and an index put
     assert tables.score_update_units(after, 1) == 3  # a write, an index delete and an index put
+
+
+def test_keys_name_each_tables_key_attributes_hash_first():
+    assert tables.keys(tables.CONTRIBUTIONS) == ("productId",)
+    assert tables.keys(tables.SCORES) == ("userId", "role")
+    assert tables.keys(tables.REJECTS) == ("eventId",)

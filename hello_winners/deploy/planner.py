@@ -43,7 +43,7 @@ class Call:
 def plan(clients, stage, code):
     """Every call needed to bring ``stage`` (a models.Stage) to its desired state with this ``code`` (zip bytes)."""
     return [
-        *_stream(clients["kinesis"], stage),
+        *stream(clients["kinesis"], stage),
         *_tables(clients["dynamodb"], stage),
         *(step for role in stage.roles for step in _role(clients["iam"], role)),
         *(step for function in stage.functions for step in _function(clients["lambda"], function, code)),
@@ -52,7 +52,8 @@ def plan(clients, stage, code):
     ]
 
 
-def _stream(kinesis, stage):
+def stream(kinesis, stage):
+    """The calls that create the stage's stream, tagged, when it does not exist yet."""
     name = stage.names.stream
     if _exists(lambda: kinesis.describe_stream_summary(StreamName=name), "ResourceNotFoundException"):
         return []
