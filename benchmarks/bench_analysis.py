@@ -36,8 +36,8 @@ def _paths(events: int) -> tuple[Path, Path]:
 
 
 def _ensure_log(events: int) -> Path:
-    from hello_winners.eventlog import write_log
-    from hello_winners.simulator import simulate
+    from hello_winners.game.eventlog import write_log
+    from hello_winners.game.simulator import simulate
 
     log, _ = _paths(events)
     if not log.exists():

@@ -20,7 +20,8 @@ import time
 
 import boto3
 
-from hello_winners import api, embedded, tables
+from hello_winners import embedded
+from hello_winners.view import api, tables
 
 ROLES = ("merchant", "photographer")
 EVENT = {

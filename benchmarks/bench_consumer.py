@@ -6,24 +6,23 @@ Rows, each on the same log, the same shards and the same batches:
   contribution; per image, UpdateItem it; per purchase, GetItem the contribution, then UpdateItem the
   merchant's score (+1) and UpdateItem the photographer's score (+1). It keeps no retry bookkeeping
   and writes no rejects (it had neither);
-- this consumer (:mod:`hello_winners.consumer`), its own tally of the write units it used;
+- this consumer (:mod:`hello_winners.view.consumer`), its own tally of the write units it used;
 - the floor: one write per item whose state a batch changes (each product whose contributors or
   purchase count change, each contributor score that moves, each rejected record).
 
-Pricing rule, the same for all three (:func:`hello_winners.tables.write_units`): a write costs
+Pricing rule, the same for all three (:func:`hello_winners.view.capacity.write_units`): a write costs
 ceil(larger of the item before / after, in KB) units, at least 1; a failed conditional write is
 billed on the existing item; a write to a Scores item also costs ScoresByRole index writes: one put
 for a new entry, a delete plus a put when the score (the index range key) changes. Reads are not
 counted. Logs: data/workshop-day.jsonl at BatchSize 100 (a simulated game when the file is absent),
 and a simulated busy hour of 100,000 events at BatchSize 1,000, on 4 shards keyed by product id.
 
-Throughput is the handler in process against :class:`MemoryDynamoDB`, an in-memory stand-in that
+Throughput is the handler in process against :class:`~hello_winners.workshop.doubles.MemoryDynamoDB`, an in-memory stand-in that
 answers instantly (no network, no service time), median of several runs. The consumer's final
 Scores are asserted equal to the reference winners, so a cheap but wrong consumer cannot pass.
 """
 
 import base64
-import re
 import statistics
 import time
 from datetime import timedelta
@@ -31,123 +30,17 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from hello_winners import consumer, events, tables
-from hello_winners.delivery import lambda_batches
+from hello_winners import events
+from hello_winners.view import capacity, consumer, tables
+from hello_winners.view.delivery import lambda_batches
+from hello_winners.workshop.doubles import MemoryDynamoDB
 from hello_winners.errors import EventError
-from hello_winners.eventlog import read_log
-from hello_winners.reference import winners
-from hello_winners.simulator import simulate
+from hello_winners.game.eventlog import read_log
+from hello_winners.game.reference import winners
+from hello_winners.game.simulator import simulate
 
 WORKSHOP_DAY = Path(__file__).resolve().parent.parent / "data" / "workshop-day.jsonl"
 SHARDS = 4
-
-
-# --- the in-memory DynamoDB ---------------------------------------------------------------------
-
-class MemoryDynamoDB:
-    """The subset of the low-level DynamoDB client the consumer uses, in memory, answering instantly.
-
-    It implements exactly the expression forms the consumer sends (SET with ``if_not_exists``, ADD,
-    conditions joined by OR of ``attribute_not_exists`` and comparisons), ReturnValues ALL_NEW and
-    ReturnValuesOnConditionCheckFailure ALL_OLD; tests/test_consumer_properties.py checks it against
-    moto on the same scenarios.
-    """
-
-    def __init__(self, names):
-        self.keys = {name: tables.keys(variable) for variable, name in names.items()}
-        self.tables = {name: {} for name in self.keys}
-
-    def _key(self, table, item):
-        return tuple(item[a]["S"] for a in self.keys[table])
-
-    def batch_get_item(self, RequestItems, **_options):
-        return {"Responses": {table: [dict(self.tables[table][self._key(table, key)]) for key in request["Keys"]
-                                      if self._key(table, key) in self.tables[table]]
-                              for table, request in RequestItems.items()},
-                "UnprocessedKeys": {}}
-
-    def get_item(self, TableName, Key, **_options):
-        item = self.tables[TableName].get(self._key(TableName, Key))
-        return {"Item": dict(item)} if item is not None else {}
-
-    def batch_write_item(self, RequestItems, **_options):
-        for table, requests in RequestItems.items():
-            for request in requests:
-                item = request["PutRequest"]["Item"]
-                self.tables[table][self._key(table, item)] = dict(item)
-        return {"UnprocessedItems": {}}
-
-    def update_item(self, TableName, Key, UpdateExpression, ExpressionAttributeValues, ConditionExpression=None,
-                    ExpressionAttributeNames=None, ReturnValues="NONE", ReturnValuesOnConditionCheckFailure="NONE",
-                    **_options):
-        key = self._key(TableName, Key)
-        old = self.tables[TableName].get(key)
-        names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues
-        if ConditionExpression and not _condition(ConditionExpression, old or {}, names, values):
-            response = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"},
-                        "ResponseMetadata": {"HTTPStatusCode": 400}}
-            if ReturnValuesOnConditionCheckFailure == "ALL_OLD" and old is not None:
-                response["Item"] = dict(old)
-            raise ClientError(response, "UpdateItem")
-        new = _updated(old or dict(Key), UpdateExpression, names, values)
-        self.tables[TableName][key] = new
-        return {"Attributes": dict(new)} if ReturnValues == "ALL_NEW" else {}
-
-    def scan(self, TableName, **_options):
-        return {"Items": [dict(item) for item in self.tables[TableName].values()]}
-
-
-_CLAUSE = re.compile(r"\b(SET|ADD)\s+(.*?)(?=\s+\b(?:SET|ADD)\s|$)")
-_TOP_COMMA = re.compile(r",\s*(?![^()]*\))")
-
-
-def _updated(old, expression, names, values):
-    """The item after an update expression; every operand reads the item as it was (as DynamoDB does)."""
-    new = dict(old)
-    for clause, body in _CLAUSE.findall(expression):
-        for part in _TOP_COMMA.split(body.strip()):
-            if clause == "SET":
-                path, operand = (s.strip() for s in part.split("=", 1))
-                new[names.get(path, path)] = _operand(operand, old, names, values)
-            else:
-                path, value = part.split()
-                attribute = names.get(path, path)
-                total = int(old[attribute]["N"]) if attribute in old else 0
-                new[attribute] = {"N": str(total + int(values[value]["N"]))}
-    return new
-
-
-def _operand(text, item, names, values):
-    found = re.fullmatch(r"if_not_exists\(\s*(\S+)\s*,\s*(\S+)\s*\)", text)
-    if found:
-        attribute = names.get(found[1], found[1])
-        return item[attribute] if attribute in item else values[found[2]]
-    return values[text]
-
-
-def _condition(expression, item, names, values):
-    """OR of terms: attribute_not_exists(path) or ``path op :value`` with op in = < <= > >=."""
-    for term in expression.split(" OR "):
-        term = term.strip()
-        found = re.fullmatch(r"attribute_not_exists\((\S+)\)", term)
-        if found:
-            if names.get(found[1], found[1]) not in item:
-                return True
-            continue
-        path, op, value = term.split()
-        attribute = names.get(path, path)
-        if attribute in item and _compare(op, item[attribute], values[value]):
-            return True
-    return False
-
-
-def _compare(op, left, right):
-    ((kind, a),), ((other, b),) = left.items(), right.items()
-    if kind != other:
-        return False
-    if kind == "N":
-        a, b = int(a), int(b)
-    return {"=": a == b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
 # --- the three designs ------------------------------------------------------------------------
@@ -171,7 +64,7 @@ def original_units(log):
             role = "merchant" if kind == "create" else "photographer"
             after = dict(before or {"productId": {"S": data["id"]}}, **{role: {"S": who[0]}, f"{role}Name": {"S": who[1]}})
             products[data["id"]] = after
-            units += tables.write_units(before, after)
+            units += capacity.write_units(before, after)
         elif kind == "purchase":
             item = products.get(data["id"], {})  # the GetItem
             for role in ("merchant", "photographer"):
@@ -227,7 +120,7 @@ def _add_score(scores, user, role, name, amount):
     after = dict(before or {"userId": {"S": user}, "role": {"S": role}, "name": {"S": name}})
     after["score"] = {"N": str(int(before["score"]["N"]) + amount if before else amount)}
     scores[user, role] = after
-    return tables.write_units(before, after) + tables.index_write_units(before, after)
+    return capacity.write_units(before, after) + capacity.index_write_units(before, after)
 
 
 def _scores(items):
@@ -243,7 +136,7 @@ def _reference(log):
 
 def compare(label, log, batch_size):
     """Rows for the three designs on one log, after checking the consumer's tallies are exact."""
-    names = tables.names("bench-")
+    names = tables.table_names("bench-")
     batches = lambda_batches(log, shards=SHARDS, batch_size=batch_size)
     ours, final = consumer_units(batches, names)
     assert final == _reference(log), f"{label}: the consumer's scores differ from the reference winners"
@@ -263,7 +156,7 @@ def compare(label, log, batch_size):
 
 def throughput(log, batch_size, runs):
     """Median events/s of the handler over the log against the instant in-memory stand-in."""
-    names = tables.names("bench-")
+    names = tables.table_names("bench-")
     batches = lambda_batches(log, shards=SHARDS, batch_size=batch_size)
     rates = []
     for _ in range(runs):

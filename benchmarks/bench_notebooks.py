@@ -1,7 +1,7 @@
 """Wall time of the instructor run: build the solved notebooks and execute all eight top to bottom.
 
 This is what the README's test command does through nbval, and what an instructor runs before a
-workshop (``python -m hello_winners.notebooks run``). It runs in a private state folder, so on a fresh
+workshop (``python -m hello_winners.workshop.notebooks run``). It runs in a private state folder, so on a fresh
 embedded server and a fresh stage, as on a clean clone; the server is stopped afterwards. Target: under
 120 s on a 2-core machine. One full run takes that long, so the figure is one run (quick: build only,
 plus lesson 0, the kernel start and set-up every lesson pays).
@@ -13,7 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from hello_winners import embedded, local_lambda, notebooks
+from hello_winners import embedded
+from hello_winners.embedded import runtime
+from hello_winners.workshop import notebooks
 
 TARGET_S = 120
 
@@ -28,7 +30,7 @@ def _private_state():
         try:
             yield Path(folder)
         finally:
-            local_lambda.stop()
+            runtime.stop()
             embedded.stop()
             for key, value in saved.items():
                 if value is None:

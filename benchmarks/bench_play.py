@@ -35,14 +35,15 @@ def _private_state():
 
 
 def _stop():
-    from hello_winners import embedded, local_lambda
+    from hello_winners import embedded
+    from hello_winners.embedded import runtime
 
-    local_lambda.stop()
+    runtime.stop()
     embedded.stop()
 
 
 def _play_once():
-    from hello_winners import play
+    from hello_winners.workshop import play
 
     _private_state()
     try:
@@ -54,7 +55,9 @@ def _play_once():
 
 
 def _drain_rate(count):
-    from hello_winners import deploy, local_lambda, simulator, stream
+    from hello_winners import deploy
+    from hello_winners.embedded import runtime
+    from hello_winners.game import simulator, stream
 
     _private_state()
     try:
@@ -63,7 +66,7 @@ def _drain_rate(count):
         events = list(simulator.simulate(seed=11, participants=participants))[:count]
         stream.put_events(deploy.clients()["kinesis"], outputs.stream, events)
         started = time.perf_counter()
-        local_lambda.drain(timeout_s=1800)
+        runtime.drain(timeout_s=1800)
         return len(events) / (time.perf_counter() - started)
     finally:
         _stop()

@@ -16,8 +16,8 @@ from pathlib import Path
 CHILD = """
 import json, resource, sys, time
 from datetime import timedelta
-from hello_winners.eventlog import write_log
-from hello_winners.simulator import simulate
+from hello_winners.game.eventlog import write_log
+from hello_winners.game.simulator import simulate
 events, out = int(sys.argv[1]), sys.argv[2]
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)

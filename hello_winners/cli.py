@@ -1,22 +1,24 @@
 """The `hello-winners` command."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 import time
 import webbrowser
 
-from . import aws, embedded
-from .errors import HelloWinnersError
+from hello_winners import embedded, targets
+from hello_winners.errors import HelloWinnersError
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
     try:
-        with aws.friendly_errors():
+        with targets.friendly_errors():
             return args.run(args) or 0
     except HelloWinnersError as error:
         print(f"hello-winners: {error}", file=sys.stderr)
@@ -30,7 +32,7 @@ def _parser():
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a flag given before or after the command name is kept, never reset by the other level.
     common.add_argument("--target", default=argparse.SUPPRESS,
-                        help=f"embedded (default) or aws; also ${aws.TARGET_ENV}")
+                        help=f"embedded (default) or aws; also ${targets.TARGET_ENV}")
     common.add_argument("--stage", default=argparse.SUPPRESS,
                         help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name)")
 
@@ -66,11 +68,11 @@ def _parser():
 
 
 def _settings(args):
-    return aws.settings(getattr(args, "target", None), getattr(args, "stage", None))
+    return targets.settings(getattr(args, "target", None), getattr(args, "stage", None))
 
 
 def _play(args):
-    from . import play
+    from hello_winners.workshop import play
 
     settings = _settings(args)
     play.play(settings.target, settings.stage, log=args.log or play.WORKSHOP_DAY, fresh=args.fresh)
@@ -79,8 +81,8 @@ def _play(args):
 
 
 def _deploy(args):
-    from . import deploy
-    from .deploy.models import Options
+    from hello_winners import deploy
+    from hello_winners.deploy.models import Options
 
     given = {"shards": args.shards, "batch_size": args.batch_size, "batching_window_s": args.batching_window}
     options = Options(**{k: v for k, v in given.items() if v is not None})
@@ -91,8 +93,8 @@ def _deploy(args):
 
 
 def _status(args):
-    from . import deploy
-    from .deploy import teardown
+    from hello_winners import deploy
+    from hello_winners.deploy import teardown
 
     settings = _settings(args)
     clients = deploy.clients(settings.target)
@@ -102,20 +104,14 @@ def _status(args):
         print(f"  {item.kind:<21} {item.name}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
     if any(item.kind == "stream" and item.ours for item in found):
         print(_standing_cost(clients, settings.prefix))
-    if settings.target == aws.EMBEDDED:
-        from . import local_lambda
-
-        state = local_lambda.status()
-        if state:
-            for shard in state["shards"]:
-                print(f"  local runtime: {shard['shard']}: {shard['records']} records in {shard['batches']} batches, "
-                      f"{shard['retries']} retries, {shard['discarded']} discarded" + (f", ERROR {shard['error']}" if shard["error"] else ""))
+    for line in targets.get(settings.target).runtime_lines():
+        print(line)
 
 
 def _standing_cost(clients, prefix):
     """What the stage costs a day with no traffic: the stream's shard-hours; everything else is per use."""
-    from . import cost
-    from .deploy.models import Names
+    from hello_winners.analysis import cost
+    from hello_winners.deploy.models import Names
 
     stream = Names(prefix, "", "").stream
     shards = clients["kinesis"].describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["OpenShardCount"]
@@ -125,18 +121,18 @@ def _standing_cost(clients, prefix):
 
 
 def _teardown(args):
-    from . import play
+    from hello_winners.workshop import play
 
     removed = play.teardown(_settings(args))
     print(f"removed {len(removed)} resources; nothing of the kit's is left in this stage")
 
 
 def _serve(args):
-    from . import deploy
+    from hello_winners import deploy
 
     settings = _settings(args)
     clients = deploy.clients(settings.target)
-    outputs = deploy.outputs(settings, clients, deploy.names(settings, clients))
+    outputs = deploy.outputs(settings, clients, deploy.stage_names(settings, clients))
     if not outputs.api_url:
         print("hello-winners: nothing is deployed in this stage yet: run `hello-winners play` or `deploy` first",
               file=sys.stderr)
@@ -154,9 +150,9 @@ def _server_start(args):
 
 
 def _server_stop(args):
-    from . import local_lambda
+    from hello_winners.embedded import runtime
 
-    local_lambda.stop()
+    runtime.stop()
     server = embedded.stop()
     print(f"stopped the embedded AWS at {server.endpoint}" if server else "no embedded AWS was running")
 

@@ -1,5 +1,7 @@
 """The kit's own exceptions: each carries one sentence that says what is wrong and what to do."""
 
+from __future__ import annotations
+
 
 class HelloWinnersError(Exception):
     """Base of every error the kit raises on purpose."""
@@ -24,7 +26,7 @@ class EventError(HelloWinnersError):
     be None when the record never got that far (not base64, not JSON).
     """
 
-    def __init__(self, message, schema=None, field=None):
+    def __init__(self, message: str, schema: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.schema = schema
         self.field = field
@@ -33,7 +35,7 @@ class EventError(HelloWinnersError):
 class StreamWriteError(HelloWinnersError):
     """Some events could not be put on the stream after every retry."""
 
-    def __init__(self, message, failed=0):
+    def __init__(self, message: str, failed: int = 0) -> None:
         super().__init__(message)
         self.failed = failed
 

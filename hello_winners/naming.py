@@ -4,11 +4,13 @@ Every resource carries the stage prefix in its name and the kit's tags, so that 
 the kit's own things for one stage and nothing else in a shared account.
 """
 
+from __future__ import annotations
+
 import getpass
 import os
 import re
 
-from .errors import ConfigError
+from hello_winners.errors import ConfigError
 
 STAGE_ENV = "HELLO_WINNERS_STAGE"
 KIT_TAG = "hello-winners:kit"
@@ -17,7 +19,7 @@ KIT = "hello-winners"
 _STAGE_MAX = 16
 
 
-def stage(value=None):
+def stage_name(value: str | None = None) -> str:
     """The stage: the argument, else $HELLO_WINNERS_STAGE, else the user name, cleaned for AWS names."""
     raw = value or os.environ.get(STAGE_ENV) or _user()
     cleaned = re.sub(r"[^a-z0-9-]+", "-", raw.lower()).strip("-")[:_STAGE_MAX].strip("-")
@@ -29,12 +31,12 @@ def stage(value=None):
     return cleaned
 
 
-def prefix(stage_name):
+def prefix(stage_name: str) -> str:
     """Prefix of every resource name of a stage, e.g. 'hw-alice-'."""
     return f"hw-{stage_name}-"
 
 
-def tags(stage_name):
+def tags(stage_name: str) -> dict[str, str]:
     """Tags put on every resource of a stage."""
     return {KIT_TAG: KIT, STAGE_TAG: stage_name}
 

@@ -1,6 +1,12 @@
-"""Suite-wide settings: dummy credentials, a fixed region, and a private state folder.
+"""Suite-wide settings: dummy credentials, a fixed region, a private state folder, and the test tiers.
 
 The state folder keeps the suite's embedded server apart from one a developer may have running.
+
+Tiers: **pure** tests need nothing but Python (moto's in-process mock is fine); **embedded** tests talk
+to the embedded AWS over HTTP; **notebooks** are the solved lessons run by nbval; **browser** tests
+drive headless Chromium. The tier of each module is listed below, and the notebooks and browser tests
+are embedded too, so ``pytest -m "not embedded"`` runs the pure tier alone. A pure test that starts the
+embedded AWS fails with a sentence saying so, so the tiers cannot drift.
 """
 
 import os
@@ -30,9 +36,44 @@ os.environ["HELLO_WINNERS_STATE_DIR"] = _STATE
 # The solved copies of the lessons, which nbval runs (testpaths in pyproject.toml names their folder).
 # Built here, on import: pytest resolves testpaths right after loading this file, and drops a folder
 # that does not exist yet, so a later hook would leave a clean clone's notebooks untested.
-from hello_winners import notebooks  # noqa: E402
+from hello_winners.workshop import notebooks  # noqa: E402
 
 notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solved")
+
+
+# Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
+EMBEDDED_MODULES = {"test_deploy", "test_embedded", "test_local_lambda", "test_play"}
+BROWSER_MODULES = {"test_leaderboard_browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier: pure, embedded, notebooks or browser (the last two are embedded too)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            tiers = ("notebooks", "embedded")
+        elif item.path.stem in BROWSER_MODULES:
+            tiers = ("browser", "embedded")
+        elif item.path.stem in EMBEDDED_MODULES or item.get_closest_marker("embedded"):
+            tiers = ("embedded",)
+        else:
+            tiers = ("pure",)
+        for tier in tiers:
+            item.add_marker(tier)
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_stay_pure(request, monkeypatch):
+    """A test of the pure tier may not start the embedded AWS: that is what its tier promises."""
+    if request.node.get_closest_marker("embedded"):
+        return
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError(f"{request.node.nodeid} starts the embedded AWS: add its module to EMBEDDED_MODULES "
+                             "in tests/conftest.py (or mark it embedded)")
+
+    from hello_winners.embedded import server
+
+    monkeypatch.setattr(server, "ensure_running", refuse)
 
 
 def pytest_collection_finish(session):
@@ -45,9 +86,10 @@ def pytest_collection_finish(session):
 
 def pytest_sessionfinish(session):
     """Stop what the notebooks' kernels started in the suite's state folder: no fixture owns it."""
-    from hello_winners import embedded, local_lambda
+    from hello_winners import embedded
+    from hello_winners.embedded import runtime
 
-    local_lambda.stop()
+    runtime.stop()
     embedded.stop()
 
 

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from hello_winners import analysis, events as ev, eventlog
+from hello_winners import analysis, events as ev
+from hello_winners.game import eventlog
 from hello_winners.errors import ConfigError
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
@@ -149,7 +150,7 @@ def test_sales_by_contributor_matches_brute_force(events):
 @fast
 @given(event_lists)
 def test_scores_from_frame_match_brute_force_and_the_reference(events):
-    from hello_winners import reference
+    from hello_winners.game import reference
 
     _, totals, names = brute_sales(events)
     expected = sorted(((role, user, names[role][user], n) for (role, user), n in totals.items()),
@@ -313,7 +314,7 @@ def test_reading_a_missing_table_says_what_to_do(dynamodb):
 
 
 def test_read_stream_frame_reads_every_shard():
-    from hello_winners import stream
+    from hello_winners.game import stream
 
     with mock_aws():
         kinesis = boto3.client("kinesis", region_name="us-east-1")
@@ -329,7 +330,7 @@ def test_attribution_names_every_contributor_of_the_workshop_day_by_their_own_or
     """Names must follow their user ids (a categorical lookup once read them against the wrong categories)."""
     from pathlib import Path
 
-    from hello_winners import eventlog
+    from hello_winners.game import eventlog
     from hello_winners import events as ev
 
     day = list(eventlog.read_log(Path(__file__).resolve().parents[1] / "data" / "workshop-day.jsonl"))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hello_winners import api, tables
+from hello_winners.view import api, tables
 
 PREFIX = "hw-test-"
 
@@ -297,7 +297,7 @@ def test_a_cors_preflight_gets_204_with_the_allowed_methods(dynamodb, env, make_
 
 def test_a_dynamodb_failure_is_a_generic_500_with_the_detail_only_in_the_log(dynamodb, env, caplog):
     missing = {**env, tables.SCORES: PREFIX + "no-such-table"}
-    with caplog.at_level(logging.ERROR, logger="hello_winners.api"):
+    with caplog.at_level(logging.ERROR, logger="hello_winners.view.api"):
         status, headers, body = call(dynamodb, missing, http_event("GET", "/scores", {"role": "merchant"}))
     assert status == 500
     assert body == {"error": "the scores cannot be read right now; try again in a moment"}
@@ -306,7 +306,7 @@ def test_a_dynamodb_failure_is_a_generic_500_with_the_detail_only_in_the_log(dyn
 
 
 def test_a_function_deployed_without_its_table_names_answers_500_and_logs_why(dynamodb, caplog):
-    with caplog.at_level(logging.ERROR, logger="hello_winners.api"):
+    with caplog.at_level(logging.ERROR, logger="hello_winners.view.api"):
         status, _, body = call(dynamodb, {}, http_event("GET", "/winners"))
     assert status == 500 and "TABLE_SCORES_NAME" not in body["error"]
     assert "TABLE_SCORES_NAME is not set" in caplog.text

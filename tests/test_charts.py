@@ -8,7 +8,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from hello_winners import charts  # noqa: E402
+from hello_winners.analysis import charts  # noqa: E402
 
 SCORES = pd.DataFrame({
     "userId": ["a", "b", "c", "d", "e"],

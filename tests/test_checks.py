@@ -9,10 +9,11 @@ import zipfile
 
 import pytest
 
-from hello_winners import events, tables
+from hello_winners import events
+from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError, NotDoneYet
-from hello_winners.exercises import (
+from hello_winners.workshop.exercises import (
     EXERCISES,
     ROLES,
     add_to_score,
@@ -22,8 +23,8 @@ from hello_winners.exercises import (
     score_update,
     solutions,
 )
-from hello_winners.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
-from hello_winners.fold import seq_key
+from hello_winners.workshop.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
+from hello_winners.view.fold import seq_key
 
 
 def verdict(capsys, name, function):
@@ -214,24 +215,29 @@ def test_handle_batch_wrong_answers(capsys):
 
 # --- lesson 3 --------------------------------------------------------------------------------------
 
-def test_build_zip_wrong_answers(capsys, tmp_path, monkeypatch):
-    monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
+def test_build_zip_wrong_answers(capsys, tmp_path):
+    builds = iter(range(1000))
 
-    def returns_the_path():
-        return bundle.cache(bundle.build())
+    def returns_a_path():
+        path = tmp_path / "consumer.zip"
+        path.write_bytes(bundle.build())
+        return path
 
     def zips_the_handler_only():
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr(zipfile.ZipInfo("hello_winners/consumer.py", (1980, 1, 1, 0, 0, 0)), "# handler")
+            archive.writestr(zipfile.ZipInfo("hello_winners/view/consumer.py", (1980, 1, 1, 0, 0, 0)), "# handler")
         return buffer.getvalue()
 
-    def forgets_the_cache():
-        return bundle.build()
+    def stamps_each_build():
+        buffer = io.BytesIO(bundle.build())
+        with zipfile.ZipFile(buffer, "a") as archive:
+            archive.comment = f"build {next(builds)}".encode()
+        return buffer.getvalue()
 
-    assert_fails(capsys, "build_zip", forgets_the_cache, "not cached", "bundle.cache(code)")  # first: nothing cached yet
-    assert_fails(capsys, "build_zip", returns_the_path, "not the zip's bytes")
-    assert_fails(capsys, "build_zip", zips_the_handler_only, "lacks hello_winners/schemas", "deploy.bundle.build()")
+    assert_fails(capsys, "build_zip", returns_a_path, "not the zip's bytes")
+    assert_fails(capsys, "build_zip", zips_the_handler_only, "lacks hello_winners/events/schemas", "deploy.bundle.build()")
+    assert_fails(capsys, "build_zip", stamps_each_build, "two builds gave different bytes", "reproducible")
 
 
 def test_consumer_policy_wrong_answers(capsys):

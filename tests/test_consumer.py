@@ -16,9 +16,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from hello_winners import consumer, events, tables
+from hello_winners import events
+from hello_winners.view import consumer, tables
 from hello_winners.errors import ConfigError
-from hello_winners.delivery import kinesis_record
+from hello_winners.view.delivery import kinesis_record
 
 EVENTS_DIR = Path(__file__).parent / "events"
 BASE_SEQ = 49590338271490256608559692538361571095921575989136588898

@@ -7,12 +7,10 @@ random call of an invocation a crash, a throttle, a 5xx whose write landed, or t
 ends (the failure is reported and Lambda restarts there). Finally every shard is drained.
 
 moto answers a call in about 10 ms, too slow for this many examples, so the property runs on
-``MemoryDynamoDB`` (benchmarks/bench_consumer.py, the benchmark's instant stand-in); a separate test
+``MemoryDynamoDB`` (hello_winners.workshop.doubles, the benchmark's instant stand-in); a separate test
 plays the same kind of scenarios on moto and on it and requires identical answers and tables.
 """
 
-import importlib.util
-from pathlib import Path
 
 import boto3
 from hypothesis import HealthCheck, given, settings
@@ -33,18 +31,16 @@ from test_consumer import (
     scores,
 )
 
-from hello_winners import events, tables
-from hello_winners.reference import winners
+from hello_winners import events
+from hello_winners.view import tables
+from hello_winners.game.reference import winners
+from hello_winners.workshop.doubles import MemoryDynamoDB
 
-_BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_consumer.py"
-_spec = importlib.util.spec_from_file_location("bench_consumer", _BENCH)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
 
 USERS = ["u0", "u1", "u2"]
 KINDS = ["create", "image", "purchase", "purchase", "purchase", "nobody", "view", "garbage"]
 FAULTS = [None, None, "crash-before", "crash-after", "throttle", "5xx-landed", "throttle-forever"]
-NAMES = tables.names("hw-prop-")
+NAMES = tables.table_names("hw-prop-")
 
 
 def _event(kind, product, user):
@@ -126,7 +122,7 @@ def expected(log):
 @given(scenarios())
 def test_scores_equal_the_reference_winners_whatever_kinesis_and_lambda_do(scenario):
     log, shards, schedule = scenario
-    store = bench.MemoryDynamoDB(NAMES)
+    store = MemoryDynamoDB(NAMES)
     play(store, shards, schedule)
     want_scores, want_names = expected(log)
     assert scores(store, NAMES) == want_scores
@@ -147,7 +143,7 @@ def _tables_of(client):
 @given(scenarios())
 def test_the_in_memory_stand_in_answers_as_moto_does(scenario):
     _log, shards, schedule = scenario
-    store = bench.MemoryDynamoDB(NAMES)
+    store = MemoryDynamoDB(NAMES)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         tables.create(client, "hw-prop-")

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hello_winners.cost import (
+from hello_winners.analysis.cost import (
     CURRENT_PRICES, ORIGINAL_PRICES, Scenario, compare_consumers, cost, original_scenario,
     precompute_or_on_demand, with_price,
 )

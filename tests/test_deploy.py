@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hello_winners import aws, deploy, tables
+from hello_winners import deploy, targets
+from hello_winners.view import tables
 from hello_winners.deploy import bundle, models, planner, teardown
 from hello_winners.deploy.executor import describe
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("embedded_server")
 @pytest.fixture
 def stage(request):
     """A stage of its own for each test, torn down afterwards."""
-    settings = aws.settings(stage=request.node.name.replace("_", "")[-14:].strip("-") or "t")
+    settings = targets.settings(stage=request.node.name.replace("_", "")[-14:].strip("-") or "t")
     yield settings
     teardown.teardown(deploy.clients(settings.target), settings.prefix, settings.stage, report=lambda line: None)
 
@@ -30,8 +31,8 @@ def test_a_deploy_creates_every_resource_and_reports_its_outputs(stage):
     assert set(clients["dynamodb"].list_tables()["TableNames"]) >= set(outputs.tables.values())
     consumer = clients["lambda"].get_function_configuration(FunctionName=outputs.functions["consumer"])
     assert consumer["Runtime"] == "python3.12"
-    assert consumer["Handler"] == "hello_winners.consumer.handler"
-    assert consumer["Environment"]["Variables"] == tables.names(stage.prefix)
+    assert consumer["Handler"] == "hello_winners.view.consumer.handler"
+    assert consumer["Environment"]["Variables"] == tables.table_names(stage.prefix)
     mapping = clients["lambda"].get_event_source_mapping(UUID=outputs.mapping_uuid)
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -127,7 +128,7 @@ def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage):
 
 def test_the_plan_for_a_new_stage_creates_in_dependency_order(stage):
     clients = deploy.clients()
-    names = deploy.names(stage, clients)
+    names = deploy.stage_names(stage, clients)
     calls = planner.plan(clients, models.desired(names, stage.tags), bundle.build())
     methods = [c.method for c in calls]
     assert methods.index("create_stream") < methods.index("create_event_source_mapping")
@@ -142,10 +143,12 @@ def test_the_zip_is_reproducible_and_holds_exactly_what_the_handlers_import():
     first, second = bundle.build(), bundle.build()
     assert first == second
     names = set(zipfile.ZipFile(io.BytesIO(first)).namelist())
-    assert {"hello_winners/consumer.py", "hello_winners/api.py", "hello_winners/fold.py", "hello_winners/events.py",
-            "hello_winners/web/leaderboard.html", "fastjsonschema/__init__.py"} <= names
-    assert {n for n in names if n.startswith("hello_winners/schemas/")} == {
-        f"hello_winners/schemas/{p.name}" for p in (Path(bundle.__file__).parents[1] / "schemas").glob("*.json")}
+    assert {"hello_winners/view/consumer.py", "hello_winners/view/api.py", "hello_winners/view/fold.py",
+            "hello_winners/events/__init__.py", "hello_winners/view/web/leaderboard.html",
+            "fastjsonschema/__init__.py"} <= names
+    assert {n for n in names if n.startswith("hello_winners/events/schemas/")} == {
+        f"hello_winners/events/schemas/{p.name}"
+        for p in (Path(bundle.__file__).parents[1] / "events" / "schemas").glob("*.json")}
     # What only notebooks and commands use stays out: no pandas, no deploy code, no boto3 (the runtime has it).
     assert not any(n.startswith(("pandas/", "boto3/", "botocore/", "hello_winners/deploy/", "hello_winners/analysis"))
                    for n in names)

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from hello_winners import aws, embedded
+from hello_winners import embedded, targets
 from hello_winners.errors import AwsUnreachableError, ConfigError
 
 
@@ -61,12 +61,12 @@ def test_a_second_start_while_running_does_not_start_another(state):
 def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(state):
     code = """
     import sys
-    from hello_winners import aws
-    kinesis = aws.client("kinesis")
+    from hello_winners import targets
+    kinesis = targets.client("kinesis")
     if sys.argv[1] == "create":
         kinesis.create_stream(StreamName="shared", ShardCount=1)
         kinesis.get_waiter("stream_exists").wait(StreamName="shared")
-    print(aws.endpoint())
+    print(targets.endpoint())
     """
     starters = [
         subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), "create" if n == 0 else "look"],
@@ -77,8 +77,8 @@ def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(s
     assert all(p.returncode == 0 for p in starters)
     assert len(endpoints) == 1
     seen = run_python("""
-    from hello_winners import aws
-    print(aws.client("kinesis").list_streams()["StreamNames"])
+    from hello_winners import targets
+    print(targets.client("kinesis").list_streams()["StreamNames"])
     """)
     assert seen == "['shared']"
 
@@ -131,7 +131,7 @@ def test_the_cli_starts_reports_and_stops_the_server(state):
 
 
 def test_a_stream_and_a_table_work_through_the_kits_clients(state):
-    kinesis = aws.client("kinesis")
+    kinesis = targets.client("kinesis")
     kinesis.create_stream(StreamName="orders", ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName="orders")
     kinesis.put_record(StreamName="orders", Data=b'{"hello": "retail"}', PartitionKey="p1")
@@ -140,7 +140,7 @@ def test_a_stream_and_a_table_work_through_the_kits_clients(state):
     records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert [r["Data"] for r in records] == [b'{"hello": "retail"}']
 
-    dynamodb = aws.client("dynamodb")
+    dynamodb = targets.client("dynamodb")
     dynamodb.create_table(
         TableName="tally",
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
@@ -153,18 +153,17 @@ def test_a_stream_and_a_table_work_through_the_kits_clients(state):
 
 
 def test_the_real_aws_target_leaves_the_endpoint_to_boto3(state, monkeypatch):
-    monkeypatch.setenv(aws.TARGET_ENV, "aws")
-    kinesis = aws.client("kinesis")
+    monkeypatch.setenv(targets.TARGET_ENV, "aws")
+    kinesis = targets.client("kinesis")
     assert kinesis.meta.endpoint_url == "https://kinesis.us-east-1.amazonaws.com"
-    assert aws.endpoint() is None
-    assert aws.function_environment() == {}
+    assert targets.endpoint() is None
     assert embedded.find() is None  # choosing AWS never starts the embedded server
 
 
 def test_an_unknown_target_says_which_targets_exist(monkeypatch):
-    monkeypatch.setenv(aws.TARGET_ENV, "azure")
+    monkeypatch.setenv(targets.TARGET_ENV, "azure")
     with pytest.raises(ConfigError, match="unknown target 'azure': use 'embedded'.*or 'aws'"):
-        aws.client("kinesis")
+        targets.client("kinesis")
 
 
 def test_a_port_in_use_is_refused_with_what_to_do(state, monkeypatch):
@@ -180,16 +179,16 @@ def test_an_unreachable_endpoint_is_one_clear_sentence(state, monkeypatch):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv(aws.ENDPOINT_ENV, f"http://127.0.0.1:{port}")
+    monkeypatch.setenv(embedded.ENDPOINT_ENV, f"http://127.0.0.1:{port}")
     with pytest.raises(AwsUnreachableError, match=f"nothing answers as a moto server at http://127.0.0.1:{port}"):
-        aws.client("dynamodb")
+        targets.client("dynamodb")
 
 
 def test_a_server_that_died_under_a_client_is_reported_clearly(state):
-    kinesis = aws.client("kinesis")
+    kinesis = targets.client("kinesis")
     embedded.stop()
     with pytest.raises(AwsUnreachableError, match="cannot reach http://127.0.0.1"):
-        with aws.friendly_errors():
+        with targets.friendly_errors():
             kinesis.list_streams()
 
 
@@ -202,12 +201,12 @@ def test_the_cli_answers_a_bad_setting_with_one_sentence_not_a_traceback():
 
 
 def test_the_target_chosen_once_holds_for_later_kernels_until_overridden(state, monkeypatch):
-    monkeypatch.delenv(aws.TARGET_ENV, raising=False)
-    assert aws.settings().target == "embedded"
-    aws.choose_target("aws")
-    assert run_python("from hello_winners import aws; print(aws.settings().target)") == "aws"
-    assert aws.settings("embedded").target == "embedded"  # an explicit flag still wins
-    monkeypatch.setenv(aws.TARGET_ENV, "embedded")
-    assert aws.settings().target == "embedded"  # and so does the environment variable
+    monkeypatch.delenv(targets.TARGET_ENV, raising=False)
+    assert targets.settings().target == "embedded"
+    targets.choose_target("aws")
+    assert run_python("from hello_winners import targets; print(targets.settings().target)") == "aws"
+    assert targets.settings("embedded").target == "embedded"  # an explicit flag still wins
+    monkeypatch.setenv(targets.TARGET_ENV, "embedded")
+    assert targets.settings().target == "embedded"  # and so does the environment variable
     with pytest.raises(ConfigError, match="unknown target 'gcp'"):
-        aws.choose_target("gcp")
+        targets.choose_target("gcp")

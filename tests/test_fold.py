@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hello_winners import events
-from hello_winners.delivery import kinesis_record
-from hello_winners.fold import (
+from hello_winners.view.delivery import kinesis_record
+from hello_winners.view.fold import (
     ProductState,
     decode_batch,
     decode_record,

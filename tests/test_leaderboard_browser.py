@@ -19,8 +19,11 @@ import boto3
 import pytest
 import websocket  # websocket-client, which jupyter_server already depends on
 
-from hello_winners import api, aws, events, local_lambda, stream, tables
-from hello_winners.local_api import LocalApi
+from hello_winners import events, targets
+from hello_winners.embedded import runtime
+from hello_winners.game import stream
+from hello_winners.view import api, tables
+from hello_winners.embedded.local_api import LocalApi
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -238,11 +241,11 @@ def deployed(embedded_server):
     from hello_winners import deploy
     from hello_winners.deploy import teardown
 
-    settings = aws.settings(stage="browser")
+    settings = targets.settings(stage="browser")
     outputs = deploy.deploy(stage=settings.stage, report=lambda line: None)
     yield outputs
     teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
-    local_lambda.sync()
+    runtime.sync()
 
 
 def added_by(merchant, product):
@@ -259,7 +262,7 @@ def test_purchases_put_on_the_stream_reach_the_open_page_through_the_consumer(de
             *[events.product_purchase("c1", "Customer", "p1") for _ in range(3)],
             events.product_purchase("c2", "Customer", "p2")]
     stream.put_events(kinesis, deployed.stream, seed)
-    local_lambda.drain(timeout_s=120)
+    runtime.drain(timeout_s=120)
     browser.open(deployed.api_url + "/?refresh=1")
     browser.wait_for("document.body.dataset.state === 'live'")
     assert [(r["name"], r["score"], r["leader"]) for r in browser.evaluate(BOARD.format(role="merchant"))] == [

@@ -10,9 +10,9 @@ import boto3
 import moto
 import pytest
 
-from hello_winners import api, tables
+from hello_winners.view import api, tables
 from hello_winners.errors import ConfigError
-from hello_winners.local_api import LocalApi, http_response
+from hello_winners.embedded.local_api import LocalApi, http_response
 
 
 class Recorder:

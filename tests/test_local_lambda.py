@@ -1,15 +1,19 @@
 """The local Lambda runtime: functions run from their zips, shards polled as Lambda polls them."""
 
 import io
+import os
+import tempfile
 import json
 import textwrap
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from hello_winners import aws, deploy, local_lambda
+from hello_winners import deploy, targets
+from hello_winners.embedded import runtime
 from hello_winners.deploy import bundle, teardown
-from hello_winners.local_lambda.functions import Config, Function
+from hello_winners.embedded.runtime.functions import Config, Function
 
 pytestmark = pytest.mark.usefixtures("embedded_server")
 FIXED = (1980, 1, 1, 0, 0, 0)
@@ -40,23 +44,30 @@ FLAKY = textwrap.dedent('''
 ''')
 
 
+def published(code):
+    """Where a deployed function's code can be fetched (its GetFunction Code.Location): a file, as the
+    embedded server publishes it."""
+    handle, path = tempfile.mkstemp(suffix=".zip")
+    os.write(handle, code)
+    os.close(handle)
+    return Path(path).as_uri()
+
+
 def zip_with(files, base=b""):
-    """A zip holding ``base``'s entries plus ``files`` ({name: text}), cached where the runtime finds it."""
+    """A zip holding ``base``'s entries plus ``files`` ({name: text})."""
     archive = io.BytesIO(base)
     with zipfile.ZipFile(archive, "a" if base else "w") as z:
         for name, text in files.items():
             z.writestr(zipfile.ZipInfo(name, date_time=FIXED), text)
-    data = archive.getvalue()
-    bundle.cache(data)
-    return data
+    return archive.getvalue()
 
 
 @pytest.fixture
 def stage(request):
-    settings = aws.settings(stage="rt" + request.node.name.replace("_", "")[-10:])
+    settings = targets.settings(stage="rt" + request.node.name.replace("_", "")[-10:])
     yield settings
     teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
-    local_lambda.sync()
+    runtime.sync()
 
 
 def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10):
@@ -92,7 +103,7 @@ def test_a_failing_batch_is_bisected_then_retried_from_the_failed_item_until_it_
                                       batch_size=8)
     records = ["r0", "r1", "r2", "poison", "r4", "r5", "r6", "r7"]
     put(kinesis, stream, records)
-    local_lambda.drain(timeout_s=120)
+    runtime.drain(timeout_s=120)
     calls = invocations(log)
     assert calls[0] == records                                   # the whole batch first: it raises
     assert calls[1] == records[:4]                               # bisected: the first half, still poisoned
@@ -100,7 +111,7 @@ def test_a_failing_batch_is_bisected_then_retried_from_the_failed_item_until_it_
     assert calls[4] == ["r2"]                                    # down to one record each
     assert calls[5:8] == [["poison"]] * 3                        # reported failed twice, then through
     assert calls[8:] == [records[4:]]                            # then the other half of the first split
-    assert all(shard["discarded"] == 0 for shard in local_lambda.status()["shards"])
+    assert all(shard["discarded"] == 0 for shard in runtime.status()["shards"])
 
 
 def test_a_timed_out_invocation_is_retried_and_the_worker_replaced(stage, tmp_path):
@@ -108,32 +119,32 @@ def test_a_timed_out_invocation_is_retried_and_the_worker_replaced(stage, tmp_pa
     kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)},
                                       batch_size=1, timeout=1)
     put(kinesis, stream, ["slow", "after"])
-    local_lambda.drain(timeout_s=120)
+    runtime.drain(timeout_s=120)
     assert invocations(log) == [["slow"], ["slow"], ["after"]]
-    assert any("Task timed out after 1.00 seconds" in line for line in local_lambda.status()["log"])
+    assert any("Task timed out after 1.00 seconds" in line for line in runtime.status()["log"])
 
 
 def test_a_restarted_runtime_resumes_from_its_checkpoints(stage, tmp_path):
     log = tmp_path / "invocations.jsonl"
     kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)})
     put(kinesis, stream, ["a", "b"])
-    local_lambda.drain(timeout_s=120)
-    local_lambda.stop()
+    runtime.drain(timeout_s=120)
+    runtime.stop()
     put(kinesis, stream, ["c"])
-    local_lambda.drain(timeout_s=120)
+    runtime.drain(timeout_s=120)
     assert [data for batch in invocations(log) for data in batch] == ["a", "b", "c"]
 
 
 def test_a_zip_without_a_module_the_handler_imports_fails_as_on_lambda(tmp_path):
-    full = bundle.build(("hello_winners.consumer.handler",))
+    full = bundle.build(("hello_winners.view.consumer.handler",))
     with zipfile.ZipFile(io.BytesIO(full)) as source:
         kept = {name: source.read(name) for name in source.namelist() if not name.startswith("fastjsonschema/")}
     code = zip_with(kept)
     function = Function(Config("broken", "arn:aws:lambda:us-east-1:000000000000:function:broken",
-                               "hello_winners.consumer.handler", 3, 128, bundle.code_sha256(code), ()), {})
+                               "hello_winners.view.consumer.handler", 3, 128, bundle.code_sha256(code), (), code_location=published(code)), {})
     outcome = function.invoke({"Records": []})
     assert outcome.error["errorType"] == "Runtime.ImportModuleError"
-    assert outcome.error["errorMessage"] == ("Unable to import module 'hello_winners.consumer': "
+    assert outcome.error["errorMessage"] == ("Unable to import module 'hello_winners.view.consumer': "
                                             "No module named 'fastjsonschema'")
     function.close()
 
@@ -141,7 +152,7 @@ def test_a_zip_without_a_module_the_handler_imports_fails_as_on_lambda(tmp_path)
 def test_a_wrong_handler_name_fails_as_on_lambda():
     code = zip_with({"flaky.py": FLAKY})
     function = Function(Config("typo", "arn:aws:lambda:us-east-1:000000000000:function:typo", "flaky.handle", 3, 128,
-                               bundle.code_sha256(code), ()), {})
+                               bundle.code_sha256(code), (), code_location=published(code)), {})
     outcome = function.invoke({"Records": []})
     assert outcome.error == {"errorType": "Runtime.HandlerNotFound",
                              "errorMessage": "Handler 'handle' missing on module 'flaky'", "stackTrace": []}
@@ -158,7 +169,7 @@ def test_the_handler_sees_only_its_zip_and_the_runtimes_packages(tmp_path):
     ''')
     code = zip_with({"probe.py": probe})
     function = Function(Config("probe", "arn:aws:lambda:us-east-1:000000000000:function:probe", "probe.handler", 3, 128,
-                               bundle.code_sha256(code), (("TABLE", "t1"),)), {})
+                               bundle.code_sha256(code), (("TABLE", "t1"),), code_location=published(code)), {})
     seen = function.invoke({}).result
     function.close()
     assert seen["boto3"] and seen["botocore"]
@@ -167,6 +178,6 @@ def test_the_handler_sees_only_its_zip_and_the_runtimes_packages(tmp_path):
 
 
 def test_drain_without_a_mapping_says_what_to_do(monkeypatch):
-    monkeypatch.setattr(local_lambda, "sync", lambda: {"shards": []})
-    with pytest.raises(local_lambda.DeployError, match="nothing consumes the stream: deploy first"):
-        local_lambda.drain(timeout_s=1)
+    monkeypatch.setattr(runtime, "sync", lambda: {"shards": []})
+    with pytest.raises(runtime.DeployError, match="nothing consumes the stream: deploy first"):
+        runtime.drain(timeout_s=1)

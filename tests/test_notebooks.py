@@ -7,8 +7,8 @@ import re
 import nbformat
 import pytest
 
-from hello_winners import lessons, notebooks
-from hello_winners.exercises import EXERCISES, solutions
+from hello_winners.workshop import lessons, notebooks
+from hello_winners.workshop.exercises import EXERCISES, solutions
 
 PATHS = notebooks.participant_notebooks()
 
@@ -29,7 +29,7 @@ def test_one_notebook_per_lesson_in_running_order():
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_the_first_code_cell_brings_the_stage_to_the_lesson(path):
     first = code_cells(read(path))[0].source
-    assert first == f"from hello_winners import lessons\n\nstage = lessons.setup({int(path.name[:2])})"
+    assert first == f"from hello_winners.workshop import lessons\n\nstage = lessons.setup({int(path.name[:2])})"
 
 
 def test_committed_notebooks_are_normalized_with_outputs_only_where_nbval_checks():
@@ -56,7 +56,7 @@ def test_each_exercise_has_its_load_line_its_stub_and_its_check(path):
             continue
         found.append(name)
         assert "exercise" in notebooks.tags(cell)
-        assert f"%load -n hello_winners.exercises.solutions.{name}" in notebook.cells[number - 1].source
+        assert f"%load -n hello_winners.workshop.exercises.solutions.{name}" in notebook.cells[number - 1].source
         assert cell.source.startswith(f"def {name}(") and re.search(r'\n    raise NotDoneYet\(".+"\)$', cell.source)
         check = notebook.cells[number + 1]
         assert check.source == f"checks.{name}({name})" and notebooks.tags(check) == ["check"]
@@ -109,9 +109,10 @@ def participant_stage(embedded_server):
     """A stage of its own, so the participant runs do not touch what the solved notebooks build."""
     stage = "participant"
     yield stage
-    from hello_winners import aws, play
+    from hello_winners import targets
+    from hello_winners.workshop import play
 
-    play.teardown(aws.settings(stage=stage), report=lambda line: None)
+    play.teardown(targets.settings(stage=stage), report=lambda line: None)
 
 
 @pytest.mark.embedded
@@ -144,9 +145,9 @@ def test_every_load_line_brings_its_solution_into_the_cell_in_a_real_kernel():
 
     manager, client = start_new_kernel(kernel_name="python3")
     try:
-        client.execute_interactive("import hello_winners.exercises.solutions", timeout=60)
+        client.execute_interactive("import hello_winners.workshop.exercises.solutions", timeout=60)
         for name in (name for lesson in EXERCISES.values() for name in lesson):
-            client.execute(f"%load -n hello_winners.exercises.solutions.{name}")
+            client.execute(f"%load -n hello_winners.workshop.exercises.solutions.{name}")
             reply = client.get_shell_msg(timeout=60)["content"]
             assert reply["status"] == "ok", name
             (payload,) = [p for p in reply["payload"] if p["source"] == "set_next_input"]

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from hello_winners import analysis, aws, deploy, play, reference, tables
+from hello_winners import analysis, deploy, targets
+from hello_winners.game import reference
+from hello_winners.view import tables
+from hello_winners.workshop import play
 from hello_winners.deploy import teardown
 
 DAY = Path(__file__).resolve().parent.parent / "data" / "workshop-day.jsonl"
@@ -22,7 +25,7 @@ def ranking(board):
 
 @pytest.mark.usefixtures("embedded_server")
 def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_nothing_twice():
-    settings = aws.settings(stage="playtest")
+    settings = targets.settings(stage="playtest")
     try:
         first = subprocess.run([sys.executable, "-m", "hello_winners", "play", "--stage", settings.stage],
                                capture_output=True, text=True, timeout=600, env=os.environ)
@@ -31,14 +34,14 @@ def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_not
             winner = EXPECTED[role][0]
             assert f" *  1. {winner['name']:<20} {winner['score']:>4}  {winner['userId']}" in first.stdout
         clients = deploy.clients()
-        scores = analysis.read_scores(clients["dynamodb"], tables.names(settings.prefix)[tables.SCORES])
+        scores = analysis.read_scores(clients["dynamodb"], tables.table_names(settings.prefix)[tables.SCORES])
         for role in ("merchant", "photographer"):
             stored = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True])
             assert list(zip(stored["userId"], stored["score"])) == ranking(EXPECTED[role])
 
         said = []
         again = play.play(stage=settings.stage, report=said.append, progress=False)
-        assert any("already holds 2134 events: not putting workshop-day.jsonl again" in line for line in said)
+        assert any("already holds workshop-day.jsonl: not putting it again" in line for line in said)
         assert "the rankings match the expected winners in workshop-day.winners.json" in said
         for role in ("merchant", "photographer"):
             assert ranking(again[role]) == ranking(EXPECTED[role])
@@ -47,7 +50,7 @@ def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_not
 
 
 def test_the_recorded_winners_are_the_reference_winners_of_the_day():
-    from hello_winners import eventlog
+    from hello_winners.game import eventlog
 
     assert reference.winners(eventlog.read_log(DAY)) == EXPECTED
 
@@ -55,8 +58,8 @@ def test_the_recorded_winners_are_the_reference_winners_of_the_day():
 def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch):
     """moto's in-process mock answers the calls boto3 makes to AWS's own endpoints: every parameter
     name and value is checked by botocore against the service models, without a network."""
-    monkeypatch.setenv(aws.TARGET_ENV, "aws")
-    aws._session.cache_clear()
+    monkeypatch.setenv(targets.TARGET_ENV, "aws")
+    targets._aws_session.cache_clear()
     with mock_aws():
         outputs = deploy.deploy(stage="realaws", report=lambda line: None)
         assert outputs.target == "aws"
@@ -69,4 +72,4 @@ def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch
                                     report=lambda line: None)
         assert len(removed) == 10
         assert teardown.inventory(deploy.clients(), "hw-realaws-", "realaws") == []
-    aws._session.cache_clear()
+    targets._aws_session.cache_clear()

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hello_winners import events as E
-from hello_winners.eventlog import write_log
-from hello_winners.reference import main, winners
-from hello_winners.simulator import simulate
+from hello_winners.game.eventlog import write_log
+from hello_winners.game.reference import main, winners
+from hello_winners.game.simulator import simulate
 
 ANN, BOB, CAT, DAN, EVE = (f"amzn1.account.AH{name}" for name in ("ANN", "BOB", "0CAT", "DAN", "EVE"))
 T = "2017-06-13T16:00:00.000Z"

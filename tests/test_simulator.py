@@ -9,8 +9,8 @@ import pytest
 
 from hello_winners import events as E
 from hello_winners.errors import ConfigError
-from hello_winners.eventlog import read_log
-from hello_winners.simulator import main, simulate
+from hello_winners.game.eventlog import read_log
+from hello_winners.game.simulator import main, simulate
 
 GAME = {"seed": 3, "participants": 10, "products_per_merchant": 3, "purchases_per_customer": 3,
             "views_per_customer": 12, "category_views_per_customer": 4}

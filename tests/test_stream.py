@@ -15,8 +15,8 @@ from hello_winners.errors import (
     StreamReadError,
     StreamWriteError,
 )
-from hello_winners.simulator import simulate
-from hello_winners.stream import (
+from hello_winners.game.simulator import simulate
+from hello_winners.game.stream import (
     MAX_BYTES,
     MAX_RECORDS,
     batches,

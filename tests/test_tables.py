@@ -4,7 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from hello_winners import tables
+from hello_winners.view import capacity, tables
 from hello_winners.errors import DeployError
 
 
@@ -15,14 +15,14 @@ def client():
 
 
 def test_names_maps_each_environment_variable_to_a_prefixed_table():
-    assert tables.names("hw-alice-") == {"TABLE_CONTRIBUTIONS_NAME": "hw-alice-contributions",
+    assert tables.table_names("hw-alice-") == {"TABLE_CONTRIBUTIONS_NAME": "hw-alice-contributions",
                                          "TABLE_SCORES_NAME": "hw-alice-scores",
                                          "TABLE_REJECTS_NAME": "hw-alice-rejects"}
 
 
 def test_create_makes_active_on_demand_tables_with_the_contracted_keys(client):
     names = tables.create(client, "hw-t-", tags={"hello-winners:stage": "t"})
-    assert names == tables.names("hw-t-")
+    assert names == tables.table_names("hw-t-")
     scores = client.describe_table(TableName=names["TABLE_SCORES_NAME"])["Table"]
     assert scores["TableStatus"] == "ACTIVE"
     assert scores["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
@@ -56,26 +56,26 @@ def test_an_existing_table_with_other_keys_is_reported_not_reused(client):
 
 def test_item_size_follows_dynamodbs_rules():
     # names + UTF-8 strings; a number is 1 byte per 2 significant digits plus 1.
-    assert tables.item_size({"userId": {"S": "é"}, "score": {"N": "12345"}}) == 6 + 2 + 5 + 4
-    assert tables.item_size({"n": {"N": "1000"}}) == 1 + 2
+    assert capacity.item_size({"userId": {"S": "é"}, "score": {"N": "12345"}}) == 6 + 2 + 5 + 4
+    assert capacity.item_size({"n": {"N": "1000"}}) == 1 + 2
 
 
 def test_write_units_round_up_the_larger_image_to_whole_kilobytes():
     small = {"k": {"S": "x" * 100}}
     big = {"k": {"S": "x" * 1500}}
-    assert tables.write_units(None, small) == 1
-    assert tables.write_units(small, big) == 2
-    assert tables.write_units(big, None) == 2  # a failed conditional write on the existing item
+    assert capacity.write_units(None, small) == 1
+    assert capacity.write_units(small, big) == 2
+    assert capacity.write_units(big, None) == 2  # a failed conditional write on the existing item
 
 
 def test_a_score_change_costs_an_index_delete_and_put():
     before = {"userId": {"S": "u"}, "role": {"S": "merchant"}, "score": {"N": "1"}}
     after = dict(before, score={"N": "2"})
-    assert tables.index_write_units(None, before) == 1
-    assert tables.index_write_units(before, after) == 2
-    assert tables.index_write_units(after, dict(after, name={"S": "n"})) == 1
-    assert tables.score_update_units(before, 1) == 2  # new item: a write and an index put
-    assert tables.score_update_units(after, 1) == 3  # a write, an index delete and an index put
+    assert capacity.index_write_units(None, before) == 1
+    assert capacity.index_write_units(before, after) == 2
+    assert capacity.index_write_units(after, dict(after, name={"S": "n"})) == 1
+    assert capacity.score_update_units(before, 1) == 2  # new item: a write and an index put
+    assert capacity.score_update_units(after, 1) == 3  # a write, an index delete and an index put
 
 
 def test_keys_name_each_tables_key_attributes_hash_first():

@@ -8,9 +8,9 @@ import pytest
 
 from hello_winners import events as E
 from hello_winners.errors import EventError
-from hello_winners.eventlog import COLUMNS, read_log, to_frame
-from hello_winners.reference import winners
-from hello_winners.simulator import simulate
+from hello_winners.game.eventlog import COLUMNS, read_log, to_frame
+from hello_winners.game.reference import winners
+from hello_winners.game.simulator import simulate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LOG = DATA / "workshop-day.jsonl"

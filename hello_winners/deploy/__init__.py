@@ -6,24 +6,28 @@
 On the embedded target the local Lambda runtime then runs the functions; on real AWS, Lambda does.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import time
+from typing import Any, Callable
 
-from .. import aws, tables
-from ..errors import ConfigError
-from . import bundle, models
-from .executor import describe, execute
-from .planner import plan
+from hello_winners import targets
+from hello_winners.view import tables
+from hello_winners.errors import ConfigError
+from hello_winners.deploy import bundle, models
+from hello_winners.deploy.executor import describe, execute
+from hello_winners.deploy.planner import plan
 
 SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs")
 
 
-def clients(target=None):
+def clients(target: str | None = None) -> dict[str, Any]:
     """One client per service the deployment touches, on ``target``."""
-    return {service: aws.client(service, target) for service in SERVICES}
+    return targets.get(target).clients(SERVICES)
 
 
-def names(settings, clients_):
+def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> models.Names:
     """The stage's names and ARNs: the account and region come from the target itself."""
     region = clients_["kinesis"].meta.region_name
     if not region:
@@ -47,6 +51,7 @@ class Outputs:
     mapping_uuid: str
     api_id: str
     api_url: str
+    changes: int = 0  # calls the deploy that returned these outputs applied (0 when only read back)
 
     def __str__(self):
         rows = [("target", self.target), ("stage", self.stage), ("stream", self.stream),
@@ -60,14 +65,15 @@ class Outputs:
         return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
 
 
-def deploy(target=None, stage=None, options=None, dry_run=False, report=print, sleep=time.sleep):
+def deploy(target: str | None = None, stage: str | None = None, options: models.Options | None = None,
+           dry_run: bool = False, report: Callable[[str], None] = print,
+           sleep: Callable[[float], None] = time.sleep) -> Outputs | None:
     """Bring the stage to its desired state; returns its Outputs (None on a dry run, which only prints the plan)."""
-    settings = aws.settings(target, stage)
+    settings = targets.settings(target, stage)
     clients_ = clients(settings.target)
-    stage_names = names(settings, clients_)
-    desired = models.desired(stage_names, settings.tags, options or models.Options())
+    names = stage_names(settings, clients_)
+    desired = models.desired(names, settings.tags, options or models.Options())
     code = bundle.build()
-    bundle.cache(code)
     calls = plan(clients_, desired, code)
     if dry_run:
         report(describe(calls))
@@ -75,37 +81,29 @@ def deploy(target=None, stage=None, options=None, dry_run=False, report=print, s
     report(f"deploying stage {settings.stage} on {settings.target}: "
            + (f"{len(calls)} changes" if calls else "nothing to change"))
     execute(clients_, calls, sleep=sleep, report=report)
-    return outputs(settings, clients_, stage_names)
+    return dataclasses.replace(outputs(settings, clients_, names), changes=len(calls))
 
 
-def outputs(settings, clients_, stage_names):
+def outputs(settings: targets.Settings, clients_: dict[str, Any], names: models.Names) -> Outputs:
     """Read the deployed stage back: what exists, not what was meant to."""
     lam = clients_["lambda"]
-    mapping = lam.list_event_source_mappings(FunctionName=stage_names.function("consumer"),
-                                             EventSourceArn=stage_names.stream_arn)["EventSourceMappings"]
-    api = next((a for a in clients_["apigatewayv2"].get_apis().get("Items", []) if a["Name"] == stage_names.api), None)
+    mapping = lam.list_event_source_mappings(FunctionName=names.function("consumer"),
+                                             EventSourceArn=names.stream_arn)["EventSourceMappings"]
+    api = next((a for a in clients_["apigatewayv2"].get_apis().get("Items", []) if a["Name"] == names.api), None)
     api_id = api["ApiId"] if api else ""
     return Outputs(
         target=settings.target,
         stage=settings.stage,
-        stream=stage_names.stream,
-        stream_arn=stage_names.stream_arn,
-        tables=tables.names(stage_names.prefix),
-        functions={kind: stage_names.function(kind) for kind in ("consumer", "api")},
-        function_arns={kind: stage_names.function_arn(kind) for kind in ("consumer", "api")},
-        roles={kind: stage_names.role_arn(kind) for kind in ("consumer", "api")},
+        stream=names.stream,
+        stream_arn=names.stream_arn,
+        tables=tables.table_names(names.prefix),
+        functions={kind: names.function(kind) for kind in ("consumer", "api")},
+        function_arns={kind: names.function_arn(kind) for kind in ("consumer", "api")},
+        roles={kind: names.role_arn(kind) for kind in ("consumer", "api")},
         mapping_uuid=mapping[0]["UUID"] if mapping else "",
         api_id=api_id,
-        api_url=_api_url(settings.target, api_id, stage_names.region) if api_id else "",
+        api_url=targets.get(settings.target).api_url(api_id, names.region) if api_id else "",
     )
-
-
-def _api_url(target, api_id, region):
-    if target == aws.EMBEDDED:
-        from .. import local_lambda  # the runtime exists only on the embedded target
-
-        return local_lambda.api_url(api_id)
-    return f"https://{api_id}.execute-api.{region}.amazonaws.com"
 
 
 def _masked(arn):

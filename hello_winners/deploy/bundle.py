@@ -7,6 +7,8 @@ fixed timestamp and mode, so the zip and its CodeSha256 change only when the sou
 a redeploy knows there is nothing to update.
 """
 
+from __future__ import annotations
+
 import ast
 import base64
 import hashlib
@@ -15,20 +17,19 @@ import io
 import sys
 import zipfile
 from pathlib import Path
+from typing import Iterable
 
-from ..detached import state_dir
-from ..errors import DeployError
+from hello_winners.errors import DeployError
+from hello_winners.lambda_platform import RUNTIME_PROVIDED
 
 PACKAGE = "hello_winners"
-HANDLERS = ("hello_winners.consumer.handler", "hello_winners.api.handler")
-# What the python3.12 Lambda runtime already has: boto3 and what boto3 needs.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"})
+HANDLERS = ("hello_winners.view.consumer.handler", "hello_winners.view.api.handler")
 # Data files a kit module reads at run time, next to the module.
-DATA_FILES = {"hello_winners.events": ("schemas/*.json",), "hello_winners.api": ("web/*.html",)}
+DATA_FILES = {"hello_winners.events": ("schemas/*.json",), "hello_winners.view.api": ("web/*.html",)}
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def build(handlers=HANDLERS):
+def build(handlers: Iterable[str] = HANDLERS) -> bytes:
     """The zip's bytes for ``handlers`` ("module.function" strings)."""
     files = {}
     for module in sorted(_closure(h.rpartition(".")[0] for h in handlers)):
@@ -36,24 +37,9 @@ def build(handlers=HANDLERS):
     return _zip(files)
 
 
-def code_sha256(zip_bytes):
+def code_sha256(zip_bytes: bytes) -> str:
     """The CodeSha256 Lambda reports for a zip: base64 of its SHA-256 digest."""
     return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
-
-
-def cache(zip_bytes):
-    """Keep a zip where the local runtime finds it by the CodeSha256 of a deployed function."""
-    path = cached_path(code_sha256(zip_bytes))
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(zip_bytes)
-        tmp.replace(path)
-    return path
-
-
-def cached_path(sha256_b64):
-    return state_dir() / "bundles" / (base64.b64decode(sha256_b64).hex() + ".zip")
 
 
 def _closure(modules):

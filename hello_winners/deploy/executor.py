@@ -1,31 +1,35 @@
 """The executor: the only code that changes AWS while deploying. It runs a plan's calls in order."""
 
+from __future__ import annotations
+
 import time
+from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from .. import tables
-from ..errors import DeployError
-from .planner import Ref
+from hello_winners.view import tables
+from hello_winners.errors import DeployError
+from hello_winners.deploy.planner import Call, Ref
 
 ROLE_RETRIES = 12
 ROLE_RETRY_DELAY_S = 2.5
 
 
 class KitSteps:
-    """Plan steps that are not one boto3 call: the tables (hello_winners.tables.create) and waiters."""
+    """Plan steps that are not one boto3 call: the tables (hello_winners.view.tables.create) and waiters."""
 
-    def __init__(self, clients):
+    def __init__(self, clients: dict[str, Any]) -> None:
         self.clients = clients
 
-    def create_tables(self, prefix, tags):
+    def create_tables(self, prefix: str, tags: dict) -> dict:
         return tables.create(self.clients["dynamodb"], prefix, tags)
 
-    def wait(self, service, waiter, **params):
+    def wait(self, service: str, waiter: str, **params: Any) -> None:
         self.clients[service].get_waiter(waiter).wait(**params, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
 
 
-def execute(clients, calls, sleep=time.sleep, report=print):
+def execute(clients: dict[str, Any], calls: list[Call], sleep: Callable[[float], None] = time.sleep,
+            report: Callable[[str], None] = print) -> dict:
     """Run ``calls`` in order; returns the saved results by name. ``report`` hears each step."""
     kit = KitSteps(clients)
     results = {}
@@ -39,7 +43,7 @@ def execute(clients, calls, sleep=time.sleep, report=print):
     return results
 
 
-def describe(calls):
+def describe(calls: list[Call]) -> str:
     """The plan as text: a dry run."""
     if not calls:
         return "nothing to change"

@@ -4,14 +4,16 @@ Names derive from the stage prefix, ARNs from the account and region, so the who
 known before any call is made. Policies name exact ARNs (see policies.py).
 """
 
+from __future__ import annotations
+
 import dataclasses
 
-from .. import tables
-from . import policies
+from hello_winners.view import tables
+from hello_winners.deploy import policies
+from hello_winners.lambda_platform import RUNTIME
 
-RUNTIME = "python3.12"
-CONSUMER_HANDLER = "hello_winners.consumer.handler"
-API_HANDLER = "hello_winners.api.handler"
+CONSUMER_HANDLER = "hello_winners.view.consumer.handler"
+API_HANDLER = "hello_winners.view.api.handler"
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -40,44 +42,44 @@ class Names:
     region: str
     account: str
 
-    def arn(self, service, resource, region=True):
+    def arn(self, service: str, resource: str, region: bool = True) -> str:
         return f"arn:aws:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     @property
-    def stream(self):
+    def stream(self) -> str:
         return self.prefix + "retail-stream"
 
     @property
-    def stream_arn(self):
+    def stream_arn(self) -> str:
         return self.arn("kinesis", f"stream/{self.stream}")
 
     @property
-    def tables(self):
-        return tables.names(self.prefix)
+    def tables(self) -> dict[str, str]:
+        return tables.table_names(self.prefix)
 
-    def table_arn(self, variable):
+    def table_arn(self, variable: str) -> str:
         return self.arn("dynamodb", f"table/{self.tables[variable]}")
 
-    def function(self, kind):
+    def function(self, kind: str) -> str:
         return f"{self.prefix}winner-{kind}"
 
-    def function_arn(self, kind):
+    def function_arn(self, kind: str) -> str:
         return self.arn("lambda", f"function:{self.function(kind)}")
 
-    def role(self, kind):
+    def role(self, kind: str) -> str:
         return f"{self.prefix}winner-{kind}-role"
 
-    def role_arn(self, kind):
+    def role_arn(self, kind: str) -> str:
         return self.arn("iam", f"role/{self.role(kind)}", region=False)
 
-    def log_group_arn(self, kind):
+    def log_group_arn(self, kind: str) -> str:
         return self.arn("logs", f"log-group:/aws/lambda/{self.function(kind)}")
 
     @property
-    def api(self):
+    def api(self) -> str:
         return self.prefix + "winner-api"
 
-    def api_source_arn(self, api_id):
+    def api_source_arn(self, api_id: str) -> str:
         return self.arn("execute-api", f"{api_id}/*")
 
 
@@ -131,7 +133,7 @@ class Stage:
     api: HttpApi
 
 
-def desired(names, tags, options=Options()):
+def desired(names: Names, tags: dict, options: Options = Options()) -> Stage:
     environment = dict(names.tables)
     roles = (
         Role(names.role("consumer"), "consumer-access", policies.consumer(names), tags),

@@ -6,12 +6,18 @@ stage plans nothing. Calls that need a value only known once an earlier call ran
 API) carry a Ref that the executor fills in.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import json
+from typing import Any, TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from .bundle import code_sha256
+from hello_winners.deploy.bundle import code_sha256
+
+if TYPE_CHECKING:
+    from hello_winners.deploy import models
 
 # IAM is eventually consistent: a role created a moment ago may not be assumable by Lambda yet.
 ROLE_NOT_READY = ("InvalidParameterValueException",)
@@ -36,11 +42,8 @@ class Call:
     save_as: str = None
     retry_on: tuple = ()
 
-    def describe(self):
-        return f"{self.service}.{self.method}: {self.reason}"
 
-
-def plan(clients, stage, code):
+def plan(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call]:
     """Every call needed to bring ``stage`` (a models.Stage) to its desired state with this ``code`` (zip bytes)."""
     return [
         *stream(clients["kinesis"], stage),
@@ -52,7 +55,7 @@ def plan(clients, stage, code):
     ]
 
 
-def stream(kinesis, stage):
+def stream(kinesis: Any, stage: models.Stage) -> list[Call]:
     """The calls that create the stage's stream, tagged, when it does not exist yet."""
     name = stage.names.stream
     if _exists(lambda: kinesis.describe_stream_summary(StreamName=name), "ResourceNotFoundException"):
@@ -149,7 +152,7 @@ def _current_value(configuration, key):
     return configuration.get(key)
 
 
-def mapping_settings(mapping):
+def mapping_settings(mapping: models.Mapping) -> dict:
     """The event source mapping's settings, as CreateEventSourceMapping takes them."""
     return {
         "BatchSize": mapping.batch_size,

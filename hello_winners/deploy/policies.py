@@ -1,6 +1,13 @@
 """Least-privilege IAM policies: only the actions each function uses, on the exact ARNs it uses."""
 
-from .. import tables
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hello_winners.view import tables
+
+if TYPE_CHECKING:
+    from hello_winners.deploy.models import Names
 
 VERSION = "2012-10-17"
 # What Lambda's event source mapping needs of the stream on the function's behalf.
@@ -13,7 +20,7 @@ STREAM_READ = (
 )
 
 
-def consumer(names):
+def consumer(names: Names) -> dict:
     return _document(
         _allow(STREAM_READ, [names.stream_arn]),
         _allow(("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
@@ -23,7 +30,7 @@ def consumer(names):
     )
 
 
-def api(names):
+def api(names: Names) -> dict:
     return _document(
         _allow(("dynamodb:Query",), [f"{names.table_arn(tables.SCORES)}/index/{tables.SCORES_INDEX}"]),
         _allow(("dynamodb:GetItem",), [names.table_arn(tables.CONTRIBUTIONS)]),

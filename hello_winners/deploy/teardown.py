@@ -6,12 +6,15 @@ runs in reverse dependency order (mappings, API, functions, roles, tables, strea
 a second inventory verifies that nothing of the kit's is left.
 """
 
+from __future__ import annotations
+
 import dataclasses
+from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from .. import naming
-from ..errors import DeployError
+from hello_winners import naming
+from hello_winners.errors import DeployError
 
 ORDER = ("event source mapping", "HTTP API", "function", "role", "table", "stream", "log group")
 
@@ -24,7 +27,7 @@ class Found:
     ident: str = ""  # what the delete call needs when it is not the name (mapping UUID, API id)
 
 
-def inventory(clients, prefix, stage):
+def inventory(clients: dict[str, Any], prefix: str, stage: str) -> list[Found]:
     """Every resource whose name starts with ``prefix``, in deletion order, each marked ours or not."""
     tags = naming.tags(stage)
     found = [*_functions_and_mappings(clients["lambda"], prefix, tags), *_apis(clients["apigatewayv2"], prefix, tags),
@@ -33,7 +36,8 @@ def inventory(clients, prefix, stage):
     return sorted(found, key=lambda f: (ORDER.index(f.kind), f.name))
 
 
-def teardown(clients, prefix, stage, report=print):
+def teardown(clients: dict[str, Any], prefix: str, stage: str,
+             report: Callable[[str], None] = print) -> list[Found]:
     """Delete the stage's resources; returns what was removed. Raises if any of the kit's is left."""
     removed, foreign = [], []
     for item in inventory(clients, prefix, stage):

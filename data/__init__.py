@@ -1,0 +1,1 @@
+"""The recorded workshop logs and their winners: this folder ships inside the package as hello_winners.data."""

@@ -1,0 +1,113 @@
+"""The local Lambda runtime of the embedded target: what runs deployed functions when moto cannot.
+
+moto stores functions, mappings and HTTP APIs but cannot execute functions without Docker. The runtime
+(a detached process, see service.py) reads them back from the moto APIs and runs them from their zips,
+as Lambda would. This module starts, finds, drains and stops it. Only the embedded target uses it: on
+real AWS the Lambda service does all of this.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Callable
+
+from hello_winners.embedded import detached, server
+from hello_winners.embedded.runtime.service import SERVICE
+from hello_winners.errors import DeployError
+from hello_winners.state import state_dir
+
+
+def _healthy(record):
+    return _get(record.url + "/status", timeout=1.0).get("service") == SERVICE
+
+
+_RUNTIME = detached.Detached("lambda-runtime", _healthy)
+
+
+def ensure_running() -> detached.Record:
+    """The runtime's record, started (or restarted for a new embedded server) when needed."""
+    endpoint = server.endpoint()
+    record = _RUNTIME.find()
+    if record is not None and record.details.get("endpoint") != endpoint:
+        _RUNTIME.stop()
+        record = None
+    if record is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        command = [sys.executable, "-m", "hello_winners.embedded.runtime", "--port", str(port), "--endpoint", endpoint]
+        record = _RUNTIME.ensure(command, port, {"endpoint": endpoint})
+    return record
+
+
+def sync() -> dict:
+    """Make the runtime read the deployed configuration now; returns its status."""
+    return _post(ensure_running().url + "/sync")
+
+
+def status() -> dict | None:
+    """The runtime's status, or None when it is not running."""
+    record = _RUNTIME.find()
+    return _get(record.url + "/status") if record else None
+
+
+def api_url(api_id: str) -> str:
+    """The local URL that serves the HTTP API ``api_id``."""
+    api = sync()["apis"].get(api_id)
+    if api is None:
+        raise DeployError(f"the local runtime serves no HTTP API {api_id}: deploy the stage again")
+    return api["url"]
+
+
+def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None) -> dict:
+    """Wait until every mapped shard is caught up and no batch is in flight; returns the status.
+
+    Only records put before the call are waited for. ``report(status)`` hears progress.
+    """
+    started = time.time()
+    state = sync()
+    if not state["shards"]:
+        raise DeployError("no event source mapping is deployed, so nothing consumes the stream: deploy first")
+    while True:
+        shards = state["shards"]
+        broken = [s for s in shards if s["error"]]
+        if broken:
+            raise DeployError(f"the local runtime stopped polling {broken[0]['shard']}: {broken[0]['error']}")
+        if shards and all(s["caught_up_at"] >= started and not s["in_flight"] for s in shards):
+            return state
+        if time.time() - started > timeout_s:
+            raise DeployError(
+                f"the consumer has not caught up after {timeout_s} s: see `hello-winners status` and the "
+                f"function logs in {state_dir() / 'runtime' / 'logs'}"
+            )
+        if report:
+            report(state)
+        time.sleep(0.2)
+        state = status() or sync()
+
+
+def stop() -> bool:
+    """Stop the runtime; returns whether one was running."""
+    return _RUNTIME.stop() is not None
+
+
+def _get(url, timeout=10.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return json.load(response)
+    except (OSError, ValueError, urllib.error.URLError):
+        return {}
+
+
+def _post(url, timeout=120.0):
+    request = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except (OSError, ValueError, urllib.error.URLError) as error:
+        raise DeployError(f"the local Lambda runtime did not answer ({error}): see {_RUNTIME.log_path}") from None

@@ -1,0 +1,5 @@
+import sys
+
+from hello_winners.embedded.runtime.service import main
+
+sys.exit(main())

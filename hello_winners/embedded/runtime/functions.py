@@ -1,0 +1,223 @@
+"""Running a deployed function: its zip unpacked, its handler in worker processes, its timeout enforced.
+
+A worker is a warm container: it imports the handler once and serves invocations one at a time. A
+function keeps a pool of them so that several shards (and API requests) run at once, each in its own
+process with the function's environment variables, as Lambda runs concurrent invocations.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from hello_winners.errors import DeployError
+from hello_winners.lambda_platform import RUNTIME, RUNTIME_PROVIDED
+from hello_winners.state import state_dir
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What the runtime needs of a function's configuration, as the Lambda API reports it."""
+
+    name: str
+    arn: str
+    handler: str
+    timeout_s: int
+    memory_mb: int
+    code_sha256: str
+    environment: tuple  # sorted (name, value) pairs, hashable
+    role: str = ""
+    code_location: str = ""
+
+    @classmethod
+    def from_api(cls, function: dict) -> Config:
+        """From a GetFunction answer: the configuration, and where the code can be fetched."""
+        configuration = function["Configuration"]
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        return cls(
+            name=configuration["FunctionName"],
+            arn=configuration["FunctionArn"],
+            handler=configuration["Handler"],
+            timeout_s=int(configuration.get("Timeout", 3)),
+            memory_mb=int(configuration.get("MemorySize", 128)),
+            code_sha256=configuration["CodeSha256"],
+            environment=tuple(sorted(variables.items())),
+            role=configuration.get("Role", ""),
+            code_location=function.get("Code", {}).get("Location", ""),
+        )
+
+
+@dataclasses.dataclass
+class Outcome:
+    """An invocation's result: the function's answer, or Lambda's error object and whether it timed out."""
+
+    result: object = None
+    error: dict = None
+    timed_out: bool = False
+    seconds: float = 0.0
+
+
+class Function:
+    """One deployed function, ready to invoke; ``target_environment`` points boto3 at the embedded AWS."""
+
+    def __init__(self, config: Config, target_environment: dict[str, str]) -> None:
+        self.config = config
+        self.task_root = _unpacked(config)
+        self.environment = {
+            **dict(config.environment),
+            **target_environment,
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout_s),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
+            "LAMBDA_TASK_ROOT": str(self.task_root),
+            "_HANDLER": config.handler,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": "UTC",
+        }
+        self.log_path = state_dir() / "runtime" / "logs" / f"{config.name}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._idle = queue.SimpleQueue()
+        self._closed = False
+        self.invocations = 0
+        self.errors = 0
+
+    def invoke(self, event: Any) -> Outcome:
+        """Run the handler on ``event`` in an idle worker (a new one if none is idle)."""
+        worker = self._take()
+        outcome = worker.invoke(event, self.config)
+        self.invocations += 1
+        self.errors += outcome.error is not None
+        if outcome.timed_out or self._closed:
+            worker.close()
+        else:
+            self._idle.put(worker)
+        return outcome
+
+    def close(self) -> None:
+        """Stop the idle workers; busy ones stop when their invocation ends."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def _take(self):
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return _Worker(self.task_root, self.environment, self.log_path)
+            if worker.alive():
+                return worker
+
+
+class _Worker:
+    def __init__(self, task_root, environment, log_path):
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-S", str(BOOTSTRAP), str(task_root), str(_runtime_library())],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=environment, cwd=task_root,
+                text=True, bufsize=1,
+            )
+        self._answers = queue.SimpleQueue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def invoke(self, event, config):
+        started = time.time()
+        request = {"event": event, "deadline": started + config.timeout_s,
+                   "request_id": str(uuid.uuid4()), "function_arn": config.arn}
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self._answers.get(timeout=config.timeout_s)
+        except queue.Empty:
+            self.close()
+            return Outcome(error={"errorType": "Sandbox.Timedout",
+                                  "errorMessage": f"Task timed out after {config.timeout_s:.2f} seconds"},
+                           timed_out=True, seconds=time.time() - started)
+        except OSError:
+            answer = None
+        if answer is None:
+            self.close()
+            return Outcome(error={"errorType": "Runtime.ExitError",
+                                  "errorMessage": "RequestId: the runtime exited without answering"},
+                           seconds=time.time() - started)
+        return Outcome(result=answer.get("result"), error=answer.get("error"), seconds=time.time() - started)
+
+    def close(self):
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self._answers.put(json.loads(line))
+        self._answers.put(None)
+
+
+def _unpacked(config):
+    """The function's zip, fetched from its Code.Location and unpacked once per code version."""
+    digest = base64.b64decode(config.code_sha256).hex()
+    root = state_dir() / "runtime" / "tasks" / digest
+    if root.is_dir():
+        return root
+    try:
+        with urllib.request.urlopen(config.code_location, timeout=60) as response:
+            code = response.read()
+    except (OSError, ValueError) as error:
+        raise DeployError(f"the code of {config.name} cannot be fetched from {config.code_location!r} ({error}): "
+                          "deploy it again") from None
+    if hashlib.sha256(code).hexdigest() != digest:
+        raise DeployError(f"the code fetched for {config.name} is not the deployed version: deploy it again")
+    tmp = root.with_name(root.name + f".{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        archive.extractall(tmp)
+    try:
+        tmp.rename(root)
+    except OSError:  # another process unpacked it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def _runtime_library():
+    """A folder holding only what Lambda's python3.12 runtime provides (boto3 and its dependencies)."""
+    folder = state_dir() / "runtime" / "python-runtime"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in sorted(RUNTIME_PROVIDED):
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None and not spec.submodule_search_locations:
+            continue
+        source = Path(next(iter(spec.submodule_search_locations))) if spec.submodule_search_locations else Path(spec.origin)
+        link = folder / source.name
+        if not link.exists():
+            try:
+                link.symlink_to(source)
+            except FileExistsError:
+                pass
+    return folder

@@ -1,0 +1,213 @@
+"""Polling one shard for one event source mapping, the way Lambda does.
+
+One batch at a time per shard, in shard order, up to BatchSize records, waiting up to
+MaximumBatchingWindowInSeconds for a batch to fill. After the function answers:
+- success: the batch is done and the checkpoint moves past it;
+- batchItemFailures (with ReportBatchItemFailures): the records before the lowest reported sequence
+  number are done, and the next batch starts at it (an identifier that is not in the batch fails the
+  whole batch, as on AWS);
+- an error or a timeout: with BisectBatchOnFunctionError the batch is split in two halves, each then
+  invoked (and bisected again if it fails) on its own before batching resumes; a failing batch of one
+  record, or any failure without bisection, is retried up to MaximumRetryAttempts (-1: forever) and
+  then discarded with a line in the runtime's log.
+Checkpoints are kept in the state folder, so a restarted runtime resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from hello_winners.view.delivery import kinesis_record, retry_position
+
+if TYPE_CHECKING:
+    from hello_winners.embedded.runtime.functions import Function
+
+IDLE_POLL_S = 0.25  # Lambda polls an idle shard about once a second; a workshop room wants it snappier.
+GET_RECORDS_LIMIT = 10_000
+# A change to any of these restarts the mapping's pollers (from their checkpoints).
+SETTINGS = ("BatchSize", "MaximumBatchingWindowInSeconds", "BisectBatchOnFunctionError", "MaximumRetryAttempts",
+            "FunctionResponseTypes", "FunctionArn")
+
+
+def settings(mapping: dict) -> dict:
+    return {k: mapping.get(k) for k in SETTINGS}
+
+
+class Checkpoints:
+    """Last processed sequence number per (mapping, shard), kept in a JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self._data = {}
+
+    def get(self, mapping: str, shard: str) -> str | None:
+        with self._lock:
+            return self._data.get(mapping, {}).get(shard)
+
+    def set(self, mapping: str, shard: str, sequence_number: str) -> None:
+        with self._lock:
+            self._data.setdefault(mapping, {})[shard] = sequence_number
+            self._save()
+
+    def keep_only(self, mappings: set[str]) -> None:
+        with self._lock:
+            self._data = {m: shards for m, shards in self._data.items() if m in mappings}
+            self._save()
+
+    def _save(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._data, indent=1, sort_keys=True))
+        tmp.replace(self.path)
+
+
+class ShardPoller(threading.Thread):
+    """Feeds one shard of a mapping's stream to its function until stopped."""
+
+    def __init__(self, kinesis: Any, mapping: dict, shard_id: str, function: Callable[[], Function],
+                 checkpoints: Checkpoints, log: Callable[[str], None], region: str, role_arn: str = "") -> None:
+        super().__init__(daemon=True, name=f"poll-{shard_id}")
+        self.kinesis = kinesis
+        self.mapping = mapping
+        self.shard_id = shard_id
+        self.function = function  # a callable returning the current functions.Function
+        self.checkpoints = checkpoints
+        self.log = log
+        self.region = region
+        self.role_arn = role_arn  # the function's execution role: what Lambda puts in invokeIdentityArn
+        self.stopping = threading.Event()
+        self.caught_up_at = 0.0  # start time of the last poll that found the shard empty and nothing pending
+        self.in_flight = False
+        self.batches = self.records = self.retries = self.discarded = 0
+        self.error = None
+
+    @property
+    def uuid(self) -> str:
+        return self.mapping["UUID"]
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        try:
+            self._poll()
+        except Exception as error:  # noqa: BLE001 - reported through status, not lost in a thread
+            self.error = f"{type(error).__name__}: {error}"
+            self.log(f"poller {self.uuid}/{self.shard_id} stopped: {self.error}")
+
+    def _poll(self):
+        batch_size = int(self.mapping.get("BatchSize") or 100)
+        window = float(self.mapping.get("MaximumBatchingWindowInSeconds") or 0)
+        iterator = self._iterator()
+        buffer = collections.deque()
+        first_buffered = None
+        segments = []  # sizes of the pending halves of a bisected batch; the next one is last
+        attempts = 0
+        while not self.stopping.is_set():
+            if len(buffer) < batch_size and iterator:
+                started = time.time()
+                page = self.kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+                iterator = page.get("NextShardIterator")
+                buffer.extend(page["Records"])
+                if buffer and first_buffered is None:
+                    first_buffered = time.time()
+                if not buffer and not page.get("MillisBehindLatest"):
+                    self.caught_up_at = started
+            if not buffer:
+                if iterator is None:
+                    return  # a closed shard, fully processed
+                self.stopping.wait(IDLE_POLL_S)
+                continue
+            if not segments and len(buffer) < batch_size and iterator and time.time() - first_buffered < window:
+                self.stopping.wait(min(IDLE_POLL_S, window))
+                continue
+            batch = [buffer[i] for i in range(min(segments[-1] if segments else batch_size, len(buffer)))]
+            done, attempts = self._run_batch(batch, segments, attempts)
+            for _ in range(done):
+                buffer.popleft()
+            if done:
+                self.checkpoints.set(self.uuid, self.shard_id, batch[done - 1]["SequenceNumber"])
+            first_buffered = time.time() if buffer else None
+
+    def _run_batch(self, batch, segments, attempts):
+        """Invoke the function on ``batch``; returns (records done, failed attempts so far).
+
+        ``segments`` (the pending halves of a bisected batch) is updated in place.
+        """
+        self.in_flight = True
+        try:
+            outcome = self.function().invoke(self._event(batch))
+        finally:
+            self.in_flight = False
+        self.batches += 1
+        failed_at = self._failed_at(batch, outcome)
+        if failed_at is None:
+            self.records += len(batch)
+            if segments:
+                segments.pop()
+            return len(batch), 0
+        self.retries += 1
+        if failed_at > 0:  # a partial batch response: the records before the failure are done
+            self.records += failed_at
+            if segments:
+                segments[-1] -= failed_at
+            return failed_at, attempts + 1
+        if self.mapping.get("BisectBatchOnFunctionError") and len(batch) > 1 and outcome.error:
+            if segments:
+                segments.pop()
+            segments += [len(batch) - len(batch) // 2, len(batch) // 2]  # first half on top
+            return 0, attempts
+        attempts += 1
+        limit = self.mapping.get("MaximumRetryAttempts")
+        if limit is not None and limit >= 0 and attempts > limit:
+            self.discarded += len(batch)
+            self.log(f"discarded {len(batch)} records of {self.shard_id} from {batch[0]['SequenceNumber']} "
+                     f"after {attempts} failed attempts: {outcome.error or 'batchItemFailures'}")
+            if segments:
+                segments.pop()
+            return len(batch), 0
+        return 0, attempts
+
+    def _failed_at(self, batch, outcome):
+        """Index of the first record to retry, or None when the whole batch succeeded."""
+        if outcome.error:
+            self.log(f"{self.mapping['FunctionArn'].rpartition(':')[2]} failed on {self.shard_id} "
+                     f"({len(batch)} records): {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}")
+            return 0
+        if "ReportBatchItemFailures" not in (self.mapping.get("FunctionResponseTypes") or []):
+            return None
+        return retry_position([r["SequenceNumber"] for r in batch], outcome.result)
+
+    def _iterator(self):
+        checkpoint = self.checkpoints.get(self.uuid, self.shard_id)
+        request = {"StreamName": self.mapping["EventSourceArn"].rpartition("/")[2], "ShardId": self.shard_id}
+        if checkpoint:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=checkpoint)
+        else:
+            request["ShardIteratorType"] = self.mapping.get("StartingPosition") or "TRIM_HORIZON"
+        return self.kinesis.get_shard_iterator(**request)["ShardIterator"]
+
+    def _event(self, batch):
+        """The batch shaped exactly like the event Lambda sends for Kinesis."""
+        return {"Records": [kinesis_record(
+            self.shard_id, r["SequenceNumber"], r["Data"], r["PartitionKey"], arn=self.mapping["EventSourceArn"],
+            arrival=r["ApproximateArrivalTimestamp"].timestamp(), role_arn=self.role_arn,
+            region=self.region,
+        ) for r in batch]}
+
+    def status(self) -> dict:
+        return {
+            "mapping": self.uuid, "shard": self.shard_id, "checkpoint": self.checkpoints.get(self.uuid, self.shard_id),
+            "caught_up_at": self.caught_up_at, "in_flight": self.in_flight, "batches": self.batches,
+            "records": self.records, "retries": self.retries, "discarded": self.discarded, "error": self.error,
+            "alive": self.is_alive(),
+        }

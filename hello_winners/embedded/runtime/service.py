@@ -1,0 +1,208 @@
+"""The local Lambda runtime's process: the part of the Lambda service that moto cannot play.
+
+It reads the event source mappings and function configurations back from the (moto) Lambda API and
+runs them: a poller per shard of every enabled Kinesis mapping, and a local HTTP endpoint per HTTP API
+whose default route goes to a function. It re-reads the configuration every few seconds, or at once
+when asked, so a redeploy (new code, new settings) takes effect without a restart. A small control API
+on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST /sync).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import signal
+import sys
+import threading
+import time
+
+import boto3
+import botocore.config
+
+from hello_winners.embedded import server
+from hello_winners.state import state_dir
+from hello_winners.embedded.local_api import LocalApi
+from hello_winners.embedded.runtime.functions import Config, Function
+from hello_winners.embedded.runtime.pollers import Checkpoints, ShardPoller, settings
+
+SERVICE = "hello-winners-lambda-runtime"
+SYNC_EVERY_S = 3.0
+
+
+class Runtime:
+    def __init__(self, endpoint: str) -> None:
+        session = boto3.Session(region_name=server.REGION, **server.CREDENTIALS)
+        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
+        self.clients = {s: session.client(s, endpoint_url=endpoint, config=config)
+                        for s in ("lambda", "kinesis", "apigatewayv2")}
+        self.target_environment = {
+            "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": server.REGION, "AWS_DEFAULT_REGION": server.REGION,
+            "AWS_ACCESS_KEY_ID": server.CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": server.CREDENTIALS["aws_secret_access_key"],
+        }
+        self.endpoint = endpoint
+        self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json")
+        self.functions = {}   # name -> Function
+        self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
+        self.apis = {}        # api id -> (function name, LocalApi)
+        self.lock = threading.Lock()
+        self.log_lines = []
+
+    def log(self, line: str) -> None:
+        stamped = f"{time.strftime('%H:%M:%S')} {line}"
+        self.log_lines = (self.log_lines + [stamped])[-50:]
+        print(stamped, flush=True)
+
+    def sync(self) -> None:
+        """Bring pollers, functions and endpoints in line with what the Lambda and API Gateway APIs say."""
+        with self.lock:
+            mappings = [m for m in self._mappings() if m.get("State", "Enabled") == "Enabled"
+                        and ":kinesis:" in m.get("EventSourceArn", "")]
+            wanted = set()
+            for mapping in mappings:
+                function_name = mapping["FunctionArn"].rpartition(":")[2]
+                function = self._function(function_name)
+                if not function:
+                    continue
+                for shard in self._shards(mapping["EventSourceArn"]):
+                    key = (mapping["UUID"], shard)
+                    wanted.add(key)
+                    poller = self.pollers.get(key)
+                    if poller is not None and settings(poller.mapping) != settings(mapping):
+                        poller.stop()
+                        poller = None
+                    if poller is None or not poller.is_alive() and poller.error:
+                        poller = ShardPoller(self.clients["kinesis"], mapping, shard,
+                                             lambda n=function_name: self.functions[n], self.checkpoints,
+                                             self.log, server.REGION, function.config.role)
+                        self.pollers[key] = poller
+                        poller.start()
+            for key in set(self.pollers) - wanted:
+                self.pollers.pop(key).stop()
+            self.checkpoints.keep_only({m["UUID"] for m in mappings})
+            self._sync_apis()
+
+    def status(self) -> dict:
+        return {
+            "service": SERVICE,
+            "endpoint": self.endpoint,
+            "now": time.time(),
+            "shards": [p.status() for p in self.pollers.values()],
+            "functions": {n: {"invocations": f.invocations, "errors": f.errors, "log": str(f.log_path)}
+                          for n, f in self.functions.items()},
+            "apis": {api_id: {"function": name, "url": local.url} for api_id, (name, local) in self.apis.items()},
+            "log": self.log_lines[-20:],
+        }
+
+    def stop(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+        for _, local in self.apis.values():
+            local.stop()
+        for function in self.functions.values():
+            function.close()
+
+    def _mappings(self):
+        pages = self.clients["lambda"].get_paginator("list_event_source_mappings").paginate()
+        return [m for page in pages for m in page["EventSourceMappings"]]
+
+    def _shards(self, stream_arn):
+        pages = self.clients["kinesis"].get_paginator("list_shards").paginate(StreamARN=stream_arn)
+        return [s["ShardId"] for page in pages for s in page["Shards"]]
+
+    def _function(self, name):
+        """The runnable function for ``name``, replaced when its code or configuration changed."""
+        try:
+            config = Config.from_api(self.clients["lambda"].get_function(FunctionName=name))
+        except self.clients["lambda"].exceptions.ResourceNotFoundException:
+            return None
+        current = self.functions.get(name)
+        if current is None or current.config != config:
+            try:
+                self.functions[name] = Function(config, self.target_environment)
+            except Exception as error:  # noqa: BLE001 - e.g. code the kit did not build: said in the log
+                self.log(f"cannot run {name}: {error}")
+                return None
+            if current is not None:
+                current.close()
+                self.log(f"{name}: new code or configuration, fresh workers")
+        return self.functions[name]
+
+    def _sync_apis(self):
+        apis = self.clients["apigatewayv2"]
+        live = set()
+        for api in apis.get_apis().get("Items", []):
+            integrations = apis.get_integrations(ApiId=api["ApiId"]).get("Items", [])
+            uri = next((i["IntegrationUri"] for i in integrations if i.get("IntegrationType") == "AWS_PROXY"), None)
+            if not uri:
+                continue
+            name = uri.rpartition(":")[2]
+            if not self._function(name):
+                continue
+            live.add(api["ApiId"])
+            if api["ApiId"] not in self.apis:
+                local = LocalApi(lambda event, n=name: _api_answer(self.functions[n].invoke(event))).start()
+                self.apis[api["ApiId"]] = (name, local)
+                self.log(f"HTTP API {api['Name']} serving at {local.url}")
+        for api_id in set(self.apis) - live:
+            self.apis.pop(api_id)[1].stop()
+
+
+def _api_answer(outcome):
+    if outcome.error:
+        raise RuntimeError(f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}")
+    return outcome.result
+
+
+def _control(runtime, port):
+    class Control(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/status":
+                return self._json(200, runtime.status())
+            return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
+
+        def do_POST(self):
+            if self.path == "/sync":
+                runtime.sync()
+                return self._json(200, runtime.status())
+            return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
+
+        def _json(self, status, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), Control)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The kit's local Lambda runtime (started by hello-winners).")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--endpoint", required=True)
+    args = parser.parse_args(argv)
+    runtime = Runtime(args.endpoint)
+    control = _control(runtime, args.port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    threading.Thread(target=control.serve_forever, daemon=True).start()
+    runtime.log(f"local Lambda runtime for {args.endpoint}, control on port {args.port}")
+    while not stopping.is_set():
+        try:
+            runtime.sync()
+        except Exception as error:  # noqa: BLE001 - keep serving; the next sync may succeed
+            runtime.log(f"sync failed: {type(error).__name__}: {error}")
+        stopping.wait(SYNC_EVERY_S)
+    runtime.stop()
+    control.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

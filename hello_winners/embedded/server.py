@@ -1,0 +1,137 @@
+"""The embedded AWS: one moto server on 127.0.0.1 that outlives the kernel that started it.
+
+Lessons are separate notebooks that share one stream and one set of tables, so the server runs detached
+(see hello_winners.embedded.detached) and later kernels and commands find and reuse it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+
+from hello_winners.embedded import detached
+from hello_winners.state import state_dir
+from hello_winners.errors import AwsUnreachableError, ConfigError
+
+if TYPE_CHECKING:
+    from hello_winners.embedded.detached import Record
+
+HOST = "127.0.0.1"
+PORT_ENV = "HELLO_WINNERS_PORT"
+ENDPOINT_ENV = "HELLO_WINNERS_ENDPOINT"
+REGION = "us-east-1"
+# moto accepts any credentials; these are placeholders, not secrets.
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# Cheap and moto-only (data.json dumps every backend, and fails once a Lambda function exists).
+_HEALTH_PATH = "/moto-api/config"
+
+
+class Server:
+    """A running embedded server."""
+
+    def __init__(self, record: Record) -> None:
+        self.pid = record.pid
+        self.port = record.port
+        self.started = record.started
+        self.endpoint = record.url
+
+    def __eq__(self, other):
+        return isinstance(other, Server) and (self.pid, self.port) == (other.pid, other.port)
+
+    def __repr__(self):
+        return f"Server(endpoint={self.endpoint!r}, pid={self.pid})"
+
+
+def answers(endpoint: str, timeout: float = 2.0) -> bool:
+    """True when a moto server answers at ``endpoint``."""
+    try:
+        with urllib.request.urlopen(endpoint + _HEALTH_PATH, timeout=timeout) as response:
+            return 200 <= response.status < 300 and "lambda" in json.load(response)
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+_SERVER = detached.Detached("moto-server", lambda record: answers(record.url, timeout=1.0))
+
+
+def find() -> Server | None:
+    """The live recorded server, or None. A stale record is removed, never returned."""
+    record = _SERVER.find()
+    return Server(record) if record else None
+
+
+def ensure_running(port: int | str | None = None) -> Server:
+    """Return the live server, starting one when none is recorded or the record is stale.
+
+    ``port`` (or $HELLO_WINNERS_PORT) asks for a fixed port; by default a free one is picked.
+    """
+    record = _SERVER.find()
+    if record is None:
+        chosen = _choose_port(port)
+        command = [sys.executable, "-m", "hello_winners.embedded.moto_server", "-H", HOST, "-p", str(chosen)]
+        record = _SERVER.ensure(command, chosen)
+    return Server(record)
+
+
+def endpoint() -> str:
+    """The embedded AWS's URL: $HELLO_WINNERS_ENDPOINT (a moto server run elsewhere, which must answer),
+    else the kit's own server, started when none is running."""
+    configured = os.environ.get(ENDPOINT_ENV)
+    if configured:
+        if not answers(configured):
+            raise AwsUnreachableError(
+                f"nothing answers as a moto server at {configured}: start it, or unset {ENDPOINT_ENV} "
+                "to let the kit run its own embedded server"
+            )
+        return configured
+    return ensure_running().endpoint
+
+
+def stop() -> Server | None:
+    """Stop the recorded server. Returns the stopped server, or None when none was running."""
+    record = _SERVER.stop()
+    return Server(record) if record else None
+
+
+def status() -> dict:
+    """A small dict describing the embedded server, for the CLI and lesson 0."""
+    server = find()
+    if server is None:
+        return {"running": False, "state_dir": str(state_dir())}
+    return {
+        "running": True,
+        "endpoint": server.endpoint,
+        "pid": server.pid,
+        "uptime_s": round(time.time() - server.started, 1),
+        "state_dir": str(state_dir()),
+        "log": str(_SERVER.log_path),
+    }
+
+
+def _choose_port(port):
+    wanted = port or os.environ.get(PORT_ENV)
+    if not wanted:
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            return probe.getsockname()[1]
+    try:
+        number = int(wanted)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65535:
+        raise ConfigError(f"the port {wanted!r} is not a port number: set {PORT_ENV} to 1024-65535 or unset it")
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, number))
+        except OSError:
+            raise ConfigError(
+                f"port {number} on {HOST} is in use by another program: set {PORT_ENV} to a free port, "
+                "or unset it to let the kit pick one"
+            ) from None
+    return number

@@ -1,0 +1,59 @@
+"""The embedded target: the same calls as on AWS, against the moto server and the local Lambda runtime."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+import boto3
+
+from hello_winners import targets
+from hello_winners.embedded import runtime, server
+
+
+class EmbeddedTarget(targets.Target):
+    """The embedded AWS: the kit's moto server (started on first need) with fixed credentials and region."""
+
+    name = targets.EMBEDDED
+
+    def session(self) -> boto3.Session:
+        return _session()
+
+    def endpoint(self) -> str:
+        return server.endpoint()
+
+    def where(self) -> str:
+        return f"the embedded AWS at {self.endpoint()}"
+
+    def api_url(self, api_id: str, region: str) -> str:
+        return runtime.api_url(api_id)
+
+    def after_teardown(self) -> None:
+        """The local runtime stops running the deleted functions now, not at its next periodic read."""
+        runtime.sync()
+
+    def wait_until_consumed(self, clients: dict, stream_name: str, table_names: dict[str, str],
+                            report: Callable[[str], None] = print, timeout_s: float = 600,
+                            sleep: Callable[[float], None] = time.sleep) -> None:
+        """The local runtime knows when every shard is caught up: wait for that."""
+        state = runtime.drain(timeout_s)
+        shards = state["shards"]
+        report(f"the consumer caught up: {sum(s['records'] for s in shards)} records in "
+               f"{sum(s['batches'] for s in shards)} batches")
+
+    def closing_note(self) -> str:
+        return "the embedded AWS keeps running for the notebooks; `hello-winners server stop` stops it"
+
+    def runtime_lines(self) -> list[str]:
+        state = runtime.status()
+        if not state:
+            return []
+        return [f"  local runtime: {s['shard']}: {s['records']} records in {s['batches']} batches, "
+                f"{s['retries']} retries, {s['discarded']} discarded" + (f", ERROR {s['error']}" if s["error"] else "")
+                for s in state["shards"]]
+
+
+@functools.lru_cache(maxsize=None)
+def _session() -> boto3.Session:
+    return boto3.Session(region_name=server.REGION, **server.CREDENTIALS)

@@ -1,5 +1,0 @@
-import sys
-
-from .service import main
-
-sys.exit(main())

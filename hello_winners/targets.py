@@ -1,0 +1,215 @@
+"""How the kit reaches AWS: the one place that chooses between the embedded AWS and real AWS.
+
+Both targets go through the same boto3 clients and the same code. What differs between them (the
+endpoint and credentials, the API's URL, what follows a teardown, how to wait for the consumer) sits
+behind one :class:`Target` object: this module's class is real AWS, where the endpoint, credentials
+and region are left to boto3's usual chain (the kit never reads, prints or stores credentials);
+``hello_winners.embedded.target`` is the embedded AWS. :func:`get` is the only place that picks one,
+and the only import of this module that points up, at the embedded package, so that deploy, the
+game and the lessons never need to know which target they run on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from hello_winners import events, naming, state
+from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
+from hello_winners.game import stream
+from hello_winners.view import tables
+
+TARGET_ENV = "HELLO_WINNERS_TARGET"
+EMBEDDED = "embedded"
+AWS = "aws"
+TARGETS = (EMBEDDED, AWS)
+CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Where the kit works: the target and the stage whose resources it manages."""
+
+    target: str
+    stage: str
+
+    @property
+    def prefix(self) -> str:
+        return naming.prefix(self.stage)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return naming.tags(self.stage)
+
+
+def settings(target: str | None = None, stage: str | None = None) -> Settings:
+    """Resolve the target and the stage.
+
+    The target is the argument, else $HELLO_WINNERS_TARGET, else the choice recorded by
+    :func:`choose_target` (lesson 0), else embedded.
+    """
+    chosen = _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
+    return Settings(target=chosen, stage=naming.stage_name(stage))
+
+
+def choose_target(target: str) -> str:
+    """Record the target for every later kernel and command of this checkout (lesson 0's one setting)."""
+    chosen = _known_target(target)
+    path = _target_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(chosen + "\n")
+    return chosen
+
+
+class Target:
+    """Real AWS: boto3's own endpoint, credentials and region. The embedded target overrides the rest."""
+
+    name = AWS
+
+    def session(self) -> boto3.Session:
+        """One boto3 session per target and process: it caches the service models, which take a second to load."""
+        return _aws_session()
+
+    def endpoint(self) -> str | None:
+        """The endpoint URL every client uses; None leaves it to boto3."""
+        return None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of ``service``."""
+        return self.session().client(service, endpoint_url=self.endpoint(), config=CLIENT_CONFIG)
+
+    def clients(self, services: Iterable[str]) -> dict:
+        """One client per service."""
+        return {service: self.client(service) for service in services}
+
+    def where(self) -> str:
+        """Where the kit works, for a one-line report."""
+        return f"AWS {self.session().region_name or '(no region set)'}"
+
+    def api_url(self, api_id: str, region: str) -> str:
+        """The URL of a deployed HTTP API's default stage."""
+        return f"https://{api_id}.execute-api.{region}.amazonaws.com"
+
+    def after_teardown(self) -> None:
+        """What follows a teardown: nothing on AWS, where Lambda stops polling by itself."""
+
+    def wait_until_consumed(self, clients: dict, stream_name: str, table_names: dict[str, str],
+                            report: Callable[[str], None] = print, timeout_s: float = 600,
+                            sleep: Callable[[float], None] = time.sleep) -> None:
+        """Block until the consumer has counted every purchase on the stream (Lambda keeps its progress)."""
+        expected = sum(1 for _, _, event in stream.read_stream(clients["kinesis"], stream_name) if _is_purchase(event))
+        contributions = table_names[tables.CONTRIBUTIONS]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            counted = sum(_purchases_counted(clients["dynamodb"], contributions))
+            if counted >= expected:
+                report(f"the consumer counted all {expected} purchases")
+                return
+            if time.monotonic() > deadline:
+                raise DeployError(f"the consumer counted {counted} of {expected} purchases after {timeout_s} s: "
+                                  "look at its CloudWatch logs, then run play again")
+            sleep(5)
+
+    def closing_note(self) -> str | None:
+        """A line for the end of ``play``, when the target has one."""
+        return None
+
+    def runtime_lines(self) -> list[str]:
+        """Lines about whatever runs the functions, for ``status``; Lambda itself reports nothing here."""
+        return []
+
+
+def get(target: str | None = None) -> Target:
+    """The target object of ``target`` (resolved as :func:`settings` does): the one place that chooses."""
+    return _target(settings(target).target)
+
+
+def client(service: str, target: str | None = None) -> Any:
+    """A boto3 client of ``service`` on ``target``."""
+    return get(target).client(service)
+
+
+def endpoint(target: str | None = None) -> str | None:
+    """The endpoint URL of ``target``'s clients: the embedded server's (started when needed), or None for AWS."""
+    return get(target).endpoint()
+
+
+@contextlib.contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn botocore's connection and configuration failures into one clear sentence of the kit's."""
+    try:
+        yield
+    except botocore.exceptions.EndpointConnectionError as error:
+        raise AwsUnreachableError(
+            f"cannot reach {error.kwargs.get('endpoint_url', 'the AWS endpoint')}: on the embedded target run "
+            "`hello-winners server status`; on real AWS check your network"
+        ) from None
+    except botocore.exceptions.NoCredentialsError:
+        raise ConfigError(
+            "no AWS credentials were found: configure them (aws configure, AWS_PROFILE or SSO), "
+            f"or use the embedded target by unsetting {TARGET_ENV}"
+        ) from None
+    except botocore.exceptions.NoRegionError:
+        raise ConfigError(
+            "no AWS region is set: set AWS_REGION (or a region in your AWS profile) to use the real-AWS target"
+        ) from None
+
+
+@functools.lru_cache(maxsize=None)
+def _target(name: str) -> Target:
+    if name == AWS:
+        return Target()
+    from hello_winners.embedded.target import EmbeddedTarget  # the one import that points up: see the docstring
+
+    return EmbeddedTarget()
+
+
+@functools.lru_cache(maxsize=None)
+def _aws_session() -> boto3.Session:
+    return boto3.Session()
+
+
+def _known_target(target: str) -> str:
+    chosen = str(target).strip().lower()
+    if chosen not in TARGETS:
+        raise ConfigError(
+            f"unknown target {chosen!r}: use 'embedded' (the local moto server, the default) or 'aws' "
+            f"(your AWS account through boto3's usual credentials), with --target or {TARGET_ENV}"
+        )
+    return chosen
+
+
+def _target_file():
+    return state.state_dir() / "target"
+
+
+def _recorded_target() -> str | None:
+    try:
+        return _target_file().read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _is_purchase(event: dict) -> bool:
+    try:
+        return events.kind(events.validate(event)) == "purchase"
+    except EventError:
+        return False
+
+
+def _purchases_counted(dynamodb, table: str) -> Iterator[int]:
+    """Each product's purchase count, read consistently: the wait compares it right after the consumer wrote."""
+    pages = dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="purchases",
+                                                    ConsistentRead=True)
+    for page in pages:
+        for item in page["Items"]:
+            yield int(item.get("purchases", {"N": "0"})["N"])

@@ -1,0 +1,688 @@
+"""One checker per exercise: it runs the participant's function on cases and prints the verdict.
+
+Each checker is called with the participant's function, e.g. ``checks.decode_record(decode_record)``,
+and prints one of: that it passed; that it is not done yet (the body still raises NotDoneYet); or on
+which case it went wrong, what it did, and a hint. It never raises. Cases include the tricky ones
+(a duplicate delivery, a purchase before the photo, a bad record). Checkers that need AWS run against
+moto's in-process mock, never the participant's stage: checking costs nothing on real AWS either.
+"""
+
+import binascii
+import contextlib
+import io
+import json
+import traceback
+import zipfile
+
+import boto3
+import pandas as pd
+
+from hello_winners import events, naming
+from hello_winners.game import eventlog
+from hello_winners.view import tables
+from hello_winners.workshop import doubles
+from hello_winners.deploy import bundle, models, policies
+from hello_winners.errors import EventError, NotDoneYet
+from hello_winners.view.delivery import kinesis_record
+
+__all__ = ["build_zip", "connect_stream", "consumer_policy", "create_function", "create_role", "decode_record",
+           "handle_batch", "handle_batch_once", "purchase_once", "record_contribution", "sales_per_category",
+           "tally_purchase", "validate_event"]
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's account
+SHARD = "shardId-000000000000"
+_TIME = "2017-06-13T16:00:00.000Z"
+
+
+class _Wrong(Exception):
+    """A case the participant's function got wrong: what happened, and a hint."""
+
+    def __init__(self, what, hint):
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+class _Checker:
+    """Runs cases; remembers which one is running, so a crash can be reported on it."""
+
+    def __init__(self):
+        self.case = "the first case"
+        self.passed = 0
+
+    @contextlib.contextmanager
+    def on(self, case, crash_hint=None):
+        self.case = case
+        try:
+            yield
+        except (_Wrong, NotDoneYet):
+            raise
+        except Exception as error:  # noqa: BLE001 - the participant's code may raise anything
+            raise _Wrong(f"it raised {type(error).__name__}: {_short(error)}",
+                         crash_hint or "read the error, fix the line it points at, then run the check again") from None
+        self.passed += 1
+
+    def expect(self, ok, what, hint):
+        if not ok:
+            raise _Wrong(what, hint)
+
+
+def _short(error):
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else repr(error)
+
+
+def _check(name, body, *args):
+    """Print the verdict of ``body(checker, *args)``; never raise."""
+    checker = _Checker()
+    try:
+        summary = body(checker, *args)
+    except NotDoneYet as error:
+        print(f"{name}: not done yet ({error})")
+    except _Wrong as wrong:
+        print(f"{name}: not right yet, on {checker.case}: {wrong.what}\n  hint: {wrong.hint}")
+    except Exception:  # noqa: BLE001 - a checker must never raise at the participant
+        print(f"{name}: the checker itself failed, please tell the instructor:\n{traceback.format_exc(limit=3)}")
+    else:
+        cases = f"{checker.passed} case" + ("s" if checker.passed != 1 else "")
+        print(f"{name}: passed ({cases}{', ' + summary if summary else ''})")
+
+
+# --- sample events and records ---------------------------------------------------------------------
+
+def _create(user, name, product, category="Shoes"):
+    return events.product_create(user, name, product, brand="Northwind", name=f"Boot {product}",
+                                 description="A boot.", category=category, time=_TIME)
+
+
+def _image(user, name, product):
+    return events.product_image(user, name, product, f"https://example.com/{product}.jpg", time=_TIME)
+
+
+def _purchase(product, customer="c1"):
+    return events.product_purchase(customer, "Cy", product, time=_TIME)
+
+
+def _record(event_or_bytes, seq, shard=SHARD):
+    data = event_or_bytes if isinstance(event_or_bytes, bytes) else events.encode(event_or_bytes)
+    return kinesis_record(shard, seq, data)
+
+
+def _raw_record(data_text, seq):
+    record = kinesis_record(SHARD, seq, b"")
+    record["kinesis"]["data"] = data_text
+    return record
+
+
+# --- moto sandboxes --------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _mocked():
+    """moto's in-process AWS: the checks never touch the participant's stage."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@contextlib.contextmanager
+def _tables():
+    with _mocked() as session:
+        dynamodb = session.client("dynamodb")
+        yield dynamodb, tables.create(dynamodb, "check-")
+
+
+def _product(dynamodb, table_names, product):
+    item = dynamodb.get_item(TableName=table_names[tables.CONTRIBUTIONS], Key={"productId": {"S": product}},
+                             ConsistentRead=True).get("Item", {})
+    return {k: (v.get("S") if "S" in v else int(v["N"])) for k, v in item.items() if "S" in v or "N" in v}
+
+
+def _scores(dynamodb, table_names):
+    """{(userId, role): score} of every Scores item."""
+    items = dynamodb.scan(TableName=table_names[tables.SCORES], ConsistentRead=True)["Items"]
+    return {(i["userId"]["S"], i["role"]["S"]): int(i["score"]["N"]) for i in items}
+
+
+def _put_product(dynamodb, table_names, product, purchases=0, merchant=None, photographer=None):
+    item = {"productId": {"S": product}}
+    if purchases:
+        item["purchases"] = {"N": str(purchases)}
+    for role, who in (("merchant", merchant), ("photographer", photographer)):
+        if who:
+            item[role], item[role + "Name"] = {"S": who[0]}, {"S": who[1]}
+    dynamodb.put_item(TableName=table_names[tables.CONTRIBUTIONS], Item=item)
+
+
+# --- lesson 2 --------------------------------------------------------------------------------------
+
+_B64_HINT = ("record['kinesis']['data'] is base64 text: base64.b64decode it, then turn the bytes into a dict "
+             "with events.decode")
+
+
+def decode_record(function):
+    """Check decode_record(record) -> the event dict, EventError for a bad record."""
+    _check("decode_record", _decode_record, function)
+
+
+def _decode_record(c, function):
+    event = _create("m1", "Zoë", "p1")
+    with c.on("a good record", _B64_HINT):
+        got = function(_record(event, 1))
+        c.expect(not isinstance(got, (bytes, str)), f"it returned {type(got).__name__}, not the event dict",
+                 "events.decode turns the JSON bytes into a dict")
+        c.expect(got == event, f"it returned {got!r:.120}, not the event", _B64_HINT)
+    for case, record in (("a record whose data is not base64", _raw_record("%%% not base64 %%%", 2)),
+                         ("a record that is not JSON", _record(b"hello, retail", 3)),
+                         ("a record holding a JSON list, not an object", _record(b"[1, 2, 3]", 4))):
+        with c.on(case):
+            try:
+                got = function(record)
+            except EventError:
+                continue
+            except Exception as error:  # noqa: BLE001
+                raise _Wrong(f"it raised {_qualified(error)}, not EventError", _decode_hint(error)) from None
+            raise _Wrong(f"it returned {got!r:.80} instead of raising EventError",
+                         "decode with base64.b64decode(..., validate=True) and events.decode: both refuse bad input")
+    return "including records that are not base64 or not JSON"
+
+
+def _qualified(error):
+    kind = type(error)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _decode_hint(error):
+    if isinstance(error, binascii.Error):
+        return "catch binascii.Error and raise EventError instead, so the consumer can skip the record"
+    if isinstance(error, ValueError):
+        return "decode the bytes with events.decode: it raises EventError for anything that is not a JSON object"
+    return "raise the kit's EventError for any bad record, so the consumer can skip it"
+
+
+def validate_event(function):
+    """Check validate_event(event) -> kind, or None for an invalid event."""
+    _check("validate_event", _validate_event, function)
+
+
+def _validate_event(c, function):
+    good = [("a product/create", _create("m1", "Mia", "p1"), "create"),
+            ("a product/purchase", _purchase("p1"), "purchase"),
+            ("a product/view", events.product_view("c1", "Cy", "p1", time=_TIME), "product-view")]
+    for case, event, kind in good:
+        with c.on(case, "validate with events.validate, then return events.kind(event)"):
+            got = function(event)
+            c.expect(not isinstance(got, dict), "it returned the event, not its kind",
+                     "return the short kind: events.kind(event)")
+            c.expect(got == kind, f"it returned {got!r}, expected {kind!r}",
+                     "return events.kind(event): the short kind, not the schema id")
+    missing = _purchase("p1")
+    del missing["data"]["id"]
+    extra = _purchase("p1")
+    extra["data"]["coupon"] = "FREE"
+    unknown = _purchase("p1")
+    unknown["data"]["schema"] = "com.nordstrom/product/refund/1-0-0"
+    bad = [("a purchase without its product id", missing), ("a purchase with a property its schema does not allow", extra),
+           ("an event with an unknown data schema", unknown), ("a JSON list instead of an event", [1, 2])]
+    for case, event in bad:
+        with c.on(case):
+            try:
+                got = function(event)
+            except EventError:
+                raise _Wrong("it raised EventError instead of returning None",
+                             "catch EventError and return None: the consumer skips a bad event, it must not crash") from None
+            c.expect(got is None, f"it returned {got!r} for an invalid event",
+                     "check the event with events.validate first: it raises EventError for anything off-schema")
+    return "including events that break their schema"
+
+
+_SCORES_HINT = "give points with add_to_score(dynamodb, table_names, user_id, role, name, amount)"
+
+
+def record_contribution(function):
+    """Check record_contribution(dynamodb, table_names, event) against mock tables."""
+    _check("record_contribution", _record_contribution, function)
+
+
+def _record_contribution(c, function):
+    with _tables() as (db, names):
+        with c.on("the create of a new product", "SET merchant and merchantName with update_item on Contributions"):
+            got = function(db, names, _create("m1", "Mia", "p1"))
+            item = _product(db, names, "p1")
+            c.expect(item.get("merchant") == "m1" and item.get("merchantName") == "Mia",
+                     f"the product's item is {item}, expected merchant 'm1' and merchantName 'Mia'",
+                     "the merchant is the unique id of the origin, its name the display name (events.parse_origin)")
+            c.expect(got is True, f"it returned {got!r}, expected True", "return True when the contributor is recorded")
+            c.expect(not _scores(db, names), f"the Scores table holds {_scores(db, names)} for a product nobody bought",
+                     "only contributors with sales have a score: add the product's purchases, which are 0 here")
+        with c.on("the photo of the same product", "SET photographer and photographerName on the same item"):
+            function(db, names, _image("f1", "Finn", "p1"))
+            item = _product(db, names, "p1")
+            c.expect(item.get("photographer") == "f1" and item.get("merchant") == "m1",
+                     f"the product's item is {item}, expected merchant m1 and photographer f1",
+                     "update only the attributes of the event's role; keep the others")
+        with c.on("a second create of the same product by someone else (a conflict)",
+                  "catch dynamodb.exceptions.ConditionalCheckFailedException and return False"):
+            got = function(db, names, _create("m2", "Max", "p1"))
+            item = _product(db, names, "p1")
+            c.expect(item.get("merchant") == "m1", f"the merchant became {item.get('merchant')!r}",
+                     "the first create wins: add ConditionExpression='attribute_not_exists(merchant)'")
+            c.expect(got is False, f"it returned {got!r}, expected False", "return False when the product already has one")
+        _put_product(db, names, "p2", purchases=2, merchant=("m1", "Mia"))
+        with c.on("a photo of a product bought twice before it was photographed"):
+            function(db, names, _image("f2", "Fay", "p2"))
+            got = _scores(db, names).get(("f2", "photographer"))
+            c.expect(got == 2, f"the photographer's score is {got}, expected 2",
+                     "purchases made before the photo count too: ask update_item for ReturnValues='ALL_NEW' "
+                     "and add the item's purchases to the score; " + _SCORES_HINT)
+        with c.on("a create whose origin names nobody"):
+            event = _create("m3", "Mo", "p3")
+            event["origin"] = "nobody"
+            got = function(db, names, event)
+            c.expect(got is False and "merchant" not in _product(db, names, "p3"),
+                     "it recorded a merchant for an origin that names nobody",
+                     "events.parse_origin returns None then: return False and change nothing")
+    return "including a conflict and a purchase before the photo"
+
+
+def tally_purchase(function):
+    """Check tally_purchase(dynamodb, table_names, event) against mock tables."""
+    _check("tally_purchase", _tally_purchase, function)
+
+
+def _tally_purchase(c, function):
+    with _tables() as (db, names):
+        _put_product(db, names, "p1", merchant=("m1", "Mia"), photographer=("f1", "Finn"))
+        _put_product(db, names, "p2", merchant=("m1", "Mia"))
+        with c.on("a purchase of a product with both contributors",
+                  "ADD purchases :one on the product with ReturnValues='ALL_NEW', then score its contributors"):
+            function(db, names, _purchase("p1"))
+            c.expect(_product(db, names, "p1").get("purchases") == 1,
+                     f"the product's purchases are {_product(db, names, 'p1').get('purchases')}, expected 1",
+                     "ADD purchases :one on the product's Contributions item")
+            scores = _scores(db, names)
+            c.expect(scores == {("m1", "merchant"): 1, ("f1", "photographer"): 1},
+                     f"the scores are {scores}, expected m1 and f1 with 1 each", _SCORES_HINT)
+        with c.on("a purchase of a product nobody has added or photographed yet (a purchase before the photo)",
+                  "the item may have no merchant or photographer yet: score only the roles it has"):
+            function(db, names, _purchase("p9"))
+            c.expect(_product(db, names, "p9").get("purchases") == 1,
+                     "the purchase was not counted on the product",
+                     "count it on the product anyway: record_contribution credits it when the contributor arrives")
+            c.expect(len(_scores(db, names)) == 2, f"scores changed: {_scores(db, names)}",
+                     "nobody is known for this product yet: give no points")
+        with c.on("a purchase of a product with a merchant and no photographer yet",
+                  "the item may have no photographer yet: score only the roles it has"):
+            function(db, names, _purchase("p2"))
+            scores = _scores(db, names)
+            c.expect(scores.get(("m1", "merchant")) == 2 and ("f1", "photographer") in scores and len(scores) == 2,
+                     f"the scores are {scores}, expected m1 at 2 and f1 still at 1", _SCORES_HINT)
+    return "including purchases before the contributors are known"
+
+
+def _day_batch():
+    """A small Lambda batch with the tricky parts: a purchase before its photo, bad records, a view."""
+    sequence = [
+        _create("m1", "Mia", "p1"), _image("f1", "Finn", "p1"), _purchase("p1"),
+        _purchase("p2"), _create("m2", "Max", "p2"),
+        b"%%% not json", "not base64 !!!", {"schema": events.ENVELOPE_INGRESS, "origin": "x"},
+        events.product_view("c1", "Cy", "p1", time=_TIME), _image("f2", "Fay", "p2"), _purchase("p1", "c2"),
+        _create("m2", "Max", "p1"),
+    ]
+    records = [_raw_record(e, n) if isinstance(e, str) else _record(e, n) for n, e in enumerate(sequence, 1)]
+    expected = {("m1", "merchant"): 2, ("f1", "photographer"): 2, ("m2", "merchant"): 1, ("f2", "photographer"): 1}
+    return {"Records": records}, expected
+
+
+def handle_batch(function):
+    """Check handle_batch(event, dynamodb, table_names) on a small batch against mock tables."""
+    _check("handle_batch", _handle_batch, function)
+
+
+def _handle_batch(c, function):
+    batch, expected = _day_batch()
+    with _tables() as (db, names), c.on("a batch with a purchase before its photo and three bad records",
+              "skip a record decode_record rejects (catch EventError) and an event validate_event "
+              "returns None for; dispatch purchases to tally_purchase and creates/images to record_contribution"):
+        got = function(batch, db, names)
+        c.expect(got == {"batchItemFailures": []}, f"it returned {got!r}",
+                 "return {'batchItemFailures': []}: Lambda reads it as 'every record is done'")
+        scores = _scores(db, names)
+        c.expect(scores == expected, f"the scores are {scores}, expected {expected}",
+                 "apply every record in order: creates and images with record_contribution, purchases "
+                 "with tally_purchase; views change nothing")
+    return "bad records skipped, scores exact"
+
+
+# --- lesson 3 --------------------------------------------------------------------------------------
+
+def _names(prefix="hw-check-"):
+    return models.Names(prefix, REGION, ACCOUNT)
+
+
+def build_zip(function):
+    """Check build_zip() -> the zip's bytes, complete and reproducible."""
+    _check("build_zip", _build_zip, function)
+
+
+def _build_zip(c, function):
+    with c.on("building the zip", "return bundle.build()"):
+        code = function()
+        c.expect(isinstance(code, bytes), f"it returned {type(code).__name__}, not the zip's bytes",
+                 "return the bytes: create_function sends them as Code={'ZipFile': code}")
+        try:
+            files = set(zipfile.ZipFile(io.BytesIO(code)).namelist())
+        except zipfile.BadZipFile:
+            raise _Wrong("the bytes are not a zip", "deploy.bundle.build() returns the zip's bytes") from None
+    with c.on("what the zip holds"):
+        for needed, why in (("hello_winners/view/consumer.py", "the handler module"),
+                            ("hello_winners/events/schemas/product-purchase-1-0-0.json", "the event schemas events reads"),
+                            ("fastjsonschema/__init__.py", "fastjsonschema, which the Lambda runtime does not have")):
+            c.expect(needed in files, f"it lacks {needed} ({why})",
+                     "let deploy.bundle.build() find what the handler needs: modules, data files and pure-Python packages")
+    with c.on("building it twice"):
+        c.expect(function() == code, "two builds gave different bytes",
+                 "a reproducible zip (deploy.bundle.build) lets a redeploy see that nothing changed")
+    return "complete and reproducible"
+
+
+def _grants(document):
+    """{(action, resource)} a policy document allows; raises _Wrong for what the checker cannot accept."""
+    pairs = set()
+    for statement in document.get("Statement", []) if isinstance(document, dict) else []:
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement or "NotResource" in statement:
+            raise _Wrong("a statement uses NotAction or NotResource",
+                         "name the actions and resources it allows instead: that is what least privilege reads like")
+        actions, resources = statement.get("Action", []), statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        pairs.update((a, r) for a in actions for r in resources)
+    return pairs
+
+
+def consumer_policy(function):
+    """Check consumer_policy(names) -> the least-privilege policy document of the consumer."""
+    _check("consumer_policy", _consumer_policy, function)
+
+
+def _consumer_policy(c, function):
+    for prefix in ("hw-check-", "hw-other-"):
+        names = _names(prefix)
+        with c.on(f"the stage with prefix {prefix}", "return a dict: {'Version': '2012-10-17', 'Statement': [...]}"):
+            document = function(names)
+            c.expect(isinstance(document, dict) and document.get("Version") == "2012-10-17",
+                     "it is not a policy document with Version 2012-10-17",
+                     "return {'Version': '2012-10-17', 'Statement': [...]} (a dict, not JSON text)")
+            granted, needed = _grants(document), _grants(policies.consumer(names))
+            wild = sorted({a for a, r in granted if "*" in a} | {r for a, r in granted if r == "*" or r.endswith(":*:*")})
+            c.expect(not wild, f"it grants wildcards: {', '.join(wild)}",
+                     "name each action and the exact ARN (names.stream_arn, names.table_arn(tables.SCORES), ...)")
+            for action, resource in sorted(needed - granted)[:1]:
+                raise _Wrong(f"the consumer could not {action} on {resource}", _why_needed(action))
+            for action, resource in sorted(granted - needed)[:1]:
+                raise _Wrong(f"it also grants {action} on {resource}, which the consumer never uses",
+                             "grant only what the consumer calls: read the stream, BatchGetItem/GetItem/UpdateItem "
+                             "on Contributions and Scores, PutItem on Rejects, and its own logs")
+    return "exact ARNs, no wildcards, nothing missing or extra"
+
+
+def _why_needed(action):
+    service = action.split(":")[0]
+    return {"kinesis": "Lambda's event source mapping reads the stream with the function's role: it needs "
+                       "DescribeStream, DescribeStreamSummary, GetRecords, GetShardIterator and ListShards on names.stream_arn",
+            "dynamodb": "the consumer reads products with BatchGetItem/GetItem and writes with UpdateItem "
+                        "(Contributions, Scores) and PutItem (Rejects): names.table_arn(tables.CONTRIBUTIONS) and so on",
+            "logs": "Lambda writes the function's log with logs:CreateLogGroup on names.log_group_arn('consumer') "
+                    "and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
+
+
+def create_role(function):
+    """Check create_role(iam, names, policy, tags) -> role ARN, against moto's IAM."""
+    _check("create_role", _create_role, function)
+
+
+def _create_role(c, function):
+    names, tags = _names(), naming.tags("check")
+    policy = policies.consumer(names)
+    with _mocked() as session:
+        iam = session.client("iam")
+        with c.on("creating the role", "iam.create_role(RoleName=names.role('consumer'), "
+                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), Tags=[...])"):
+            arn = function(iam, names, policy, tags)
+            role = iam.get_role(RoleName=names.role("consumer"))["Role"]
+            c.expect(arn == role["Arn"], f"it returned {arn!r}, not the role's ARN", "return iam.create_role(...)['Role']['Arn']")
+            trust = role["AssumeRolePolicyDocument"]
+            trust = json.loads(trust) if isinstance(trust, str) else trust
+            c.expect("lambda.amazonaws.com" in json.dumps(trust), "Lambda may not assume the role",
+                     "use models.LAMBDA_TRUST as the AssumeRolePolicyDocument (json.dumps it)")
+            found = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=names.role("consumer"))["Tags"]}
+            c.expect(tags.items() <= found.items(), f"the role's tags are {found}",
+                     "pass Tags=[{'Key': k, 'Value': v} for k, v in tags.items()]: teardown finds the kit's roles by them")
+            inline = iam.list_role_policies(RoleName=names.role("consumer"))["PolicyNames"]
+            c.expect(inline == ["consumer-access"], f"its inline policies are {inline}",
+                     "put the policy with iam.put_role_policy(..., PolicyName='consumer-access', PolicyDocument=json.dumps(policy))")
+        with c.on("running it again with a changed policy",
+                  "catch iam.exceptions.EntityAlreadyExistsException and reuse the role"):
+            changed = {**policy, "Statement": policy["Statement"][:-1]}
+            again = function(iam, names, changed, tags)
+            c.expect(again == arn, f"the second run returned {again!r}", "return the existing role's ARN (iam.get_role)")
+            stored = iam.get_role_policy(RoleName=names.role("consumer"), PolicyName="consumer-access")["PolicyDocument"]
+            stored = json.loads(stored) if isinstance(stored, str) else stored
+            c.expect(stored == changed, "the policy was not updated", "call put_role_policy also when the role exists")
+    return "trusted by Lambda, tagged, policy attached, safe to run again"
+
+
+def create_function(function):
+    """Check create_function(lam, names, role_arn, code, tags) -> function ARN, against moto's Lambda."""
+    _check("create_function", _create_function, function)
+
+
+def _tiny_zip(text):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello_winners/consumer.py", text)
+    return buffer.getvalue()
+
+
+def _create_function(c, function):
+    names, tags = _names(), naming.tags("check")
+    with _mocked() as session:
+        iam, lam = session.client("iam"), session.client("lambda")
+        role_arn = iam.create_role(RoleName=names.role("consumer"),
+                                   AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))["Role"]["Arn"]
+        code = _tiny_zip("# first")
+        with c.on("creating the function", "lam.create_function(FunctionName=names.function('consumer'), ...)"):
+            arn = function(lam, names, role_arn, code, tags)
+            config = lam.get_function_configuration(FunctionName=names.function("consumer"))
+            c.expect(arn == config["FunctionArn"], f"it returned {arn!r}, not the function's ARN",
+                     "return lam.get_function_configuration(FunctionName=...)['FunctionArn']")
+            defaults = models.Options()
+            wanted = {"Runtime": models.RUNTIME, "Handler": models.CONSUMER_HANDLER, "Role": role_arn,
+                      "MemorySize": defaults.consumer_memory_mb, "Timeout": defaults.consumer_timeout_s}
+            for key, value in wanted.items():
+                c.expect(config.get(key) == value, f"its {key} is {config.get(key)!r}, expected {value!r}",
+                         f"set Runtime={models.RUNTIME!r}, Handler={models.CONSUMER_HANDLER!r}, Role=role_arn, "
+                         f"MemorySize={defaults.consumer_memory_mb}, Timeout={defaults.consumer_timeout_s} "
+                         "(what deploy() would set, so it has nothing to change)")
+            variables = config.get("Environment", {}).get("Variables", {})
+            c.expect(variables == names.tables, f"its environment is {variables}",
+                     "Environment={'Variables': names.tables}: the consumer finds its tables there")
+            found = lam.list_tags(Resource=arn)["Tags"]
+            c.expect(tags.items() <= found.items(), f"its tags are {found}", "pass Tags=tags: teardown finds it by them")
+        with c.on("running it again with new code",
+                  "catch lam.exceptions.ResourceConflictException and call lam.update_function_code"):
+            new = _tiny_zip("# second")
+            function(lam, names, role_arn, new, tags)
+            sha = lam.get_function_configuration(FunctionName=names.function("consumer"))["CodeSha256"]
+            c.expect(sha == bundle.code_sha256(new), "the function still runs the old code",
+                     "when it exists, update its code: lam.update_function_code(FunctionName=..., ZipFile=code)")
+    return "configured as deploy() would, safe to run again"
+
+
+def connect_stream(function):
+    """Check connect_stream(lam, names) -> mapping UUID, against moto's Lambda and Kinesis."""
+    _check("connect_stream", _connect_stream, function)
+
+
+def _connect_stream(c, function):
+    names = _names()
+    with _mocked() as session:
+        iam, lam, kinesis = session.client("iam"), session.client("lambda"), session.client("kinesis")
+        kinesis.create_stream(StreamName=names.stream, ShardCount=1)
+        role_arn = iam.create_role(RoleName=names.role("consumer"),
+                                   AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))["Role"]["Arn"]
+        lam.create_function(FunctionName=names.function("consumer"), Runtime=models.RUNTIME, Role=role_arn,
+                            Handler=models.CONSUMER_HANDLER, Code={"ZipFile": _tiny_zip("#")})
+        with c.on("connecting the stream", "lam.create_event_source_mapping(FunctionName=names.function('consumer'), "
+                  "EventSourceArn=names.stream_arn, StartingPosition='TRIM_HORIZON', ...)"):
+            uuid = function(lam, names)
+            mappings = lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"]
+            c.expect(len(mappings) == 1 and mappings[0]["UUID"] == uuid, f"it returned {uuid!r}; mappings: {len(mappings)}",
+                     "return the mapping's UUID")
+            mapping = mappings[0]
+            c.expect(mapping.get("EventSourceArn") == names.stream_arn, "it maps another stream", "EventSourceArn=names.stream_arn")
+            c.expect(mapping.get("StartingPosition") == "TRIM_HORIZON",
+                     f"it starts at {mapping.get('StartingPosition')}",
+                     "StartingPosition='TRIM_HORIZON': from LATEST the consumer would miss the day already on the stream")
+            c.expect("ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", []),
+                     "the consumer's partial-failure reports would be ignored",
+                     "FunctionResponseTypes=['ReportBatchItemFailures']: a failed record is retried, not the whole batch")
+            c.expect(mapping.get("BisectBatchOnFunctionError") is True and 0 <= mapping.get("MaximumRetryAttempts", -1) <= 10000,
+                     "a failing batch would be retried whole, forever",
+                     "BisectBatchOnFunctionError=True, MaximumRetryAttempts=10")
+            defaults = models.Options()
+            c.expect(mapping.get("BatchSize") == defaults.batch_size
+                     and mapping.get("MaximumBatchingWindowInSeconds") == defaults.batching_window_s,
+                     f"BatchSize {mapping.get('BatchSize')}, window {mapping.get('MaximumBatchingWindowInSeconds')} s",
+                     f"BatchSize={defaults.batch_size}, MaximumBatchingWindowInSeconds={defaults.batching_window_s} "
+                     "(what deploy() would set)")
+        with c.on("running it again", "look for it first: lam.list_event_source_mappings(FunctionName=..., EventSourceArn=...)"):
+            again = function(lam, names)
+            count = len(lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"])
+            c.expect(count == 1, f"there are now {count} mappings: every record would be processed {count} times",
+                     "reuse the mapping that exists (list_event_source_mappings) instead of creating another")
+            c.expect(again == uuid, f"the second run returned {again!r}", "return the existing mapping's UUID")
+    return "from TRIM_HORIZON, partial failures reported, safe to run again"
+
+
+# --- lesson 5 --------------------------------------------------------------------------------------
+
+def purchase_once(function):
+    """Check purchase_once(dynamodb, table_names, event, shard_id, sequence_number) against mock tables."""
+    _check("purchase_once", _purchase_once, function)
+
+
+def _purchase_once(c, function):
+    marker_hint = ("condition the product's update on its marker: ConditionExpression='attribute_not_exists(#marker) "
+                   "OR #marker < :seq' with #marker = marker_attribute(shard_id) and :seq = seq_key(sequence_number)")
+    with _tables() as (db, names):
+        _put_product(db, names, "p1", merchant=("m1", "Mia"), photographer=("f1", "Finn"))
+        with c.on("a first purchase", "one transact_write_items: the product's update and the score updates"):
+            got = function(db, names, _purchase("p1"), SHARD, 9)
+            c.expect(got is True, f"it returned {got!r}, expected True", "return True when the purchase was counted")
+            c.expect(_product(db, names, "p1").get("purchases") == 1 and
+                     _scores(db, names) == {("m1", "merchant"): 1, ("f1", "photographer"): 1},
+                     f"purchases {_product(db, names, 'p1').get('purchases')}, scores {_scores(db, names)}",
+                     "add 1 to the product's purchases and to its merchant's and photographer's scores")
+        with c.on("the same record delivered again (a duplicate)",
+                  "catch dynamodb.exceptions.TransactionCanceledException; cancelled_by_condition(error) says it was a repeat"):
+            got = function(db, names, _purchase("p1"), SHARD, 9)
+            c.expect(_product(db, names, "p1").get("purchases") == 1, "the duplicate was counted again", marker_hint)
+            c.expect(got is False, f"it returned {got!r} for a repeat", "return False when the condition failed")
+        with c.on("the next record, sequence number 10 after 9",
+                  "compare seq_key(sequence_number), whose text order is numeric order"):
+            got = function(db, names, _purchase("p1"), SHARD, 10)
+            c.expect(got is True and _product(db, names, "p1").get("purchases") == 2,
+                     "purchase 10 was taken for a repeat of 9",
+                     "as text '10' < '9': store and compare seq_key(sequence_number), not the plain number")
+        with c.on("an older record of a batch delivered again (sequence number 5)"):
+            function(db, names, _purchase("p1"), SHARD, 5)
+            c.expect(_product(db, names, "p1").get("purchases") == 2, "an old record was counted again", marker_hint)
+            c.expect(_scores(db, names)[("m1", "merchant")] == 2, "a repeat moved a score",
+                     "put the score updates in the same transaction as the product's conditional update")
+        with c.on("a record of another shard (each shard numbers its records itself)"):
+            function(db, names, _purchase("p1"), "shardId-000000000001", 3)
+            c.expect(_product(db, names, "p1").get("purchases") == 3, "it was taken for a repeat",
+                     "keep one marker per shard: name it marker_attribute(shard_id)")
+        with c.on("a purchase of a product nobody added or photographed yet",
+                  "add score updates only for the roles the item has"):
+            got = function(db, names, _purchase("p9"), SHARD, 11)
+            c.expect(got is True and _product(db, names, "p9").get("purchases") == 1,
+                     "it was not counted on the product", "count it on the product even without contributors")
+    return "duplicates and older records skipped, one marker per shard"
+
+
+def handle_batch_once(function):
+    """Check handle_batch_once(event, dynamodb, table_names): duplicates, a redelivery, a failed write."""
+    _check("handle_batch_once", _handle_batch_once, function)
+
+
+def _handle_batch_once(c, function):
+    batch, expected = _day_batch()
+    doubled = {"Records": batch["Records"][:3] + batch["Records"]}  # a record repeated within the batch
+    with _tables() as (db, names):
+        with c.on("a batch with repeated records", "use purchase_once for purchases, with the record's shard "
+                  "(record['eventID'] up to its last ':') and sequence number (record['kinesis']['sequenceNumber'])"):
+            got = function(doubled, db, names)
+            c.expect(got == {"batchItemFailures": []}, f"it returned {got!r}", "return {'batchItemFailures': []} when all went well")
+            c.expect(_scores(db, names) == expected, f"the scores are {_scores(db, names)}, expected {expected}",
+                     "count purchases with purchase_once(dynamodb, table_names, event, shard_id, int(sequence_number))")
+        with c.on("the whole batch delivered again"):
+            function(batch, db, names)
+            c.expect(_scores(db, names) == expected, f"the scores are {_scores(db, names)} after a redelivery",
+                     "every purchase must go through purchase_once, so a redelivered record changes nothing")
+    with _tables() as (db, names):
+        failing = doubles.FailingOnce(db, "transact_write_items", nth=1)
+        with c.on("a batch whose first purchase is throttled",
+                  "catch botocore's ClientError around the writes of a record and return that record's sequence number"):
+            got = function(batch, failing, names)
+            third = batch["Records"][2]["kinesis"]["sequenceNumber"]
+            c.expect(got == {"batchItemFailures": [{"itemIdentifier": third}]},
+                     f"it returned {got!r}, expected the third record ({third}) reported",
+                     "on a ClientError return {'batchItemFailures': [{'itemIdentifier': record['kinesis']['sequenceNumber']}]}"
+                     " at once: Lambda then delivers the batch again from that record")
+        with c.on("the retry from the failed record"):
+            rest = {"Records": [r for r in batch["Records"] if int(r["kinesis"]["sequenceNumber"]) >= int(third)]}
+            function(rest, db, names)
+            c.expect(_scores(db, names) == expected, f"after the retry the scores are {_scores(db, names)}",
+                     "stop at the first failed record: the records after it come again with the retry")
+    return "repeats counted once, a failed write reported and retried"
+
+
+# --- lesson 6 --------------------------------------------------------------------------------------
+
+def sales_per_category(function):
+    """Check sales_per_category(frame) -> Series of purchases per category."""
+    _check("sales_per_category", _sales_per_category, function)
+
+
+def _frame(*sequence):
+    return eventlog.to_frame(sequence)
+
+
+def _sales_per_category(c, function):
+    cases = [
+        ("two products in two categories", "count purchases per category of the purchased product",
+         _frame(_create("m1", "Mia", "p1", "Shoes"), _create("m1", "Mia", "p2", "Tops"),
+                _purchase("p1"), _purchase("p2"), _purchase("p1")), [("Shoes", 2), ("Tops", 1)]),
+        ("a product created twice with two categories (a conflict)", ("a product's category is its first create's: "
+         "drop_duplicates('productId') on the creates"),
+         _frame(_create("m1", "Mia", "p1", "Shoes"), _create("m2", "Max", "p1", "Beauty"), _purchase("p1")),
+         [("Shoes", 1)]),
+        ("a purchase of a product nobody created", "leave out purchases whose product has no category (dropna)",
+         _frame(_create("m1", "Mia", "p1", "Tops"), _purchase("p1"), _purchase("p7")), [("Tops", 1)]),
+        ("two categories with as many purchases (a tie)", ("order ties by category name: sort_index(), then a "
+         "stable sort_values(ascending=False)"),
+         _frame(_create("m1", "Mia", "p1", "Tops"), _create("m1", "Mia", "p2", "Beauty"), _purchase("p1"),
+                _purchase("p2")), [("Beauty", 1), ("Tops", 1)]),
+    ]
+    for case, hint, frame, expected in cases:
+        with c.on(case, "work on the frame's columns kind, productId and category"):
+            got = function(frame)
+            c.expect(isinstance(got, pd.Series), f"it returned a {type(got).__name__}, not a Series",
+                     "return a Series indexed by category, e.g. from value_counts()")
+            pairs = [(str(k), int(v)) for k, v in got.items()]
+            c.expect(pairs == expected, f"it returned {pairs}, expected {expected}", hint)
+    return "conflicts, unknown products and ties handled"

@@ -1,0 +1,193 @@
+"""Where each lesson starts: the first cell of every notebook calls ``lessons.setup(N)``.
+
+``setup`` reaches the target (the embedded AWS, started when needed, or real AWS when
+``HELLO_WINNERS_TARGET=aws``) and brings the stage to where lesson N starts, reusing what exists, so a
+participant who fell behind or skipped ahead can open any lesson in a fresh kernel:
+
+- 0, 1: nothing but the target (lesson 1 creates the stream itself);
+- 2: nothing deployed (lesson 2 works in its own sandbox tables);
+- 3: the stream with the workshop day on it, and the tables;
+- 4: everything deployed and the stream consumed;
+- 5: the sandbox tables of its experiments;
+- 6: the recorded day (data/workshop-day.jsonl) and the tables;
+- 7: something to tear down.
+
+The rest are the stage's own small tools: its stream, the workshop day on it, and sandbox tables.
+Summaries of the tables live in :mod:`hello_winners.workshop.reports`, stand-ins for delivery in
+:mod:`hello_winners.workshop.doubles`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from hello_winners import deploy, targets
+from hello_winners.deploy import executor, models, planner, teardown
+from hello_winners.errors import ConfigError
+from hello_winners.game import day, simulator, stream
+from hello_winners.view import tables
+
+__all__ = [
+    "LESSONS",
+    "Stage",
+    "ensure_stream",
+    "put_workshop_day",
+    "reach",
+    "sandbox",
+    "setup",
+    "small_game",
+    "workshop_day",
+]
+
+LESSONS = {
+    0: "set-up and orientation", 1: "the stream", 2: "write the consumer", 3: "deploy it to Lambda",
+    4: "who is winning", 5: "delivery for real", 6: "extra credit", 7: "clean up",
+}
+
+
+@dataclasses.dataclass
+class Stage:
+    """The participant's stage: its settings, one client per service, its names and ARNs."""
+
+    settings: targets.Settings
+    clients: dict
+    names: object  # deploy.models.Names
+
+    @property
+    def prefix(self) -> str:
+        return self.settings.prefix
+
+    @property
+    def stream(self) -> str:
+        return self.names.stream
+
+    @property
+    def tables(self) -> dict[str, str]:
+        """Environment variable -> table name, as the consumer and the API read them."""
+        return self.names.tables
+
+    def outputs(self) -> deploy.Outputs:
+        """What is deployed (deploy.Outputs): names, ARNs and the API's URL."""
+        return deploy.outputs(self.settings, self.clients, self.names)
+
+
+def reach(target: str | None = None, stage_name: str | None = None) -> Stage:
+    """The stage on the target, reached (and on the embedded target, the server started)."""
+    settings = targets.settings(target, stage_name)
+    with targets.friendly_errors():
+        clients = deploy.clients(settings.target)
+        return Stage(settings, clients, deploy.stage_names(settings, clients))
+
+
+def setup(lesson: int, target: str | None = None, stage_name: str | None = None,
+          report: Callable[[str], None] = print) -> Stage:
+    """Bring the stage to where ``lesson`` starts, reusing what exists; returns the Stage."""
+    if lesson not in LESSONS:
+        raise ConfigError(f"there is no lesson {lesson!r}: the lessons are numbered 0 to {max(LESSONS)}")
+    here = reach(target, stage_name)
+    with targets.friendly_errors():
+        done = _STEPS[lesson](here)
+    report(f"lesson {lesson} ({LESSONS[lesson]}) on {here.settings.target}, stage {here.settings.stage}: {done}")
+    return here
+
+
+def _target_only(here):
+    return f"ready ({targets.get(here.settings.target).where()})"
+
+
+def _stream_and_tables(here):
+    created = ensure_stream(here)
+    put = put_workshop_day(here)
+    tables.create(here.clients["dynamodb"], here.prefix, here.settings.tags)
+    return (f"stream {'created' if created else 'reused'}, "
+            f"{f'{put} events of the workshop day put' if put else 'the workshop day already on it'}, tables ready")
+
+
+def _deployed_and_drained(here):
+    first = _stream_and_tables(here)
+    quiet = lambda line: None  # noqa: E731 - the one line setup prints says what happened
+    outputs = deploy.deploy(here.settings.target, here.settings.stage, report=quiet)
+    targets.get(here.settings.target).wait_until_consumed(here.clients, outputs.stream, outputs.tables, report=quiet)
+    changes = f"{outputs.changes} changes" if outputs.changes else "nothing to change"
+    return f"{first}, {changes} to deploy, the stream consumed"
+
+
+def _sandboxes(here):
+    for name in ("naive", "once", "kit"):
+        tables.create(here.clients["dynamodb"], f"{here.prefix}{name}-", here.settings.tags)
+    return "sandbox tables naive, once and kit ready"
+
+
+def _log_and_tables(here):
+    path = day.workshop_day_path()
+    if not path.is_file():
+        raise ConfigError(f"the recorded day {path} is missing: reinstall the kit (pip install -e .)")
+    tables.create(here.clients["dynamodb"], here.prefix, here.settings.tags)
+    return f"the recorded day ({path.name}) and the tables ready"
+
+
+def _something_to_remove(here):
+    found = teardown.inventory(here.clients, here.prefix, here.settings.stage)
+    if found:
+        return f"{len(found)} resources to tear down"
+    ensure_stream(here)
+    tables.create(here.clients["dynamodb"], here.prefix, here.settings.tags)
+    return "nothing was left, so a stream and tables were created to tear down"
+
+
+_STEPS = {0: _target_only, 1: _target_only, 2: _target_only, 3: _stream_and_tables, 4: _deployed_and_drained,
+          5: _sandboxes, 6: _log_and_tables, 7: _something_to_remove}
+
+
+# --- the stream ------------------------------------------------------------------------------------
+
+def ensure_stream(here: Stage) -> bool:
+    """Create the stage's stream (tagged as the kit's) unless it exists; True when it was created.
+
+    The deployment's own plan step for the stream, applied alone: lessons before the deploy need it.
+    """
+    desired = models.desired(here.names, here.settings.tags)
+    calls = planner.stream(here.clients["kinesis"], desired)
+    executor.execute(here.clients, calls, report=lambda line: None)
+    return bool(calls)
+
+
+def workshop_day() -> list[dict]:
+    """The recorded workshop day's events, in stream order."""
+    return day.workshop_day()
+
+
+def small_game(seed: int = 5, participants: int = 12) -> list[dict]:
+    """A smaller game (the simulator, seeded): quick to replay many times, with the same tricky parts
+    (photos after purchases, a second photo of a product). Page views are left out: a consumer that
+    keeps score skips them."""
+    return list(simulator.simulate(seed=seed, participants=participants, views_per_customer=0,
+                                   category_views_per_customer=0))
+
+
+def put_workshop_day(here: Stage, progress: bool = False) -> int:
+    """Put the recorded day on the stream unless it is there already; returns how many were put.
+
+    Putting it twice would count every purchase twice (see :func:`hello_winners.game.day.already_on`).
+    """
+    events = day.workshop_day()
+    if day.already_on(here.clients["kinesis"], here.stream, events):
+        return 0
+    return stream.put_events(here.clients["kinesis"], here.stream, events, progress=progress)
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+def sandbox(here: Stage, name: str) -> dict[str, str]:
+    """Empty tables of the stage for an experiment, named ``<prefix><name>-...``; returns their names."""
+    dynamodb = here.clients["dynamodb"]
+    names = tables.create(dynamodb, f"{here.prefix}{name}-", here.settings.tags)
+    for variable, table in names.items():
+        key = tables.keys(variable)
+        for page in dynamodb.get_paginator("scan").paginate(
+                TableName=table, ProjectionExpression=", ".join(f"#k{i}" for i in range(len(key))),
+                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(key)}):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=table, Key={k: item[k] for k in key})
+    return names

@@ -1,0 +1,95 @@
+"""The whole workshop in one go: deploy, put the recorded day on the stream, let the consumer drain it,
+ask the winner API, and print both leaderboards.
+
+The same steps run on both targets; what differs (the API's URL, how to wait for the consumer, what
+follows a teardown) is the target object's (:mod:`hello_winners.targets`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from hello_winners import deploy, events, targets
+from hello_winners.deploy import teardown as sweeper
+from hello_winners.errors import DeployError
+from hello_winners.game import day, eventlog, stream
+from hello_winners.view import board
+
+WORKSHOP_DAY = day.workshop_day_path()
+
+
+def play(target: str | None = None, stage: str | None = None, log: Path | str = WORKSHOP_DAY, fresh: bool = False,
+         report: Callable[[str], None] = print, progress: bool = True) -> dict[str, list[dict]]:
+    """Run the workshop on ``log``; returns the leaderboards as the winner API gave them."""
+    settings = targets.settings(target, stage)
+    log = Path(log)
+    if not log.is_file():
+        raise DeployError(f"the event log {log} does not exist: pass --log with a JSONL file of events")
+    if fresh:
+        teardown(settings, report)
+    outputs = deploy.deploy(settings.target, settings.stage, report=report)
+    clients = deploy.clients(settings.target)
+    events_of_log = list(eventlog.read_log(log))
+    if day.already_on(clients["kinesis"], outputs.stream, events_of_log):
+        report(f"the stream {outputs.stream} already holds {log.name}: not putting it again, which would count it "
+               "twice. Showing its winners; `hello-winners play --fresh` starts over.")
+    else:
+        report(f"putting {len(events_of_log)} events of {log.name} on {outputs.stream}")
+        stream.put_events(clients["kinesis"], outputs.stream, events_of_log, progress=progress)
+    target_ = targets.get(settings.target)
+    target_.wait_until_consumed(clients, outputs.stream, outputs.tables, report)
+    boards = {role: _get(f"{outputs.api_url}/scores?role={role}&limit=100")["scores"] for role in events.ROLES}
+    report(board.table(boards))
+    report(_against_recorded(boards, log))
+    report(f"leaderboard page: {outputs.api_url}/")
+    if target_.closing_note():
+        report(target_.closing_note())
+    return boards
+
+
+def teardown(settings: targets.Settings, report: Callable[[str], None] = print) -> list:
+    """Delete everything of the stage, then let the target catch up (the local runtime stops running it)."""
+    clients = deploy.clients(settings.target)
+    report(f"tearing down stage {settings.stage} on {settings.target}")
+    removed = sweeper.teardown(clients, settings.prefix, settings.stage, report=report)
+    targets.get(settings.target).after_teardown()
+    return removed
+
+
+def wait_until_consumed(target: str | None, clients: dict, outputs: deploy.Outputs,
+                        report: Callable[[str], None] = print, timeout_s: float = 600) -> None:
+    """Block until the consumer has processed what is on the stage's stream."""
+    targets.get(target).wait_until_consumed(clients, outputs.stream, outputs.tables, report, timeout_s)
+
+
+def _against_recorded(boards, log):
+    """Whether the API's rankings match the expected winners recorded beside the log, when there are some."""
+    expected = day.recorded_winners(log)
+    name = day.winners_path(log).name
+    if expected is None:
+        return f"(no {name} beside the log to compare with)"
+    if all(_ranked(boards[role]) == _ranked(expected[role][:100]) for role in events.ROLES):
+        return f"the rankings match the expected winners in {name}"
+    return f"the rankings DIFFER from the expected winners in {name}: the consumer or the log changed"
+
+
+def _ranked(entries):
+    return [(entry["userId"], entry["score"]) for entry in entries]
+
+
+def _get(url, attempts=5):
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            raise DeployError(f"the winner API answered {error.code} for {url}: {error.read()[:200]!r}") from None
+        except OSError:
+            if attempt == attempts - 1:
+                raise DeployError(f"the winner API at {url} does not answer: run `hello-winners status`") from None
+            time.sleep(2)
