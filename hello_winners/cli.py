@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 import time
 import webbrowser
@@ -64,6 +66,17 @@ def _parser():
     start.set_defaults(run=_server_start)
     server_commands.add_parser("stop", help="stop it and the local Lambda runtime").set_defaults(run=_server_stop)
     server_commands.add_parser("status", help="is it running, and where").set_defaults(run=_server_status)
+    server_commands.add_parser(
+        "env", help="shell export lines that let the AWS CLI and other tools use it as the participant: "
+                    'eval "$(hello-winners server env)"').set_defaults(run=_server_env)
+
+    policy = commands.add_parser(
+        "policy", help="the participant's IAM policy as JSON: what the lessons, play, status and teardown need "
+                       "(every stage of the kit, or --stage's alone); the embedded AWS enforces the same document")
+    policy.add_argument("--stage", help="scope it to one stage's resources")
+    policy.add_argument("--region", default="*", help="the region of the resources (default: any)")
+    policy.add_argument("--account", default="*", help="the account id of the resources (default: any)")
+    policy.set_defaults(run=_policy)
     return parser
 
 
@@ -155,6 +168,17 @@ def _server_stop(args):
     runtime.stop()
     server = embedded.stop()
     print(f"stopped the embedded AWS at {server.endpoint}" if server else "no embedded AWS was running")
+
+
+def _server_env(args):
+    for name, value in embedded.participant_environment().items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+def _policy(args):
+    from hello_winners import deploy
+
+    print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account), indent=2))
 
 
 def _server_status(args):

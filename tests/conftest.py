@@ -26,6 +26,7 @@ os.environ.update(
     AWS_DEFAULT_REGION="us-east-1",
     AWS_REGION="us-east-1",
     HELLO_WINNERS_STAGE="test",
+    HELLO_WINNERS_ROLE_DELAY_S="1",  # a new role's propagation delay, shorter than AWS's: the retry still runs
 )
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "HELLO_WINNERS_TARGET", "HELLO_WINNERS_ENDPOINT"):
     os.environ.pop(_name, None)
@@ -42,7 +43,7 @@ notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solv
 
 
 # Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
-EMBEDDED_MODULES = {"test_deploy", "test_embedded", "test_local_lambda", "test_play"}
+EMBEDDED_MODULES = {"test_deploy", "test_embedded", "test_local_lambda", "test_play", "test_strict"}
 BROWSER_MODULES = {"test_leaderboard_browser"}
 
 
@@ -99,3 +100,27 @@ def embedded_server():
     from hello_winners import embedded
 
     return embedded.ensure_running()
+
+
+@pytest.fixture
+def instructor(embedded_server):
+    """Clients signed by the kit's own identity, which may do anything: for what a participant could not
+    have made (a look-alike of another owner's), never for what the test checks a participant can do."""
+    import boto3
+
+    from hello_winners.embedded import REGION, credentials
+
+    keys = credentials.keys(credentials.KIT)
+    return lambda service: boto3.client(service, endpoint_url=embedded_server.endpoint, region_name=REGION, **vars(keys))
+
+
+@pytest.fixture
+def as_participant(embedded_server, monkeypatch):
+    """boto3's environment points at the embedded AWS, signed as the participant (for code that reads it)."""
+    from hello_winners.embedded import credentials
+
+    keys = credentials.keys(credentials.PARTICIPANT)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", embedded_server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.aws_access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.aws_secret_access_key)
+    return embedded_server

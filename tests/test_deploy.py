@@ -98,17 +98,17 @@ def test_the_policies_name_exact_arns_and_only_the_actions_used(stage):
               for kind, d in documents.items()}
     assert ("kinesis:GetRecords", outputs.stream_arn) in grants["consumer"]
     assert ("dynamodb:UpdateItem", table("scores")) in grants["consumer"]
-    assert ("dynamodb:PutItem", table("rejects")) in grants["consumer"]
+    assert ("dynamodb:BatchWriteItem", table("rejects")) in grants["consumer"]
     assert not any(a.startswith("kinesis:") for a, _ in grants["api"])
     assert grants["api"] >= {("dynamodb:Query", table("scores") + "/index/ScoresByRole"),
                              ("dynamodb:GetItem", table("contributions"))}
     assert not any(a in ("dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem") for a, _ in grants["api"])
 
 
-def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage):
+def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage, instructor):
     deploy.deploy(stage=stage.stage, report=lambda line: None)
     clients = deploy.clients()
-    clients["dynamodb"].create_table(  # a table with the prefix but not the kit's tags must survive
+    instructor("dynamodb").create_table(  # a table with the prefix but not the kit's tags must survive
         TableName=stage.prefix + "notes", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
@@ -123,7 +123,7 @@ def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage):
     assert not [r for r in clients["iam"].list_roles()["Roles"] if r["RoleName"].startswith(stage.prefix)]
     assert [t for t in clients["dynamodb"].list_tables()["TableNames"] if t.startswith(stage.prefix)] == [stage.prefix + "notes"]
     assert not [s for s in clients["kinesis"].list_streams()["StreamNames"] if s.startswith(stage.prefix)]
-    clients["dynamodb"].delete_table(TableName=stage.prefix + "notes")
+    instructor("dynamodb").delete_table(TableName=stage.prefix + "notes")
 
 
 def test_the_plan_for_a_new_stage_creates_in_dependency_order(stage):
@@ -154,7 +154,38 @@ def test_the_zip_is_reproducible_and_holds_exactly_what_the_handlers_import():
                    for n in names)
 
 
-def test_a_role_not_yet_assumable_is_retried_a_bounded_number_of_times():
+def test_a_role_not_yet_assumable_is_retried_with_backoff_for_about_two_minutes():
+    from botocore.stub import Stubber
+
+    from hello_winners.deploy import executor, propagation
+    from hello_winners.errors import DeployError
+
+    lam = deploy.clients()["lambda"]
+    call = planner.Call("lambda", "create_function", {
+        "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
+        "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", retry_on=planner.ROLE_NOT_READY)
+    not_ready = "The role defined for the function cannot be assumed by Lambda."
+    slept, heard = [], []
+    with Stubber(lam) as stub:
+        for _ in range(2):
+            stub.add_client_error("create_function", "InvalidParameterValueException", not_ready)
+        stub.add_response("create_function", {"FunctionName": "f"})
+        executor.execute({"lambda": lam}, [call], sleep=slept.append, report=heard.append)
+        stub.assert_no_pending_responses()
+    assert len(slept) == 2 and all(0 <= s <= 15 for s in slept)
+    assert sum("not usable by Lambda yet" in line for line in heard) == 2  # the participant sees why it waits
+    slept.clear()
+    with Stubber(lam) as stub:
+        for _ in range(200):
+            stub.add_client_error("create_function", "InvalidParameterValueException", not_ready)
+        with pytest.raises(DeployError, match="could not create the function f: InvalidParameterValueException"):
+            executor.execute({"lambda": lam}, [call], sleep=slept.append, report=lambda line: None)
+    # Backoff grows (jittered, capped), and gives up once about two minutes were spent waiting.
+    assert propagation.PATIENCE_S <= sum(slept) <= propagation.PATIENCE_S + 15
+    assert len(slept) < 60
+
+
+def test_only_lambda_saying_it_cannot_use_the_role_is_retried():
     from botocore.stub import Stubber
 
     from hello_winners.deploy import executor
@@ -164,20 +195,10 @@ def test_a_role_not_yet_assumable_is_retried_a_bounded_number_of_times():
     call = planner.Call("lambda", "create_function", {
         "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
         "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", retry_on=planner.ROLE_NOT_READY)
-    not_ready = "The role defined for the function cannot be assumed by Lambda."
-    slept = []
     with Stubber(lam) as stub:
-        for _ in range(2):
-            stub.add_client_error("create_function", "InvalidParameterValueException", not_ready)
-        stub.add_response("create_function", {"FunctionName": "f"})
-        executor.execute({"lambda": lam}, [call], sleep=slept.append, report=lambda line: None)
-        stub.assert_no_pending_responses()
-    assert slept == [executor.ROLE_RETRY_DELAY_S] * 2
-    with Stubber(lam) as stub:
-        for _ in range(executor.ROLE_RETRIES):
-            stub.add_client_error("create_function", "InvalidParameterValueException", not_ready)
-        with pytest.raises(DeployError, match="could not create the function f: InvalidParameterValueException"):
-            executor.execute({"lambda": lam}, [call], sleep=lambda s: None, report=lambda line: None)
+        stub.add_client_error("create_function", "InvalidParameterValueException", "Unsupported runtime")
+        with pytest.raises(DeployError, match="Unsupported runtime"):
+            executor.execute({"lambda": lam}, [call], sleep=pytest.fail, report=lambda line: None)
 
 
 def test_status_lists_the_stage_and_its_standing_cost(stage):

@@ -55,7 +55,7 @@ def test_a_second_start_while_running_does_not_start_another(state):
     server = embedded.ensure_running()
     again = embedded.ensure_running()
     assert again == server
-    assert len(list(state.glob("*.json"))) == 1
+    assert len(list(state.glob("moto-server*.json"))) == 1
 
 
 def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(state):
@@ -64,8 +64,8 @@ def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(s
     from hello_winners import targets
     kinesis = targets.client("kinesis")
     if sys.argv[1] == "create":
-        kinesis.create_stream(StreamName="shared", ShardCount=1)
-        kinesis.get_waiter("stream_exists").wait(StreamName="shared")
+        kinesis.create_stream(StreamName="hw-test-retail-stream", ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(StreamName="hw-test-retail-stream")
     print(targets.endpoint())
     """
     starters = [
@@ -80,7 +80,7 @@ def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(s
     from hello_winners import targets
     print(targets.client("kinesis").list_streams()["StreamNames"])
     """)
-    assert seen == "['shared']"
+    assert seen == "['hw-test-retail-stream']"
 
 
 def test_a_stale_record_is_replaced_not_trusted(state):
@@ -132,24 +132,24 @@ def test_the_cli_starts_reports_and_stops_the_server(state):
 
 def test_a_stream_and_a_table_work_through_the_kits_clients(state):
     kinesis = targets.client("kinesis")
-    kinesis.create_stream(StreamName="orders", ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName="orders")
-    kinesis.put_record(StreamName="orders", Data=b'{"hello": "retail"}', PartitionKey="p1")
-    shard = kinesis.list_shards(StreamName="orders")["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(StreamName="orders", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    kinesis.create_stream(StreamName="hw-test-retail-stream", ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName="hw-test-retail-stream")
+    kinesis.put_record(StreamName="hw-test-retail-stream", Data=b'{"hello": "retail"}', PartitionKey="p1")
+    shard = kinesis.list_shards(StreamName="hw-test-retail-stream")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="hw-test-retail-stream", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert [r["Data"] for r in records] == [b'{"hello": "retail"}']
 
     dynamodb = targets.client("dynamodb")
     dynamodb.create_table(
-        TableName="tally",
+        TableName="hw-test-scores",
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    dynamodb.update_item(TableName="tally", Key={"k": {"S": "a"}}, UpdateExpression="ADD n :one",
+    dynamodb.update_item(TableName="hw-test-scores", Key={"k": {"S": "a"}}, UpdateExpression="ADD n :one",
                          ExpressionAttributeValues={":one": {"N": "1"}})
-    assert dynamodb.get_item(TableName="tally", Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "1"}
+    assert dynamodb.get_item(TableName="hw-test-scores", Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "1"}
 
 
 def test_the_real_aws_target_leaves_the_endpoint_to_boto3(state, monkeypatch):

@@ -15,7 +15,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 import websocket  # websocket-client, which jupyter_server already depends on
 
@@ -119,7 +118,7 @@ BOARD = """[...document.querySelectorAll('#{role} .row')].map(row => ({{
 
 @pytest.fixture
 def dynamodb(embedded_server):
-    return boto3.client("dynamodb", endpoint_url=embedded_server.endpoint, region_name="us-east-1")
+    return targets.client("dynamodb", "embedded")
 
 
 @pytest.fixture
@@ -132,9 +131,8 @@ def env(dynamodb):
 
 
 @pytest.fixture
-def local(embedded_server, env, monkeypatch):
+def local(as_participant, env, monkeypatch):
     """The winner API behind the local endpoint, reading the test's tables over HTTP."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", embedded_server.endpoint)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(api, "_client", None)
@@ -156,7 +154,7 @@ def settle(browser):
 
 def put_scores(dynamodb, env, rows):
     """Store Scores items from (userId, role, score, name) rows, as the consumer would."""
-    table = boto3.resource("dynamodb", endpoint_url=dynamodb.meta.endpoint_url, region_name="us-east-1")
+    table = targets.get("embedded").session().resource("dynamodb", endpoint_url=dynamodb.meta.endpoint_url)
     with table.Table(env[tables.SCORES]).batch_writer() as batch:
         for user_id, role, score, name in rows:
             batch.put_item(Item={"userId": user_id, "role": role, "score": score, "name": name})

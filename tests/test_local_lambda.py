@@ -12,7 +12,7 @@ import pytest
 
 from hello_winners import deploy, targets
 from hello_winners.embedded import runtime
-from hello_winners.deploy import bundle, teardown
+from hello_winners.deploy import bundle, models, policies, teardown
 from hello_winners.embedded.runtime.functions import Config, Function
 
 pytestmark = pytest.mark.usefixtures("embedded_server")
@@ -71,21 +71,28 @@ def stage(request):
 
 
 def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10):
-    """A one-shard stream mapped to a function of ``code``, as a participant would set it up with boto3."""
+    """A one-shard stream mapped to a function of ``code``, as a participant would set it up with boto3:
+    the stage's names, a role Lambda may assume that may read the stream, and the retry a new role needs."""
     clients = deploy.clients()
-    stream = stage.prefix + "stream"
+    names = deploy.stage_names(stage, clients)
+    stream, function = names.stream, names.function("consumer")
     clients["kinesis"].create_stream(StreamName=stream, ShardCount=1)
     clients["kinesis"].add_tags_to_stream(StreamName=stream, Tags=stage.tags)
-    role = clients["iam"].create_role(RoleName=stage.prefix + "role", AssumeRolePolicyDocument="{}",
+    role = clients["iam"].create_role(RoleName=names.role("consumer"),
+                                      AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
                                       Tags=[{"Key": k, "Value": v} for k, v in stage.tags.items()])["Role"]["Arn"]
-    clients["lambda"].create_function(
-        FunctionName=stage.prefix + "fn", Runtime="python3.12", Role=role, Handler=handler, Code={"ZipFile": code},
-        Timeout=timeout, Environment={"Variables": environment}, Tags=stage.tags)
-    arn = clients["kinesis"].describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
-    clients["lambda"].create_event_source_mapping(
-        FunctionName=stage.prefix + "fn", EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=batch_size,
+    clients["iam"].put_role_policy(RoleName=names.role("consumer"), PolicyName="read-the-stream", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": list(policies.STREAM_READ), "Resource": [names.stream_arn]}]}))
+    deploy.until_role_ready(lambda: clients["lambda"].create_function(
+        FunctionName=function, Runtime="python3.12", Role=role, Handler=handler, Code={"ZipFile": code},
+        Timeout=timeout, Environment={"Variables": environment}, Tags=stage.tags), report=lambda line: None)
+    clients["lambda"].get_waiter("function_active_v2").wait(FunctionName=function)
+    clients["kinesis"].get_waiter("stream_exists").wait(StreamName=stream)
+    deploy.until_role_ready(lambda: clients["lambda"].create_event_source_mapping(
+        FunctionName=function, EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=batch_size,
         MaximumBatchingWindowInSeconds=0, BisectBatchOnFunctionError=True, MaximumRetryAttempts=retries,
-        FunctionResponseTypes=["ReportBatchItemFailures"])
+        FunctionResponseTypes=["ReportBatchItemFailures"]), report=lambda line: None)
     return clients["kinesis"], stream
 
 
@@ -181,3 +188,61 @@ def test_drain_without_a_mapping_says_what_to_do(monkeypatch):
     monkeypatch.setattr(runtime, "sync", lambda: {"shards": []})
     with pytest.raises(runtime.DeployError, match="nothing consumes the stream: deploy first"):
         runtime.drain(timeout_s=1)
+
+
+def test_a_consumer_role_without_batch_write_is_denied_offline_and_its_records_wait_for_the_fix(stage):
+    """The rejects are written with BatchWriteItem: a role granting only PutItem on Rejects (the kit's old
+    policy) fails as on AWS, the batch is retried, not lost, and goes through once the policy is fixed."""
+    import time
+
+    from hello_winners.view import tables
+
+    deploy.deploy(stage=stage.stage, options=models.Options(shards=1, max_retry_attempts=-1), report=lambda line: None)
+    clients = deploy.clients()
+    names = deploy.stage_names(stage, clients)
+    role = names.role("consumer")
+    granted = policies.consumer(names)
+    only_put = json.loads(json.dumps(granted).replace('"dynamodb:BatchWriteItem"', '"dynamodb:PutItem"'))
+    clients["iam"].put_role_policy(RoleName=role, PolicyName="consumer-access", PolicyDocument=json.dumps(only_put))
+    clients["kinesis"].put_record(StreamName=names.stream, Data=b"not an event", PartitionKey="p-1")
+
+    deadline = time.monotonic() + 60
+    while not any(shard["retries"] for shard in runtime.sync()["shards"]):
+        assert time.monotonic() < deadline, "the denied batch was never retried"
+        time.sleep(0.5)
+    log = Path(runtime.status()["functions"][names.function("consumer")]["log"]).read_text()
+    assert "AccessDeniedException" in log and "dynamodb:BatchWriteItem" in log
+    rejects = names.tables[tables.REJECTS]
+    assert clients["dynamodb"].scan(TableName=rejects, ConsistentRead=True)["Count"] == 0
+
+    clients["iam"].put_role_policy(RoleName=role, PolicyName="consumer-access", PolicyDocument=json.dumps(granted))
+    runtime.drain(timeout_s=120)
+    assert clients["dynamodb"].scan(TableName=rejects, ConsistentRead=True)["Count"] == 1
+    assert all(shard["discarded"] == 0 for shard in runtime.status()["shards"])
+
+
+WHO_AM_I = textwrap.dedent('''
+    import json, os
+    import boto3
+
+    def handler(event, context):
+        try:
+            boto3.client("dynamodb").list_tables()
+            denied = None
+        except Exception as error:
+            denied = error.response["Error"]["Code"]
+        with open(os.environ["INVOCATIONS"], "a") as log:
+            log.write(json.dumps({"arn": boto3.client("sts").get_caller_identity()["Arn"], "denied": denied}) + "\\n")
+        return {"batchItemFailures": []}
+''')
+
+
+def test_a_function_runs_with_its_roles_temporary_credentials_and_is_held_to_its_policy(stage, tmp_path):
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"who.py": WHO_AM_I}), "who.handler", {"INVOCATIONS": str(log)})
+    put(kinesis, stream, ["hello"])
+    runtime.drain(timeout_s=120)
+    seen = invocations(log)[0]
+    role = deploy.stage_names(stage, deploy.clients()).role("consumer")
+    assert f":assumed-role/{role}/" in seen["arn"]   # the role's session, never the participant's keys
+    assert seen["denied"] == "AccessDeniedException"  # its policy grants reading the stream, not listing tables

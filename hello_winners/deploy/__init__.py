@@ -12,12 +12,13 @@ import dataclasses
 import time
 from typing import Any, Callable
 
-from hello_winners import targets
+from hello_winners import naming, targets
 from hello_winners.view import tables
 from hello_winners.errors import ConfigError
-from hello_winners.deploy import bundle, models
+from hello_winners.deploy import bundle, models, policies
 from hello_winners.deploy.executor import describe, execute
 from hello_winners.deploy.planner import plan
+from hello_winners.deploy.propagation import until_role_ready  # noqa: F401 - for the lessons: deploy.until_role_ready
 
 SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs")
 
@@ -34,6 +35,12 @@ def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> models.
         raise ConfigError("no AWS region is set: set AWS_REGION or a region in your AWS profile")
     account = clients_["sts"].get_caller_identity()["Account"]
     return models.Names(settings.prefix, region, account)
+
+
+def participant_policy(stage: str | None = None, region: str = "*", account: str = "*") -> dict:
+    """The participant's IAM policy: for one stage, or (stage None) for every stage of the kit."""
+    prefix = naming.prefix(naming.stage_name(stage)) if stage else naming.prefix("*")
+    return policies.participant(models.Names(prefix, region, account))
 
 
 @dataclasses.dataclass(frozen=True)

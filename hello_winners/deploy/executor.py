@@ -9,10 +9,8 @@ from botocore.exceptions import ClientError
 
 from hello_winners.view import tables
 from hello_winners.errors import DeployError
+from hello_winners.deploy import propagation
 from hello_winners.deploy.planner import Call, Ref
-
-ROLE_RETRIES = 12
-ROLE_RETRY_DELAY_S = 2.5
 
 
 class KitSteps:
@@ -37,7 +35,7 @@ def execute(clients: dict[str, Any], calls: list[Call], sleep: Callable[[float],
         report(f"  {call.reason}")
         target = kit if call.service == "kit" else clients[call.service]
         params = {k: _resolve(v, results) for k, v in call.params.items()}
-        result = _with_retries(getattr(target, call.method), params, call, sleep)
+        result = _applied(getattr(target, call.method), params, call, sleep, report)
         if call.save_as:
             results[call.save_as] = result
     return results
@@ -56,16 +54,12 @@ def _resolve(value, results):
     return value
 
 
-def _with_retries(method, params, call, sleep):
-    """Retry only the named transient errors (a new IAM role not yet assumable), a bounded number of times."""
-    attempts = 0
-    while True:
-        try:
-            return method(**params)
-        except ClientError as error:
-            attempts += 1
-            code = error.response["Error"]["Code"]
-            message = error.response["Error"].get("Message", "")
-            if code not in call.retry_on or "role" not in message.lower() or attempts >= ROLE_RETRIES:
-                raise DeployError(f"could not {call.reason}: {code}: {message}") from None
-            sleep(ROLE_RETRY_DELAY_S)
+def _applied(method, params, call, sleep, report):
+    """One call; a call that names a new role is retried while the role propagates (see propagation)."""
+    try:
+        if call.retry_on:
+            return propagation.until_role_ready(lambda: method(**params), report=report, sleep=sleep)
+        return method(**params)
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        raise DeployError(f"could not {call.reason}: {code}: {error.response['Error'].get('Message', '')}") from None

@@ -1,4 +1,8 @@
-"""Least-privilege IAM policies: only the actions each function uses, on the exact ARNs it uses."""
+"""Least-privilege IAM policies: only the actions each identity uses, on the exact ARNs it uses.
+
+Two kinds: each function's execution role (what its handler calls), and the participant's (what the
+lessons, ``play``, ``status`` and ``teardown`` call). The embedded AWS enforces both, as AWS does.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def consumer(names: Names) -> dict:
         _allow(STREAM_READ, [names.stream_arn]),
         _allow(("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
                [names.table_arn(tables.CONTRIBUTIONS), names.table_arn(tables.SCORES)]),
-        _allow(("dynamodb:PutItem",), [names.table_arn(tables.REJECTS)]),
+        _allow(("dynamodb:BatchWriteItem",), [names.table_arn(tables.REJECTS)]),
         *_logs(names, "consumer"),
     )
 
@@ -36,6 +40,108 @@ def api(names: Names) -> dict:
         _allow(("dynamodb:GetItem",), [names.table_arn(tables.CONTRIBUTIONS)]),
         *_logs(names, "api"),
     )
+
+
+def participant(names: Names) -> dict:
+    """What a participant needs for one stage (or, with the prefix ``hw-*-``, for every stage of the kit).
+
+    Each statement names the stage's own resources, except where AWS has no name to scope by: event
+    source mappings are known by a UUID and HTTP APIs by an id AWS picks (see UNSCOPED).
+    """
+    kinds = ("consumer", "api")
+    table_arns = [names.table_arn(variable) for variable in names.tables]
+    return _document(
+        _allow(STREAM_READ + STREAM_MANAGE, [names.stream_arn]),
+        _allow(TABLE_ACTIONS, table_arns + [f"{arn}/index/*" for arn in table_arns]),
+        _allow(ROLE_ACTIONS, [names.role_arn(kind) for kind in kinds]),
+        _allow(FUNCTION_ACTIONS, [names.function_arn(kind) for kind in kinds]),
+        _allow(LOG_GROUP_ACTIONS, [arn for kind in kinds for arn in (names.log_group_arn(kind),
+                                                                        f"{names.log_group_arn(kind)}:*")]),
+        _allow(UNSCOPED["mappings"], ["*"]),
+        _allow(MAPPING_ACTIONS, [names.arn("lambda", "event-source-mapping:*")]),
+        _allow(UNSCOPED["http apis"], [_without_account(names, "apigateway", path)
+                                       for path in ("/apis", "/apis/*", "/tags/*")]),
+        _allow(UNSCOPED["log groups"], [names.arn("logs", "log-group:*")]),
+        _allow(UNSCOPED["listing"], ["*"]),
+    )
+
+
+STREAM_MANAGE = (
+    "kinesis:AddTagsToStream",
+    "kinesis:CreateStream",
+    "kinesis:DeleteStream",
+    "kinesis:ListTagsForStream",
+    "kinesis:PutRecord",
+    "kinesis:PutRecords",
+)
+TABLE_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:CreateTable",
+    "dynamodb:DeleteItem",
+    "dynamodb:DeleteTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:TagResource",
+    "dynamodb:UpdateItem",
+)
+ROLE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:ListRoleTags",
+    "iam:PassRole",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+)
+FUNCTION_ACTIONS = (
+    "lambda:AddPermission",
+    "lambda:CreateFunction",
+    "lambda:DeleteFunction",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:GetPolicy",
+    "lambda:InvokeFunction",
+    "lambda:ListTags",
+    "lambda:RemovePermission",
+    "lambda:TagResource",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+)
+LOG_GROUP_ACTIONS = (
+    "logs:DeleteLogGroup",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+)
+MAPPING_ACTIONS = (
+    "lambda:DeleteEventSourceMapping",
+    "lambda:GetEventSourceMapping",
+    "lambda:UpdateEventSourceMapping",
+)
+# Actions AWS cannot scope by the stage's names: a mapping's ARN holds only its UUID, creating and
+# listing mappings take no resource at all, an HTTP API's ARN holds the id API Gateway picks, and
+# listing log groups is authorized on the account's log groups as a whole, and listing what a service
+# holds (how teardown finds a stage's leftovers) takes no resource.
+UNSCOPED = {
+    "listing": ("dynamodb:ListTables", "iam:ListRoles", "kinesis:ListStreams", "lambda:ListFunctions"),
+    "mappings": ("lambda:CreateEventSourceMapping", "lambda:ListEventSourceMappings"),
+    "http apis": ("apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"),
+    "log groups": ("logs:DescribeLogGroups",),
+}
+
+
+def _without_account(names, service, resource):
+    """An ARN of a service whose ARNs name no account, e.g. arn:aws:apigateway:us-east-1::/apis."""
+    partition_service_region = names.arn(service, "").split(":")[:4]
+    return ":".join(partition_service_region) + "::" + resource
 
 
 def _logs(names, kind):

@@ -7,7 +7,6 @@ here, so ``embedded.ensure_running()`` reads as what it does.
 
 from hello_winners.state import STATE_DIR_ENV, state_dir
 from hello_winners.embedded.server import (
-    CREDENTIALS,
     ENDPOINT_ENV,
     HOST,
     PORT_ENV,
@@ -17,9 +16,10 @@ from hello_winners.embedded.server import (
     endpoint,
     ensure_running,
     find,
+    participant_environment,
     status,
     stop,
 )
 
-__all__ = ["CREDENTIALS", "ENDPOINT_ENV", "HOST", "PORT_ENV", "REGION", "STATE_DIR_ENV", "Server", "answers", "endpoint",
-           "ensure_running", "find", "state_dir", "status", "stop"]
+__all__ = ["ENDPOINT_ENV", "HOST", "PORT_ENV", "REGION", "STATE_DIR_ENV", "Server", "answers", "endpoint",
+           "ensure_running", "find", "participant_environment", "state_dir", "status", "stop"]

@@ -1,5 +1,8 @@
-"""Entry point of the embedded server: moto's standalone server, with two changes for the local runtime.
+"""Entry point of the embedded server: moto's server, made strict, with two changes for the local runtime.
 
+- Strict as AWS (hello_winners.embedded.strict): only requests signed with this state folder's keys,
+  IAM policies enforced, moto's control routes closed, no CORS, and a new role's propagation delay.
+  Per-request access logging is off: the kit's own logs say what a participant needs.
 - moto tries to run a function in Docker for every record put on a stream that has an event source
   mapping. Real Lambda does not push: it polls the stream, and so does the kit's local runtime
   (hello_winners.embedded.runtime). Without Docker each of those attempts only fails and logs, so
@@ -7,15 +10,18 @@
 - GetFunction answers, as on AWS, with ``Code.Location``: where the function's zip can be fetched.
   moto names an S3 address it does not serve; here the zip is published as a file in the state folder
   (named by its SHA-256, written once), so the runtime runs whatever code was deployed, whoever built it.
-
-Every API moto serves is otherwise left as it is.
 """
 
+import argparse
+import os
 from pathlib import Path
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
-from moto.server import main
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import run_simple
 
+from hello_winners.embedded import strict
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
@@ -47,8 +53,27 @@ def _published(code: bytes, sha256_hex: str) -> Path:
     return path
 
 
-LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
-LambdaFunction.get_code = _get_code_with_location
+class _QuietHandler(MotoRequestHandler):
+    """No line per request: at rest the runtime's polls alone would write megabytes an hour."""
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The kit's embedded AWS (started by hello-winners).")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--region", default="us-east-1")
+    args = parser.parse_args(argv)
+    os.environ["MOTO_PORT"] = str(args.port)  # moto writes its own address into some answers
+    LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
+    LambdaFunction.get_code = _get_code_with_location
+    strict.install()
+    strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
+    app = strict.guarded(DomainDispatcherApplication(create_backend_app))
+    run_simple(args.host, args.port, app, threaded=True, request_handler=_QuietHandler)
+
 
 if __name__ == "__main__":
     main()

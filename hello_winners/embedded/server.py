@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
-from hello_winners.embedded import detached
+from hello_winners.embedded import credentials, detached
 from hello_winners.state import state_dir
 from hello_winners.errors import AwsUnreachableError, ConfigError
 
@@ -26,9 +26,7 @@ HOST = "127.0.0.1"
 PORT_ENV = "HELLO_WINNERS_PORT"
 ENDPOINT_ENV = "HELLO_WINNERS_ENDPOINT"
 REGION = "us-east-1"
-# moto accepts any credentials; these are placeholders, not secrets.
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-# Cheap and moto-only (data.json dumps every backend, and fails once a Lambda function exists).
+# Cheap, moto-only, and the one route the strict server answers unsigned (see embedded.strict).
 _HEALTH_PATH = "/moto-api/config"
 
 
@@ -74,7 +72,9 @@ def ensure_running(port: int | str | None = None) -> Server:
     record = _SERVER.find()
     if record is None:
         chosen = _choose_port(port)
-        command = [sys.executable, "-m", "hello_winners.embedded.moto_server", "-H", HOST, "-p", str(chosen)]
+        credentials.keys(credentials.PARTICIPANT)  # made before the server starts: it registers them
+        command = [sys.executable, "-m", "hello_winners.embedded.moto_server", "-H", HOST, "-p", str(chosen),
+                   "--region", REGION]
         record = _SERVER.ensure(command, chosen)
     return Server(record)
 
@@ -91,6 +91,13 @@ def endpoint() -> str:
             )
         return configured
     return ensure_running().endpoint
+
+
+def participant_environment() -> dict[str, str]:
+    """The variables boto3 and the AWS CLI read, set to the running server and the participant's keys."""
+    keys = credentials.keys(credentials.PARTICIPANT)
+    return {"AWS_ENDPOINT_URL": endpoint(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": keys.aws_access_key_id, "AWS_SECRET_ACCESS_KEY": keys.aws_secret_access_key}
 
 
 def stop() -> Server | None:

@@ -9,11 +9,11 @@ from collections.abc import Callable
 import boto3
 
 from hello_winners import targets
-from hello_winners.embedded import runtime, server
+from hello_winners.embedded import credentials, runtime, server
 
 
 class EmbeddedTarget(targets.Target):
-    """The embedded AWS: the kit's moto server (started on first need) with fixed credentials and region."""
+    """The embedded AWS: the kit's moto server (started on first need), as the participant, in a fixed region."""
 
     name = targets.EMBEDDED
 
@@ -54,6 +54,13 @@ class EmbeddedTarget(targets.Target):
                 for s in state["shards"]]
 
 
-@functools.lru_cache(maxsize=None)
 def _session() -> boto3.Session:
-    return boto3.Session(region_name=server.REGION, **server.CREDENTIALS)
+    """The participant's session; cached per state folder (a test may switch folders)."""
+    return _participant_session(str(credentials.path()))
+
+
+@functools.lru_cache(maxsize=None)
+def _participant_session(_keys_path: str) -> boto3.Session:
+    keys = credentials.keys(credentials.PARTICIPANT)
+    return boto3.Session(region_name=server.REGION, aws_access_key_id=keys.aws_access_key_id,
+                         aws_secret_access_key=keys.aws_secret_access_key)

@@ -26,6 +26,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from hello_winners.errors import DeployError
 from hello_winners.lambda_platform import RUNTIME, RUNTIME_PROVIDED
 from hello_winners.state import state_dir
@@ -101,6 +103,14 @@ class Function:
         self._closed = False
         self.invocations = 0
         self.errors = 0
+
+    def client(self, service: str) -> Any:
+        """A boto3 client that acts as this function: its role's credentials, the embedded endpoint."""
+        variables = self.environment
+        return boto3.client(service, endpoint_url=variables["AWS_ENDPOINT_URL"], region_name=variables["AWS_REGION"],
+                            aws_access_key_id=variables["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=variables["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=variables["AWS_SESSION_TOKEN"])
 
     def invoke(self, event: Any) -> Outcome:
         """Run the handler on ``event`` in an idle worker (a new one if none is idle)."""

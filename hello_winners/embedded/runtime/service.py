@@ -20,7 +20,7 @@ import time
 import boto3
 import botocore.config
 
-from hello_winners.embedded import server
+from hello_winners.embedded import credentials, server
 from hello_winners.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function
@@ -30,17 +30,17 @@ SERVICE = "hello-winners-lambda-runtime"
 SYNC_EVERY_S = 3.0
 
 
+_CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
+
+
 class Runtime:
     def __init__(self, endpoint: str) -> None:
-        session = boto3.Session(region_name=server.REGION, **server.CREDENTIALS)
-        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
-        self.clients = {s: session.client(s, endpoint_url=endpoint, config=config)
-                        for s in ("lambda", "kinesis", "apigatewayv2")}
-        self.target_environment = {
-            "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": server.REGION, "AWS_DEFAULT_REGION": server.REGION,
-            "AWS_ACCESS_KEY_ID": server.CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": server.CREDENTIALS["aws_secret_access_key"],
-        }
+        # The kit's identity stands in for the Lambda service: it reads what is deployed and assumes roles.
+        session = boto3.Session(region_name=server.REGION, **vars(credentials.keys(credentials.KIT)))
+        self.clients = {s: session.client(s, endpoint_url=endpoint, config=_CLIENT_CONFIG)
+                        for s in ("lambda", "kinesis", "apigatewayv2", "sts")}
+        self.target_environment = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": server.REGION,
+                                   "AWS_DEFAULT_REGION": server.REGION}
         self.endpoint = endpoint
         self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json")
         self.functions = {}   # name -> Function
@@ -69,11 +69,13 @@ class Runtime:
                     key = (mapping["UUID"], shard)
                     wanted.add(key)
                     poller = self.pollers.get(key)
-                    if poller is not None and settings(poller.mapping) != settings(mapping):
+                    if poller is not None and (settings(poller.mapping) != settings(mapping)
+                                               or poller.role_arn != function.config.role):
                         poller.stop()
                         poller = None
                     if poller is None or not poller.is_alive() and poller.error:
-                        poller = ShardPoller(self.clients["kinesis"], mapping, shard,
+                        # Lambda reads the stream with the function's own role, so does the runtime.
+                        poller = ShardPoller(function.client("kinesis"), mapping, shard,
                                              lambda n=function_name: self.functions[n], self.checkpoints,
                                              self.log, server.REGION, function.config.role)
                         self.pollers[key] = poller
@@ -120,7 +122,7 @@ class Runtime:
         current = self.functions.get(name)
         if current is None or current.config != config:
             try:
-                self.functions[name] = Function(config, self.target_environment)
+                self.functions[name] = Function(config, {**self.target_environment, **self._role_credentials(config)})
             except Exception as error:  # noqa: BLE001 - e.g. code the kit did not build: said in the log
                 self.log(f"cannot run {name}: {error}")
                 return None
@@ -128,6 +130,13 @@ class Runtime:
                 current.close()
                 self.log(f"{name}: new code or configuration, fresh workers")
         return self.functions[name]
+
+    def _role_credentials(self, config):
+        """Temporary credentials of the function's execution role, as Lambda gives each function."""
+        answer = self.clients["sts"].assume_role(RoleArn=config.role, RoleSessionName=config.name[:64])
+        granted = answer["Credentials"]
+        return {"AWS_ACCESS_KEY_ID": granted["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": granted["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": granted["SessionToken"]}
 
     def _sync_apis(self):
         apis = self.clients["apigatewayv2"]

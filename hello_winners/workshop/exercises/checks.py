@@ -15,6 +15,7 @@ import traceback
 import zipfile
 
 import boto3
+from botocore.awsrequest import AWSResponse
 import pandas as pd
 
 from hello_winners import events, naming
@@ -115,6 +116,22 @@ def _raw_record(data_text, seq):
 
 
 # --- moto sandboxes --------------------------------------------------------------------------------
+
+def _role_not_ready_once(lam, operation):
+    """The first ``operation`` call fails as Lambda fails while a new role propagates (moto never makes you wait)."""
+    pending = [True]
+
+    def not_ready(**_):
+        if pending:
+            pending.clear()
+            message = "The role defined for the function cannot be assumed by Lambda."
+            return AWSResponse(lam.meta.endpoint_url, 400, {}, None), {
+                "Error": {"Code": "InvalidParameterValueException", "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return None
+
+    lam.meta.events.register(f"before-call.lambda.{operation}", not_ready)
+
 
 @contextlib.contextmanager
 def _mocked():
@@ -424,7 +441,7 @@ def _consumer_policy(c, function):
             for action, resource in sorted(granted - needed)[:1]:
                 raise _Wrong(f"it also grants {action} on {resource}, which the consumer never uses",
                              "grant only what the consumer calls: read the stream, BatchGetItem/GetItem/UpdateItem "
-                             "on Contributions and Scores, PutItem on Rejects, and its own logs")
+                             "on Contributions and Scores, BatchWriteItem on Rejects, and its own logs")
     return "exact ARNs, no wildcards, nothing missing or extra"
 
 
@@ -433,7 +450,8 @@ def _why_needed(action):
     return {"kinesis": "Lambda's event source mapping reads the stream with the function's role: it needs "
                        "DescribeStream, DescribeStreamSummary, GetRecords, GetShardIterator and ListShards on names.stream_arn",
             "dynamodb": "the consumer reads products with BatchGetItem/GetItem and writes with UpdateItem "
-                        "(Contributions, Scores) and PutItem (Rejects): names.table_arn(tables.CONTRIBUTIONS) and so on",
+                        "(Contributions, Scores), and writes rejects with BatchWriteItem (Rejects): "
+                        "names.table_arn(tables.CONTRIBUTIONS) and so on",
             "logs": "Lambda writes the function's log with logs:CreateLogGroup on names.log_group_arn('consumer') "
                     "and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
 
@@ -493,7 +511,10 @@ def _create_function(c, function):
         role_arn = iam.create_role(RoleName=names.role("consumer"),
                                    AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))["Role"]["Arn"]
         code = _tiny_zip("# first")
-        with c.on("creating the function", "lam.create_function(FunctionName=names.function('consumer'), ...)"):
+        _role_not_ready_once(lam, "CreateFunction")
+        with c.on("creating the function with a role Lambda cannot use yet (as right after creating it)",
+                  "lam.create_function(FunctionName=names.function('consumer'), ...) inside "
+                  "deploy.until_role_ready(lambda: ...): it retries while the new role propagates"):
             arn = function(lam, names, role_arn, code, tags)
             config = lam.get_function_configuration(FunctionName=names.function("consumer"))
             c.expect(arn == config["FunctionArn"], f"it returned {arn!r}, not the function's ARN",
@@ -535,8 +556,11 @@ def _connect_stream(c, function):
                                    AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))["Role"]["Arn"]
         lam.create_function(FunctionName=names.function("consumer"), Runtime=models.RUNTIME, Role=role_arn,
                             Handler=models.CONSUMER_HANDLER, Code={"ZipFile": _tiny_zip("#")})
-        with c.on("connecting the stream", "lam.create_event_source_mapping(FunctionName=names.function('consumer'), "
-                  "EventSourceArn=names.stream_arn, StartingPosition='TRIM_HORIZON', ...)"):
+        _role_not_ready_once(lam, "CreateEventSourceMapping")
+        with c.on("connecting the stream while the new role is not usable yet",
+                  "lam.create_event_source_mapping(FunctionName=names.function('consumer'), "
+                  "EventSourceArn=names.stream_arn, StartingPosition='TRIM_HORIZON', ...) inside "
+                  "deploy.until_role_ready(lambda: ...): Lambda reads the stream with the new role"):
             uuid = function(lam, names)
             mappings = lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"]
             c.expect(len(mappings) == 1 and mappings[0]["UUID"] == uuid, f"it returned {uuid!r}; mappings: {len(mappings)}",

@@ -17,7 +17,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from hello_winners import events
+from hello_winners import deploy, events
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError
@@ -118,7 +118,7 @@ def consumer_policy(names):
             "kinesis:GetShardIterator", "kinesis:ListShards"]},
         {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
          "Resource": [names.table_arn(tables.CONTRIBUTIONS), names.table_arn(tables.SCORES)]},
-        {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": [names.table_arn(tables.REJECTS)]},
+        {"Effect": "Allow", "Action": ["dynamodb:BatchWriteItem"], "Resource": [names.table_arn(tables.REJECTS)]},
         {"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": [group]},
         {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{group}:*"]},
     ]}
@@ -139,12 +139,14 @@ def create_role(iam, names, policy, tags):
 
 def create_function(lam, names, role_arn, code, tags):
     """The consumer function (python3.12, handler hello_winners.view.consumer.handler, 256 MB, 60 s, the
-    table names as its environment, the stage's tags); when it exists, its code is updated. Returns its ARN."""
+    table names as its environment, the stage's tags); when it exists, its code is updated. Returns its ARN.
+    A brand-new role is not usable by Lambda for a few seconds: deploy.until_role_ready retries that."""
     name = names.function("consumer")
     try:
-        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn, Code={"ZipFile": code},
-                            Handler="hello_winners.view.consumer.handler", MemorySize=256, Timeout=60,
-                            Environment={"Variables": names.tables}, Tags=tags)
+        deploy.until_role_ready(lambda: lam.create_function(
+            FunctionName=name, Runtime="python3.12", Role=role_arn, Code={"ZipFile": code},
+            Handler="hello_winners.view.consumer.handler", MemorySize=256, Timeout=60,
+            Environment={"Variables": names.tables}, Tags=tags))
         lam.get_waiter("function_active_v2").wait(FunctionName=name)
     except lam.exceptions.ResourceConflictException:
         lam.update_function_code(FunctionName=name, ZipFile=code)
@@ -160,10 +162,10 @@ def connect_stream(lam, names):
     found = lam.list_event_source_mappings(FunctionName=function, EventSourceArn=names.stream_arn)
     if found["EventSourceMappings"]:
         return found["EventSourceMappings"][0]["UUID"]
-    return lam.create_event_source_mapping(
+    return deploy.until_role_ready(lambda: lam.create_event_source_mapping(
         FunctionName=function, EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON",
         BatchSize=100, MaximumBatchingWindowInSeconds=1, BisectBatchOnFunctionError=True,
-        MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"])["UUID"]
+        MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"]))["UUID"]
 
 
 # --- lesson 5: delivery for real -------------------------------------------------------------------

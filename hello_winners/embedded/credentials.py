@@ -1,0 +1,90 @@
+"""The embedded AWS's keys: random per state folder, readable by their owner only, never printed unasked.
+
+The embedded AWS refuses every request that is not signed with one of these keys, so that no other
+local process and no web page can change what a participant deployed. Two identities hold keys:
+
+- the **participant**, whose IAM policy is the kit's participant policy: what notebooks, ``play``,
+  ``status`` and ``teardown`` use, and what ``hello-winners server env`` hands to other tools;
+- the **kit**, which stands in for the Lambda service: the local runtime reads what is deployed and
+  assumes each function's execution role with it.
+
+The keys outlive the server (a restarted server registers the same keys), so exported variables keep
+working for as long as the state folder does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import string
+from pathlib import Path
+
+from hello_winners.errors import EmbeddedServerError
+from hello_winners.state import state_dir
+
+PARTICIPANT = "participant"
+KIT = "kit"
+USER_NAMES = {PARTICIPANT: "hello-winners-participant", KIT: "hello-winners-kit"}
+_KEY_ID_ALPHABET = string.ascii_uppercase + "234567"
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Keys:
+    """One identity's access key, in the argument names boto3 takes."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
+    def __repr__(self) -> str:
+        return f"Keys(aws_access_key_id={self.aws_access_key_id!r}, aws_secret_access_key='***')"
+
+
+def path() -> Path:
+    """Where this state folder keeps its keys."""
+    return state_dir() / "credentials.json"
+
+
+def keys(identity: str) -> Keys:
+    """The keys of ``identity`` (PARTICIPANT or KIT), made on first use."""
+    return Keys(**_all()[identity])
+
+
+def _all() -> dict:
+    target = path()
+    try:
+        return _read(target)
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    made = {identity: dataclasses.asdict(_new_keys()) for identity in USER_NAMES}
+    draft = target.with_name(f".{target.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(made, file)
+    try:
+        os.link(draft, target)  # never replaces: when another process made them first, theirs count
+    except FileExistsError:
+        return _read(target)
+    finally:
+        draft.unlink()
+    return made
+
+
+def _read(target: Path) -> dict:
+    try:
+        stored = json.loads(target.read_text())
+        return {identity: dataclasses.asdict(Keys(**stored[identity])) for identity in USER_NAMES}
+    except (ValueError, KeyError, TypeError):
+        raise EmbeddedServerError(
+            f"the embedded AWS's keys in {target} are damaged: stop the server "
+            "(`hello-winners server stop`), delete that file, and start again (new keys are made)"
+        ) from None
+
+
+def _new_keys() -> Keys:
+    key_id = "AKIA" + "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(16))
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    return Keys(key_id, secret)

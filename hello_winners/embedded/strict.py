@@ -1,0 +1,287 @@
+"""What makes moto as strict as AWS where the workshop can go wrong. Runs inside the moto server's process.
+
+- **Closed by default.** Every request must be signed (SigV4) with keys this state folder made
+  (hello_winners.embedded.credentials); moto's own control routes (reset, state dump, the auth switch)
+  answer nobody, only its read-only health check stays open; no web origin gets a CORS grant.
+- **IAM enforced.** The participant and each function's execution role are held to their policies, on
+  the resource each call acts on (hello_winners.embedded.authorization), not moto's ``*``.
+  ``HELLO_WINNERS_IAM=off`` switches the policy check off; requests stay signed either way.
+- **AWS's timing.** A new role is assumable by Lambda only after ``HELLO_WINNERS_ROLE_DELAY_S``
+  seconds (IAM is eventually consistent), so the retry that real AWS needs is exercised offline.
+- **The kit stands in for Lambda.** Its identity may assume a role whose trust policy names
+  lambda.amazonaws.com, which is how each function runs with its own role's credentials.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Any, Callable
+
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.models import LambdaBackend
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import HTTPException
+from moto.core.responses import get_service_model
+from moto.core.utils import utcnow
+from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
+
+from hello_winners import deploy
+from hello_winners.deploy import policies
+from hello_winners.embedded import authorization, credentials
+
+IAM_ENV = "HELLO_WINNERS_IAM"
+ROLE_DELAY_ENV = "HELLO_WINNERS_ROLE_DELAY_S"
+DEFAULT_ROLE_DELAY_S = 4.0
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+# The one moto route anyone may call: GET of the server's configuration, the kit's health check.
+HEALTH = ("GET", "/moto-api/config")
+# The services the kit uses, by the name requests are signed for; moto serves many more, nobody needs them.
+SIGNING_NAMES = ("apigateway", "dynamodb", "iam", "kinesis", "lambda", "logs", "sts")
+_JSON_PROTOCOLS = ("json", "rest-json")
+
+
+def enforced() -> bool:
+    """Whether IAM policies are checked (the default); signatures are checked either way."""
+    return os.environ.get(IAM_ENV, "enforce").strip().lower() not in ("off", "0", "false", "no")
+
+
+def role_delay_s() -> float:
+    """How long a new role takes to become assumable by Lambda."""
+    try:
+        return max(0.0, float(os.environ.get(ROLE_DELAY_ENV, DEFAULT_ROLE_DELAY_S)))
+    except ValueError:
+        return DEFAULT_ROLE_DELAY_S
+
+
+def guarded(app: Callable) -> Callable:
+    """The WSGI app in front of moto: moto's control routes closed, no CORS, nothing unsigned."""
+
+    def guard(environ: dict, start_response: Callable) -> Any:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+        if (path.startswith("/moto-api") or path.startswith("/latest/")) and (method, path) != HEALTH:
+            return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
+        if method == "OPTIONS":
+            return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
+        if (method, path) != HEALTH and _signing_name(environ.get("HTTP_AUTHORIZATION", "")) not in SIGNING_NAMES:
+            return _refuse(start_response, query, "MissingAuthenticationToken",
+                           "the embedded AWS answers only requests signed for the services the kit uses, with its "
+                           "keys: `hello-winners server env` prints them")
+
+        def without_cors(status, headers, exc_info=None):
+            kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+            return start_response(status, kept, exc_info)
+
+        return app(environ, without_cors)
+
+    return guard
+
+
+def install() -> None:
+    """Patch moto: the authorization of every action, the Lambda trust check, the role delay."""
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize
+    IAMRequestBase._check_role_trust_relationship = _trusted
+    for name in ("create_function", "create_event_source_mapping", "update_function_configuration"):
+        setattr(LambdaBackend, name, _after_role_check(getattr(LambdaBackend, name)))
+
+
+def register_identities(account: str, region: str) -> None:
+    """Create the participant and the kit in moto's IAM, with this state folder's keys and their policies."""
+    iam = iam_backends[account][get_partition(region)]
+    documents = {
+        credentials.PARTICIPANT: deploy.participant_policy(None, region, account),
+        credentials.KIT: {"Version": policies.VERSION,
+                          "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    }
+    for identity, user_name in credentials.USER_NAMES.items():
+        keys = credentials.keys(identity)
+        iam.create_user(region_name=region, user_name=user_name, path="/", tags=[])
+        key = iam.create_access_key(user_name, prefix="AKIA")
+        for index, registered in list(iam.access_keys.items()):  # moto indexes keys by their id
+            if registered is key:
+                del iam.access_keys[index]
+        key.access_key_id, key.secret_access_key = keys.aws_access_key_id, keys.aws_secret_access_key
+        iam.access_keys[key.access_key_id] = key
+        iam.put_user_policy(user_name, identity, json.dumps(documents[identity]))
+
+
+class Refusal(HTTPException):
+    """An authentication or authorization failure, in the error shape of the service's protocol."""
+
+    def __init__(self, response: Any, status: int, json_code: str, query_code: str, message: str) -> None:
+        super().__init__()
+        self.code = status
+        json_protocol = _protocol(response) in _JSON_PROTOCOLS
+        self.description = _error_body(not json_protocol, json_code if json_protocol else query_code, message)
+
+
+def _authorize(self: Any, resource: str = "*") -> None:
+    """Replaces moto's check: a signature from a known key always, the caller's policies unless switched off."""
+    authorization_header = self.headers.get("Authorization", "")  # present: the guard refuses unsigned requests
+    if not (authorization_header.startswith("AWS4-HMAC-SHA256 ")
+            and all(part in authorization_header for part in ("Credential=", "SignedHeaders=", "Signature="))):
+        raise Refusal(self, 403, "IncompleteSignatureException", "IncompleteSignature",
+                      "the request's Authorization header is not an AWS Signature Version 4")
+    path = self.raw_path + (f"?{self.parsed_url.query}" if self.parsed_url.query else "")
+    # What was signed is the body. werkzeug has already parsed a form body (the query protocol's): then its
+    # parameters stand for it, in their order; any other empty body is signed as empty.
+    form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+    try:
+        request = IAMRequest(account_id=self.current_account, method=self.method, path=path,
+                             data=self.data if form else {},
+                             body=self.raw_body, headers=self.headers, action=self._get_action())
+        request.check_signature()
+    except HTTPException as error:
+        unknown = "InvalidClientTokenId" in str(getattr(error, "description", ""))
+        raise Refusal(self, 403, "UnrecognizedClientException" if unknown else "InvalidSignatureException",
+                      "InvalidClientTokenId" if unknown else "SignatureDoesNotMatch",
+                      "the security token included in the request is invalid" if unknown else
+                      "the request signature we calculated does not match the signature you provided") from None
+    if not enforced():
+        return
+    for check in authorization.checks(_call(self)):
+        request._action = check.action
+        if not any(_permitted(request, arn) for arn in check.resources):
+            raise Refusal(self, 403, "AccessDeniedException", "AccessDenied",
+                          f"User: {request._access_key.arn} is not authorized to perform: {check.action} "
+                          f"on resource: {check.resources[0]}")
+
+
+def _permitted(request: IAMRequest, arn: str) -> bool:
+    try:
+        request.check_action_permitted(arn)
+    except HTTPException:
+        return False
+    return True
+
+
+def _call(response: Any) -> authorization.Call:
+    service = response.boto3_service_name
+    params: dict = {}
+    if _protocol(response) in _JSON_PROTOCOLS:
+        try:
+            body = json.loads(response.raw_body or b"{}")
+        except ValueError:
+            body = {}
+        params.update(body if isinstance(body, dict) else {})
+        params.update({key: value for key, value in getattr(response, "uri_match", {}).items() if value})
+    else:
+        params.update({key: values[0] for key, values in response.querystring.items() if values})
+    return authorization.Call(service=service, operation=response._get_action(), method=response.method,
+                              path=response.path, params=params, region=response.region,
+                              account=response.current_account, partition=get_partition(response.region))
+
+
+def _trusted(self: IAMRequestBase, role_arn: str) -> bool:
+    """Whether the caller may assume ``role_arn``: the kit, for Lambda, once the role has propagated."""
+    role = self.backend.get_role_by_arn(role_arn)
+    if self._access_key.arn.endswith(f":user/{credentials.USER_NAMES[credentials.KIT]}"):
+        return _trusts_lambda(role) and _propagated(role)
+    trust = IAMPolicy(role.assume_role_policy_document)
+    caller = self._access_key.arn
+    statements = trust._policy_json["Statement"]
+    for statement in statements if isinstance(statements, list) else [statements]:
+        allowed = statement.get("Principal", {})
+        principals = allowed.get("AWS", []) if isinstance(allowed, dict) else allowed
+        principals = [principals] if isinstance(principals, str) else principals
+        if statement.get("Effect") == "Allow" and (caller in principals or "*" in principals):
+            return True
+    return False
+
+
+def _trusts_lambda(role: Any) -> bool:
+    document = json.loads(role.assume_role_policy_document)
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        services = (statement.get("Principal") or {}).get("Service", []) if isinstance(statement.get("Principal"), dict) else []
+        services = [services] if isinstance(services, str) else services
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if (statement.get("Effect") == "Allow" and LAMBDA_PRINCIPAL in services
+                and any(action in ("sts:AssumeRole", "sts:*", "*") for action in actions)):
+            return True
+    return False
+
+
+def _propagated(role: Any) -> bool:
+    created = role.create_date
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=datetime.timezone.utc)
+    now = utcnow()
+    now = now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
+    return (now - created).total_seconds() >= role_delay_s()
+
+
+def _after_role_check(create: Callable) -> Callable:
+    """Lambda refuses a role it cannot assume yet, as AWS does while a new role propagates."""
+
+    def checked(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+        spec = args[-1] if args and isinstance(args[-1], dict) else kwargs.get("spec") or kwargs.get("body") or {}
+        role_arn = spec.get("Role")
+        if role_arn is None and create.__name__ == "create_event_source_mapping":
+            function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec.get("FunctionName", ""))
+            role_arn = function.role
+            _check_stream_access(backend, role_arn, spec.get("EventSourceArn", ""))
+        if role_arn:
+            _check_assumable(backend, role_arn)
+        return create(backend, *args, **kwargs)
+
+    checked.__name__ = create.__name__
+    return checked
+
+
+def _check_assumable(backend: LambdaBackend, role_arn: str) -> None:
+    try:
+        role = iam_backends[backend.account_id][backend.partition].get_role_by_arn(role_arn)
+    except Exception:  # noqa: BLE001 - moto's own check names a missing role
+        return
+    if not (_trusts_lambda(role) and _propagated(role)):
+        raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+
+
+def _check_stream_access(backend: LambdaBackend, role_arn: str, stream_arn: str) -> None:
+    """Lambda reads the stream with the function's role: a role that cannot is refused at mapping time."""
+    if ":kinesis:" not in stream_arn or not enforced():
+        return
+    try:
+        role = iam_backends[backend.account_id][backend.partition].get_role_by_arn(role_arn)
+    except Exception:  # noqa: BLE001
+        return
+    documents = list(role.policies.values())
+    for action in ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards"):
+        results = [IAMPolicy(document).is_action_permitted(action, stream_arn) for document in documents]
+        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+            raise InvalidParameterValueException(
+                f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, "
+                "GetShardIterator, DescribeStream, and ListShards Actions on your stream in IAM.")
+
+
+def _signing_name(authorization_header):
+    """The service a SigV4 Authorization header was signed for (Credential=KEY/DATE/REGION/SERVICE/aws4_request)."""
+    scope = authorization_header.partition("Credential=")[2].partition(",")[0].split("/")
+    return scope[3] if len(scope) == 5 else None
+
+
+def _protocol(response):
+    return get_service_model(response.boto3_service_name).protocol
+
+
+def _refuse(start_response, query, code, message):
+    """A 403 before moto sees the request: XML for the query protocol (IAM, STS), else JSON."""
+    body = _error_body(query, code if query else code + "Exception", message).encode()
+    content_type = "text/xml" if query else "application/json"
+    start_response("403 Forbidden", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _error_body(query, code, message):
+    if not query:
+        return json.dumps({"__type": code, "message": message, "Message": message})
+    text = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{text}</Message>"
+            "</Error></ErrorResponse>")

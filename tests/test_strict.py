@@ -1,0 +1,226 @@
+"""The embedded AWS is closed by default and enforces IAM, as AWS does: real HTTP, real signatures."""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import boto3
+import botocore
+import pytest
+from botocore.config import Config
+
+from hello_winners import deploy, embedded, targets
+from hello_winners.deploy import models, policies, teardown
+from hello_winners.embedded import credentials, runtime
+
+# What a call to each service the kit uses looks like: (service, operation, parameters), all harmless reads.
+READS = [
+    ("kinesis", "list_streams", {}),
+    ("dynamodb", "list_tables", {}),
+    ("lambda", "list_functions", {}),
+    ("iam", "list_roles", {}),
+    ("sts", "get_caller_identity", {}),
+    ("logs", "describe_log_groups", {}),
+    ("apigatewayv2", "get_apis", {}),
+]
+
+
+def client(service, endpoint, **keys):
+    return boto3.client(service, endpoint_url=endpoint, region_name=embedded.REGION, **keys)
+
+
+def refused_code(call):
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        call()
+    return refused.value.response["Error"]["Code"]
+
+
+@pytest.fixture
+def own_state(tmp_path, monkeypatch):
+    """A server of the test's own state folder, for tests that change how it runs."""
+    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(embedded.PORT_ENV, raising=False)
+    yield tmp_path
+    runtime.stop()
+    embedded.stop()
+
+
+@pytest.mark.parametrize("service, operation, params", READS)
+def test_unsigned_requests_are_refused_by_every_service_the_kit_uses(embedded_server, service, operation, params):
+    unsigned = boto3.client(service, endpoint_url=embedded_server.endpoint, region_name=embedded.REGION,
+                            config=Config(signature_version=botocore.UNSIGNED))
+    assert refused_code(lambda: getattr(unsigned, operation)(**params)) in (
+        "MissingAuthenticationTokenException", "MissingAuthenticationToken")
+
+
+@pytest.mark.parametrize("service, operation, params", READS)
+def test_requests_signed_with_other_keys_are_refused(embedded_server, service, operation, params):
+    stranger = client(service, embedded_server.endpoint, aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                      aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    assert refused_code(lambda: getattr(stranger, operation)(**params)) in (
+        "UnrecognizedClientException", "InvalidClientTokenId")
+    participant = credentials.keys(credentials.PARTICIPANT)
+    forged = client(service, embedded_server.endpoint, aws_access_key_id=participant.aws_access_key_id,
+                    aws_secret_access_key="x" * 40)
+    assert refused_code(lambda: getattr(forged, operation)(**params)) in (
+        "InvalidSignatureException", "SignatureDoesNotMatch")
+
+
+def test_no_web_origin_gets_a_cors_grant(embedded_server):
+    preflight = urllib.request.Request(
+        embedded_server.endpoint + "/2015-03-31/functions/hw-test-winner-api/configuration", method="OPTIONS",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT",
+                 "Access-Control-Request-Headers": "authorization,content-type"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(preflight, timeout=10)
+    assert refused.value.code == 403
+    assert not [h for h in refused.value.headers if h.lower().startswith("access-control-")]
+    # A signed call that carries an Origin (as a page's script would) gets no grant either.
+    kinesis = targets.client("kinesis", "embedded")
+    seen = {}
+    kinesis.meta.events.register("before-send.kinesis.*", lambda request, **_: request.headers.__setitem__(
+        "Origin", "http://evil.example"))
+    kinesis.meta.events.register("after-call.kinesis.*", lambda http_response, **_: seen.update(http_response.headers))
+    kinesis.list_streams()
+    assert not [h for h in seen if h.lower().startswith("access-control-")]
+
+
+def test_the_reported_reconfiguration_of_a_deployed_function_runs_nothing(embedded_server, tmp_path):
+    stage = targets.settings(stage="strictrepro")
+    outputs = deploy.deploy(stage=stage.stage, report=lambda line: None)
+    try:
+        api = outputs.functions["api"]
+        pwned = tmp_path / "pwned.txt"
+        body = json.dumps({"Environment": {"Variables": {
+            "PYTHONWARNINGS": "all:0:antigravity.x:0:0", "BROWSER": f'/bin/sh -c "id > {pwned}" #%s'}}}).encode()
+        attack = urllib.request.Request(
+            f"{embedded_server.endpoint}/2015-03-31/functions/{api}/configuration", data=body, method="PUT",
+            headers={"Authorization": "anything", "Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(attack, timeout=10)
+        assert refused.value.code == 403
+        variables = targets.client("lambda", "embedded").get_function_configuration(FunctionName=api)["Environment"]
+        assert "BROWSER" not in variables.get("Variables", {})
+        with urllib.request.urlopen(outputs.api_url.rstrip("/") + "/winners", timeout=30) as answer:
+            assert answer.status == 200
+        assert not pwned.exists()
+    finally:
+        teardown.teardown(deploy.clients(), stage.prefix, stage.stage, report=lambda line: None)
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/moto-api/reset", b""),
+    ("POST", "/moto-api/reset-auth", b"inf"),
+    ("GET", "/moto-api/data.json", None),
+    ("POST", "/moto-api/seed?a=42", b""),
+    ("POST", "/moto-api/config", b'{"batch": {"use_docker": true}}'),
+    ("GET", "/moto-api/", None),
+])
+def test_motos_control_routes_answer_nobody(embedded_server, method, path, body):
+    kinesis = targets.client("kinesis", "embedded")
+    kinesis.create_stream(StreamName="hw-control-retail-stream", ShardCount=1)
+    try:
+        request = urllib.request.Request(embedded_server.endpoint + path, data=body, method=method)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403
+        assert "hw-control-retail-stream" in kinesis.list_streams()["StreamNames"]  # nothing was reset
+        assert embedded.answers(embedded_server.endpoint)  # the read-only health check stays open
+    finally:
+        kinesis.delete_stream(StreamName="hw-control-retail-stream")
+
+
+def test_the_participant_may_do_only_what_the_participant_policy_allows(embedded_server):
+    kinesis = targets.client("kinesis", "embedded")
+    assert refused_code(lambda: kinesis.create_stream(StreamName="not-the-kits", ShardCount=1)) == "AccessDeniedException"
+    iam = targets.client("iam", "embedded")
+    assert refused_code(lambda: iam.create_user(UserName="someone")) == "AccessDenied"
+
+
+def test_the_participant_holds_the_policy_hello_winners_policy_prints(embedded_server, instructor):
+    printed = subprocess.run([sys.executable, "-m", "hello_winners", "policy", "--region", embedded.REGION,
+                              "--account", targets.client("sts", "embedded").get_caller_identity()["Account"]],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    held = instructor("iam").get_user_policy(UserName=credentials.USER_NAMES[credentials.PARTICIPANT],
+                                             PolicyName=credentials.PARTICIPANT)["PolicyDocument"]
+    held = json.loads(held) if isinstance(held, str) else held
+    assert held == json.loads(printed)
+
+
+def test_server_env_lets_other_tools_act_as_the_participant(embedded_server, tmp_path):
+    printed = subprocess.run([sys.executable, "-m", "hello_winners", "server", "env"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    exported = dict(line.removeprefix("export ").split("=", 1) for line in printed.splitlines())
+    assert set(exported) >= {"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    (tmp_path / "env").write_text(printed)
+    # A shell with no AWS settings of its own: what it knows of the embedded AWS comes from the exports alone.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HELLO_WINNERS_"))}
+    script = "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"
+    shell = subprocess.run(["sh", "-c", f'eval "$(cat env)" && "{sys.executable}" -c "{script}"'], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60, env=environment)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip().endswith(":user/" + credentials.USER_NAMES[credentials.PARTICIPANT])
+
+
+def test_keys_are_random_per_state_folder_and_readable_by_their_owner_only(own_state, tmp_path_factory, monkeypatch):
+    first = credentials.keys(credentials.PARTICIPANT)
+    assert oct(credentials.path().stat().st_mode & 0o777) == "0o600"
+    assert credentials.keys(credentials.PARTICIPANT) == first  # kept, not remade
+    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(tmp_path_factory.mktemp("other-state")))
+    other = credentials.keys(credentials.PARTICIPANT)
+    assert other.aws_access_key_id != first.aws_access_key_id
+    assert other.aws_secret_access_key != first.aws_secret_access_key
+    assert first.aws_secret_access_key not in repr(first)
+
+
+def test_a_new_role_is_assumable_by_lambda_only_after_its_propagation_delay(embedded_server):
+    stage = targets.settings(stage="strictdelay")
+    clients = deploy.clients()
+    names = deploy.stage_names(stage, clients)
+    role = clients["iam"].create_role(RoleName=names.role("api"),
+                                      AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))["Role"]["Arn"]
+    create = lambda: clients["lambda"].create_function(  # noqa: E731
+        FunctionName=names.function("api"), Runtime=models.RUNTIME, Role=role, Handler="x.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+    try:
+        with pytest.raises(botocore.exceptions.ClientError, match="cannot be assumed by Lambda"):
+            create()
+        heard = []
+        deploy.until_role_ready(create, report=heard.append)
+        assert heard, "the first retry should have waited for the role"
+    finally:
+        teardown.teardown(clients, stage.prefix, stage.stage, report=lambda line: None)
+
+
+def test_with_enforcement_off_policies_are_not_checked_but_requests_stay_signed(own_state, monkeypatch):
+    monkeypatch.setenv("HELLO_WINNERS_IAM", "off")
+    server = embedded.ensure_running()
+    kinesis = targets.get("embedded").client("kinesis")
+    kinesis.create_stream(StreamName="not-the-kits", ShardCount=1)  # no policy allows it: none is checked
+    unsigned = boto3.client("kinesis", endpoint_url=server.endpoint, region_name=embedded.REGION,
+                            config=Config(signature_version=botocore.UNSIGNED))
+    assert refused_code(unsigned.list_streams) == "MissingAuthenticationTokenException"
+
+
+def test_every_participant_statement_names_the_stages_own_resources_or_is_documented_as_unscopable():
+    names = models.Names("hw-alice-", "us-east-1", "123456789012")
+    document = policies.participant(names)
+    own = (names.stream_arn, *(names.table_arn(v) for v in names.tables),
+           *(names.role_arn(k) for k in ("consumer", "api")), *(names.function_arn(k) for k in ("consumer", "api")),
+           *(names.log_group_arn(k) for k in ("consumer", "api")))
+    unscoped = {action for actions in policies.UNSCOPED.values() for action in actions}
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in action for action in statement["Action"]), "a wildcard action"
+        for resource in statement["Resource"]:
+            if any(resource == arn or resource.startswith(arn + "/index/") or resource == arn + ":*" for arn in own):
+                continue
+            if resource == names.arn("lambda", "event-source-mapping:*"):
+                assert set(statement["Action"]) <= set(policies.MAPPING_ACTIONS)
+                continue
+            assert set(statement["Action"]) <= unscoped, f"{statement['Action']} on {resource}"
+    # Nothing of another stage that shares the prefix (alice-2) is granted by name.
+    assert "hw-alice-2-" not in json.dumps(document)
