@@ -34,7 +34,8 @@ def _parser():
     common.add_argument("--target", default=argparse.SUPPRESS,
                         help=f"embedded (default) or aws; also ${targets.TARGET_ENV}")
     common.add_argument("--stage", default=argparse.SUPPRESS,
-                        help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name)")
+                        help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name, "
+                             "or on AWS your IAM user or role session name)")
 
     parser = argparse.ArgumentParser(prog="hello-winners", description="The Hello, Retail! winners workshop kit.",
                                      parents=[common])

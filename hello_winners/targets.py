@@ -55,10 +55,14 @@ def settings(target: str | None = None, stage: str | None = None) -> Settings:
     """Resolve the target and the stage.
 
     The target is the argument, else $HELLO_WINNERS_TARGET, else the choice recorded by
-    :func:`choose_target` (lesson 0), else embedded.
+    :func:`choose_target` (lesson 0), else embedded. The stage is the argument, else
+    $HELLO_WINNERS_STAGE, else whose it is: on real AWS the caller's IAM user or role session name
+    (everyone on a JupyterHub or EC2 host shares one OS user name), on the embedded AWS the OS user name.
     """
-    chosen = _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
-    return Settings(target=chosen, stage=naming.stage_name(stage))
+    chosen = _chosen_target(target)
+    if chosen == AWS:
+        return Settings(chosen, naming.stage_name(stage, default=_caller_name, default_from="your AWS identity"))
+    return Settings(chosen, naming.stage_name(stage))
 
 
 def choose_target(target: str) -> str:
@@ -130,7 +134,7 @@ class Target:
 
 def get(target: str | None = None) -> Target:
     """The target object of ``target`` (resolved as :func:`settings` does): the one place that chooses."""
-    return _target(settings(target).target)
+    return _target(_chosen_target(target))
 
 
 def client(service: str, target: str | None = None) -> Any:
@@ -176,6 +180,17 @@ def _target(name: str) -> Target:
 @functools.lru_cache(maxsize=None)
 def _aws_session() -> boto3.Session:
     return boto3.Session()
+
+
+def _chosen_target(target):
+    return _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
+
+
+@functools.lru_cache(maxsize=None)
+def _caller_name():
+    """The caller's name on real AWS, asked once per process (STS answers with the same ARN every time)."""
+    with friendly_errors():
+        return naming.caller_name(_target(AWS).client("sts").get_caller_identity()["Arn"])
 
 
 def _known_target(target: str) -> str:

@@ -99,3 +99,21 @@ def embedded_server():
     from hello_winners import embedded
 
     return embedded.ensure_running()
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch):
+    """The real-AWS target, answered by moto's in-process mock: boto3's calls to AWS's own endpoints,
+    every parameter checked against the service models, without a network (pure tier)."""
+    from moto import mock_aws
+
+    from hello_winners import targets
+
+    caches = (targets._aws_session, targets._caller_name)
+    monkeypatch.setenv(targets.TARGET_ENV, targets.AWS)
+    for cache in caches:
+        cache.cache_clear()
+    with mock_aws():
+        yield
+    for cache in caches:
+        cache.cache_clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from hello_winners import naming
 from hello_winners.view import tables
 from hello_winners.deploy import policies
 from hello_winners.lambda_platform import RUNTIME
@@ -61,19 +62,23 @@ class Names:
         return self.arn("dynamodb", f"table/{self.tables[variable]}")
 
     def function(self, kind: str) -> str:
-        return f"{self.prefix}winner-{kind}"
+        return naming.function(self.prefix, kind)
 
     def function_arn(self, kind: str) -> str:
         return self.arn("lambda", f"function:{self.function(kind)}")
 
     def role(self, kind: str) -> str:
-        return f"{self.prefix}winner-{kind}-role"
+        return naming.role(self.prefix, kind)
 
     def role_arn(self, kind: str) -> str:
         return self.arn("iam", f"role/{self.role(kind)}", region=False)
 
+    def log_group(self, kind: str) -> str:
+        """The log group Lambda writes the function's logs to."""
+        return f"/aws/lambda/{self.function(kind)}"
+
     def log_group_arn(self, kind: str) -> str:
-        return self.arn("logs", f"log-group:/aws/lambda/{self.function(kind)}")
+        return self.arn("logs", f"log-group:{self.log_group(kind)}")
 
     @property
     def api(self) -> str:
