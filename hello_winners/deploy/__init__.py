@@ -28,12 +28,12 @@ def clients(target: str | None = None) -> dict[str, Any]:
 
 
 def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> models.Names:
-    """The stage's names and ARNs: the account and region come from the target itself."""
+    """The stage's names and ARNs: the account, region and partition come from the target itself."""
     region = clients_["kinesis"].meta.region_name
     if not region:
         raise ConfigError("no AWS region is set: set AWS_REGION or a region in your AWS profile")
     account = clients_["sts"].get_caller_identity()["Account"]
-    return models.Names(settings.prefix, region, account)
+    return models.Names(settings.prefix, region, account, clients_["kinesis"].meta.partition)
 
 
 @dataclasses.dataclass(frozen=True)

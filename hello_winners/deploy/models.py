@@ -1,7 +1,7 @@
 """What a stage should have in AWS, as plain data: the planner compares it with what exists.
 
-Names derive from the stage prefix, ARNs from the account and region, so the whole desired state is
-known before any call is made. Policies name exact ARNs (see policies.py).
+Names derive from the stage prefix (hello_winners.naming), ARNs from the partition, account and region,
+so the whole desired state is known before any call is made. Policies name exact ARNs (see policies.py).
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ class Options:
 
 @dataclasses.dataclass(frozen=True)
 class Names:
-    """Every name and ARN of one stage."""
+    """Every name and ARN of one stage. ``partition`` is the region's (aws, aws-cn, aws-us-gov)."""
 
     prefix: str
     region: str
     account: str
+    partition: str = "aws"
 
     def arn(self, service: str, resource: str, region: bool = True) -> str:
-        return f"arn:aws:{service}:{self.region if region else ''}:{self.account}:{resource}"
+        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     @property
     def stream(self) -> str:
@@ -86,6 +87,10 @@ class Names:
 
     def api_source_arn(self, api_id: str) -> str:
         return self.arn("execute-api", f"{api_id}/*")
+
+    def api_arn(self, api_id: str) -> str:
+        """The HTTP API's own ARN, as TagResource takes it (API Gateway's ARNs name no account)."""
+        return f"arn:{self.partition}:apigateway:{self.region}::/apis/{api_id}"
 
 
 @dataclasses.dataclass(frozen=True)
