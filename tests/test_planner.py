@@ -1,11 +1,84 @@
-"""The plan on real AWS (moto's in-process mock): ARNs in the region's own partition."""
+"""The plan on real AWS (moto's in-process mock): tags at creation and again when lost, mappings being
+deleted, lists of more than one page, and ARNs in the region's own partition."""
 
 import json
 
+import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 
-from hello_winners import deploy, targets
-from hello_winners.deploy import policies
+from hello_winners import deploy, naming, pages, targets
+from hello_winners.deploy import bundle, models, planner, policies, teardown
+
+QUIET = lambda line: None  # noqa: E731
+TAGS = naming.tags("alice")
+TAGGED_AT_CREATION = {"create_stream", "create_role", "create_function", "create_api"}
+
+
+def plan_for(stage="alice"):
+    settings = targets.settings(stage=stage)
+    clients = deploy.clients()
+    return planner.plan(clients, models.desired(deploy.stage_names(settings, clients), settings.tags), bundle.build())
+
+
+def test_everything_the_plan_creates_is_tagged_at_creation(mocked_aws):
+    calls = plan_for()
+    created = {c.method: c.params for c in calls if c.method in TAGGED_AT_CREATION | {"create_tables"}}
+    assert set(created) == TAGGED_AT_CREATION | {"create_tables"}
+    for method, params in created.items():
+        given = params.get("Tags", params.get("tags"))
+        assert (given if isinstance(given, dict) else {t["Key"]: t["Value"] for t in given}) == TAGS, method
+
+
+def test_a_mapping_lambda_is_deleting_counts_as_gone_and_a_new_one_is_planned(mocked_aws):
+    clients = deploy.clients()
+    deploy.deploy(stage="alice", report=QUIET)
+
+    def deleting(parsed, **_):
+        for mapping in parsed.get("EventSourceMappings", []):
+            mapping["State"] = "Deleting"
+
+    targets.get().session().events.register("after-call.lambda.ListEventSourceMappings", deleting)
+    clients = deploy.clients()
+    printed = []
+    deploy.deploy(stage="alice", dry_run=True, report=printed.append)
+    assert printed == [" 1. connect the stream to hw-alice-winner-consumer from TRIM_HORIZON  "
+                       "[lambda.create_event_source_mapping]"]
+    assert deploy.outputs(targets.settings(stage="alice"), clients, deploy.stage_names(
+        targets.settings(stage="alice"), clients)).mapping_uuid == ""
+
+
+def test_the_plan_finds_the_stages_api_past_the_first_page(mocked_aws):
+    deploy.deploy(stage="alice", report=QUIET)
+    clients = deploy.clients()
+    others = [{"Name": f"someone-else-{n}", "ApiId": f"other{n}", "ProtocolType": "HTTP",
+               "RouteSelectionExpression": "$request.method $request.path"} for n in range(3)]
+    answered = []
+
+    def first_page_of_others(**_):
+        """The first GetApis answers a page of other APIs; the next goes to moto, which has the stage's."""
+        if not answered:
+            answered.append(True)
+            return AWSResponse("https://apigateway", 200, {}, None), {"Items": others, "NextToken": "page-2"}
+        return None
+
+    clients["apigatewayv2"].meta.events.register("before-call.apigatewayv2.GetApis", first_page_of_others)
+    settings = targets.settings(stage="alice")
+    desired = models.desired(deploy.stage_names(settings, clients), settings.tags)
+    assert planner.plan(clients, desired, bundle.build()) == []
+    assert answered
+
+
+def test_every_page_of_a_list_is_read(mocked_aws):
+    logs, dynamodb = boto3.client("logs"), boto3.client("dynamodb")
+    for n in range(5):
+        logs.create_log_group(logGroupName=f"/aws/lambda/hw-alice-{n}")
+        dynamodb.create_table(TableName=f"hw-alice-{n}", BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    small = {"PaginationConfig": {"PageSize": 2}}
+    assert len(list(pages.items(logs, "describe_log_groups", "logGroups", **small))) == 5
+    assert len(list(pages.items(dynamodb, "list_tables", "TableNames", **small))) == 5
 
 
 @pytest.mark.parametrize("region, partition", [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
