@@ -30,6 +30,26 @@ def test_everything_the_plan_creates_is_tagged_at_creation(mocked_aws):
         assert (given if isinstance(given, dict) else {t["Key"]: t["Value"] for t in given}) == TAGS, method
 
 
+def test_a_stage_that_lost_its_tags_is_tagged_again_and_then_torn_down_whole(mocked_aws):
+    clients = deploy.clients()
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    keys = list(TAGS)
+    clients["kinesis"].remove_tags_from_stream(StreamName=outputs.stream, TagKeys=keys)
+    scores = clients["dynamodb"].describe_table(TableName=outputs.tables["TABLE_SCORES_NAME"])["Table"]["TableArn"]
+    clients["dynamodb"].untag_resource(ResourceArn=scores, TagKeys=keys)
+    clients["iam"].untag_role(RoleName="hw-alice-winner-consumer-role", TagKeys=keys)
+    clients["lambda"].untag_resource(Resource=outputs.function_arns["api"], TagKeys=keys)
+    names = deploy.stage_names(targets.settings(stage="alice"), clients)
+    clients["apigatewayv2"].untag_resource(ResourceArn=names.api_arn(outputs.api_id), TagKeys=keys)
+
+    said = []
+    deploy.deploy(stage="alice", report=said.append)
+    assert said[0].endswith("5 changes")
+    assert all(line.endswith("again: it lacks the kit's tags (an interrupted deploy?)") for line in said[1:])
+    removed = teardown.teardown(clients, "hw-alice-", "alice", report=said.append, sleep=pytest.fail)
+    assert len(removed) == 10 and not any(" kept " in line for line in said)
+
+
 def test_a_mapping_lambda_is_deleting_counts_as_gone_and_a_new_one_is_planned(mocked_aws):
     clients = deploy.clients()
     deploy.deploy(stage="alice", report=QUIET)
