@@ -180,14 +180,18 @@ def put_workshop_day(here: Stage, progress: bool = False) -> int:
 # --- tables ----------------------------------------------------------------------------------------
 
 def sandbox(here: Stage, name: str) -> dict[str, str]:
-    """Empty tables of the stage for an experiment, named ``<prefix><name>-...``; returns their names."""
+    """Empty tables of the stage for an experiment, named ``<prefix><name>-...``; returns their names.
+
+    The scan that finds what to delete is strongly consistent: an item written a moment ago must not
+    survive the reset and spoil the next comparison.
+    """
     dynamodb = here.clients["dynamodb"]
     names = tables.create(dynamodb, f"{here.prefix}{name}-", here.settings.tags)
     for variable, table in names.items():
         key = tables.keys(variable)
         for page in dynamodb.get_paginator("scan").paginate(
                 TableName=table, ProjectionExpression=", ".join(f"#k{i}" for i in range(len(key))),
-                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(key)}):
+                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(key)}, ConsistentRead=True):
             for item in page["Items"]:
                 dynamodb.delete_item(TableName=table, Key={k: item[k] for k in key})
     return names
