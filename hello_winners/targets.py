@@ -23,7 +23,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from hello_winners import events, naming, state
+from hello_winners import events, naming, pages, state
 from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
 from hello_winners.game import stream
 from hello_winners.view import tables
@@ -119,8 +119,9 @@ class Target:
                 report(f"the consumer counted all {expected} purchases")
                 return
             if time.monotonic() > deadline:
-                raise DeployError(f"the consumer counted {counted} of {expected} purchases after {timeout_s} s: "
-                                  "look at its CloudWatch logs, then run play again")
+                raise DeployError(f"the consumer counted {counted} of {expected} purchases after {timeout_s} s "
+                                  f"({_mapping_state(clients, stream_name)}): look at its CloudWatch logs, "
+                                  "then run play again")
             sleep(5)
 
     def closing_note(self) -> str | None:
@@ -219,6 +220,17 @@ def _is_purchase(event: dict) -> bool:
         return events.kind(events.validate(event)) == "purchase"
     except EventError:
         return False
+
+
+def _mapping_state(clients: dict, stream_name: str) -> str:
+    """What Lambda says of the stream's event source mapping: why a consumer may be stuck."""
+    summary = clients["kinesis"].describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
+    mappings = list(pages.items(clients["lambda"], "list_event_source_mappings", "EventSourceMappings",
+                                EventSourceArn=summary["StreamARN"]))
+    if not mappings:
+        return "no event source mapping reads the stream"
+    return "; ".join(f"its event source mapping is {m.get('State', 'in no state')}, last processing result: "
+                     f"{m.get('LastProcessingResult', 'none yet')}" for m in mappings)
 
 
 def _purchases_counted(dynamodb, table: str) -> Iterator[int]:
