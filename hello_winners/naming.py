@@ -21,6 +21,7 @@ KIT = "hello-winners"
 FUNCTION_KINDS = ("consumer", "api")
 # Lowercase only: IAM role names ignore case, so 'Alice' and 'alice' would share roles.
 _STAGE_SHAPE = re.compile(r"[a-z][a-z0-9-]*\Z")
+_SANDBOX_SHAPE = re.compile(r"[a-z0-9]+\Z")
 
 
 def prefix(stage_name: str) -> str:
@@ -36,6 +37,17 @@ def function(prefix: str, kind: str) -> str:
 def role(prefix: str, kind: str) -> str:
     """The name of the IAM role the function of ``kind`` runs as."""
     return f"{function(prefix, kind)}-role"
+
+
+def sandbox_prefix(prefix: str, name: str) -> str:
+    """Prefix of the tables of a lesson's sandbox ``name``, e.g. 'hw-alice-naive.' for 'hw-alice-naive.scores'.
+
+    The dot, which no stage holds, keeps stage alice's sandbox 'naive' apart from the tables of a
+    stage named 'alice-naive' ('hw-alice-naive-scores'): emptying a sandbox never touches another stage.
+    """
+    if not _SANDBOX_SHAPE.match(name):
+        raise ConfigError(f"the sandbox name {name!r} cannot name tables: use lowercase letters and digits, such as 'mine'")
+    return f"{prefix}{name}."
 
 
 def _tightest() -> tuple[int, str]:

@@ -9,19 +9,26 @@ from hypothesis import strategies as st
 from hello_winners import cli, naming, targets
 from hello_winners.deploy import models
 from hello_winners.errors import ConfigError
+from hello_winners.view import tables
 
 USABLE = st.from_regex(rf"[a-z][a-z0-9-]{{0,{naming.STAGE_MAX - 1}}}", fullmatch=True)
 # AWS's length limits on the kinds of names a stage derives.
 LIMITS = {"role": 64, "function": 64, "stream": 128, "table": 255, "api": 128, "log group": 512}
 
 
-def every_name(stage):
-    """Every resource name the kit derives from a stage, by kind."""
+SANDBOX = st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True)
+LESSONS_SANDBOXES = ("mine", "naive", "once", "kit")
+
+
+def every_name(stage, sandboxes=LESSONS_SANDBOXES):
+    """Every resource name the kit derives from a stage, by kind, the lessons' sandbox tables included."""
     names = models.Names(naming.prefix(stage), "us-east-1", "123456789012")
     kinds = naming.FUNCTION_KINDS
+    sandbox_tables = {("table", t) for box in sandboxes
+                      for t in tables.table_names(naming.sandbox_prefix(names.prefix, box)).values()}
     return {("role", names.role(k)) for k in kinds} | {("function", names.function(k)) for k in kinds} | {
         ("log group", names.log_group(k)) for k in kinds} | {("table", t) for t in names.tables.values()} | {
-        ("stream", names.stream), ("api", names.api)}
+        ("stream", names.stream), ("api", names.api)} | sandbox_tables
 
 
 @given(USABLE)
@@ -30,10 +37,18 @@ def test_a_usable_stage_is_used_exactly_as_given(stage):
     assert all(stage in name and len(name) <= LIMITS[kind] for kind, name in every_name(stage))
 
 
-@given(USABLE, USABLE)
-def test_two_different_stages_never_share_a_resource_name(first, second):
+@given(USABLE, USABLE, st.lists(SANDBOX, max_size=3))
+def test_two_different_stages_never_share_a_resource_name(first, second, sandboxes):
     if first != second:
-        assert not {name for _, name in every_name(first)} & {name for _, name in every_name(second)}
+        sandboxes = (*LESSONS_SANDBOXES, *sandboxes)
+        assert not {n for _, n in every_name(first, sandboxes)} & {n for _, n in every_name(second, sandboxes)}
+
+
+def test_a_sandbox_is_named_so_that_no_stage_can_hold_its_tables():
+    assert tables.table_names(naming.sandbox_prefix("hw-alice-", "naive"))[tables.SCORES] == "hw-alice-naive.scores"
+    assert naming.prefix("alice-naive") + "scores" == "hw-alice-naive-scores"
+    with pytest.raises(ConfigError, match="lowercase letters and digits, such as 'mine'"):
+        naming.sandbox_prefix("hw-alice-", "my-box")
 
 
 @given(st.text(max_size=60).filter(lambda s: not naming._STAGE_SHAPE.match(s) or len(s) > naming.STAGE_MAX))
