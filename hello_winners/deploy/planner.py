@@ -94,12 +94,8 @@ def _tables(dynamodb, stage):
 
 
 def _table_arn(dynamodb, name):
-    try:
-        return dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            return None
-        raise
+    table = _found(lambda: dynamodb.describe_table(TableName=name), "ResourceNotFoundException")
+    return table and table["Table"]["TableArn"]
 
 
 def _role(iam, role):
@@ -281,10 +277,14 @@ def _granted_source(lam, function_name):
 
 
 def _exists(describe, missing_code):
+    return _found(describe, missing_code) is not None
+
+
+def _found(read, missing_code):
+    """``read()``, or None when AWS answers ``missing_code``: what it reads does not exist."""
     try:
-        describe()
+        return read()
     except ClientError as error:
         if error.response["Error"]["Code"] == missing_code:
-            return False
+            return None
         raise
-    return True
