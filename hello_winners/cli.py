@@ -9,6 +9,8 @@ import sys
 import time
 import webbrowser
 
+import boto3
+
 from hello_winners import embedded, targets
 from hello_winners.errors import HelloWinnersError
 
@@ -36,7 +38,8 @@ def _parser():
     common.add_argument("--target", default=argparse.SUPPRESS,
                         help=f"embedded (default) or aws; also ${targets.TARGET_ENV}")
     common.add_argument("--stage", default=argparse.SUPPRESS,
-                        help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name)")
+                        help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name, "
+                             "or on AWS your IAM user or role session name)")
 
     parser = argparse.ArgumentParser(prog="hello-winners", description="The Hello, Retail! winners workshop kit.",
                                      parents=[common])
@@ -178,7 +181,8 @@ def _server_env(args):
 def _policy(args):
     from hello_winners import deploy
 
-    print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account), indent=2))
+    partition = "aws" if args.region == "*" else boto3.session.Session().get_partition_for_region(args.region)
+    print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account, partition), indent=2))
 
 
 def _server_status(args):

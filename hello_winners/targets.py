@@ -23,7 +23,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from hello_winners import events, naming, state
+from hello_winners import events, naming, pages, state
 from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
 from hello_winners.game import stream
 from hello_winners.view import tables
@@ -55,10 +55,14 @@ def settings(target: str | None = None, stage: str | None = None) -> Settings:
     """Resolve the target and the stage.
 
     The target is the argument, else $HELLO_WINNERS_TARGET, else the choice recorded by
-    :func:`choose_target` (lesson 0), else embedded.
+    :func:`choose_target` (lesson 0), else embedded. The stage is the argument, else
+    $HELLO_WINNERS_STAGE, else whose it is: on real AWS the caller's IAM user or role session name
+    (everyone on a JupyterHub or EC2 host shares one OS user name), on the embedded AWS the OS user name.
     """
-    chosen = _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
-    return Settings(target=chosen, stage=naming.stage_name(stage))
+    chosen = _chosen_target(target)
+    if chosen == AWS:
+        return Settings(chosen, naming.stage_name(stage, default=_caller_name, default_from="your AWS identity"))
+    return Settings(chosen, naming.stage_name(stage))
 
 
 def choose_target(target: str) -> str:
@@ -115,8 +119,9 @@ class Target:
                 report(f"the consumer counted all {expected} purchases")
                 return
             if time.monotonic() > deadline:
-                raise DeployError(f"the consumer counted {counted} of {expected} purchases after {timeout_s} s: "
-                                  "look at its CloudWatch logs, then run play again")
+                raise DeployError(f"the consumer counted {counted} of {expected} purchases after {timeout_s} s "
+                                  f"({_mapping_state(clients, stream_name)}): look at its CloudWatch logs, "
+                                  "then run play again")
             sleep(5)
 
     def closing_note(self) -> str | None:
@@ -130,7 +135,7 @@ class Target:
 
 def get(target: str | None = None) -> Target:
     """The target object of ``target`` (resolved as :func:`settings` does): the one place that chooses."""
-    return _target(settings(target).target)
+    return _target(_chosen_target(target))
 
 
 def client(service: str, target: str | None = None) -> Any:
@@ -178,6 +183,17 @@ def _aws_session() -> boto3.Session:
     return boto3.Session()
 
 
+def _chosen_target(target):
+    return _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
+
+
+@functools.lru_cache(maxsize=None)
+def _caller_name():
+    """The caller's name on real AWS, asked once per process (STS answers with the same ARN every time)."""
+    with friendly_errors():
+        return naming.caller_name(_target(AWS).client("sts").get_caller_identity()["Arn"])
+
+
 def _known_target(target: str) -> str:
     chosen = str(target).strip().lower()
     if chosen not in TARGETS:
@@ -204,6 +220,17 @@ def _is_purchase(event: dict) -> bool:
         return events.kind(events.validate(event)) == "purchase"
     except EventError:
         return False
+
+
+def _mapping_state(clients: dict, stream_name: str) -> str:
+    """What Lambda says of the stream's event source mapping: why a consumer may be stuck."""
+    summary = clients["kinesis"].describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
+    mappings = list(pages.items(clients["lambda"], "list_event_source_mappings", "EventSourceMappings",
+                                EventSourceArn=summary["StreamARN"]))
+    if not mappings:
+        return "no event source mapping reads the stream"
+    return "; ".join(f"its event source mapping is {m.get('State', 'in no state')}, last processing result: "
+                     f"{m.get('LastProcessingResult', 'none yet')}" for m in mappings)
 
 
 def _purchases_counted(dynamodb, table: str) -> Iterator[int]:

@@ -124,3 +124,21 @@ def as_participant(embedded_server, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.aws_access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.aws_secret_access_key)
     return embedded_server
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch):
+    """The real-AWS target, answered by moto's in-process mock: boto3's calls to AWS's own endpoints,
+    every parameter checked against the service models, without a network (pure tier)."""
+    from moto import mock_aws
+
+    from hello_winners import targets
+
+    caches = (targets._aws_session, targets._caller_name)
+    monkeypatch.setenv(targets.TARGET_ENV, targets.AWS)
+    for cache in caches:
+        cache.cache_clear()
+    with mock_aws():
+        yield
+    for cache in caches:
+        cache.cache_clear()

@@ -288,9 +288,10 @@ def test_read_scores_pages_through_the_whole_table_with_typed_columns(dynamodb):
             "userId": {"S": f"u{i:03d}"}, "role": {"S": "merchant" if i % 2 else "photographer"},
             "score": {"N": str(i % 7)}, "name": {"S": f"Name {i}"}, "padding": {"S": "x" * 9_000}})
     scans = []
-    dynamodb.meta.events.register("before-call.dynamodb.Scan", lambda **kwargs: scans.append(1))
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Scan", lambda params, **_: scans.append(params))
     scores = analysis.read_scores(dynamodb, "t-scores")
     assert len(scans) > 1, "a table over 1 MB needs more than one Scan page"
+    assert all(scan["ConsistentRead"] for scan in scans), "a lesson compares right after writing: read consistently"
     assert len(scores) == 120 and scores["score"].dtype == "int64" and scores["userId"].dtype == "string"
     merchants = scores[scores["role"] == "merchant"]
     assert list(merchants["score"]) == sorted(merchants["score"], reverse=True)

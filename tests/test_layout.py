@@ -20,7 +20,7 @@ PACKAGE = Path(bundle.__file__).resolve().parents[1]
 # Parts on the same layer (analysis, deploy) do not import each other.
 LAYERS = [
     {"hello_winners", "hello_winners.errors", "hello_winners.data"},
-    {"hello_winners.naming", "hello_winners.state", "hello_winners.lambda_platform"},
+    {"hello_winners.naming", "hello_winners.pages", "hello_winners.state", "hello_winners.lambda_platform"},
     {"hello_winners.events"},
     {"hello_winners.view"},
     {"hello_winners.game"},

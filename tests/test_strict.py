@@ -12,9 +12,10 @@ import botocore
 import pytest
 from botocore.config import Config
 
-from hello_winners import deploy, embedded, targets
+from hello_winners import deploy, embedded, naming, targets
 from hello_winners.deploy import models, policies, teardown
 from hello_winners.embedded import credentials, runtime
+from hello_winners.view import tables
 
 # What a call to each service the kit uses looks like: (service, operation, parameters), all harmless reads.
 READS = [
@@ -210,7 +211,9 @@ def test_every_participant_statement_names_the_stages_own_resources_or_is_docume
     document = policies.participant(names)
     own = (names.stream_arn, *(names.table_arn(v) for v in names.tables),
            *(names.role_arn(k) for k in ("consumer", "api")), *(names.function_arn(k) for k in ("consumer", "api")),
-           *(names.log_group_arn(k) for k in ("consumer", "api")))
+           *(names.log_group_arn(k) for k in ("consumer", "api")),
+           *(names.arn("dynamodb", f"table/{table}") for box in naming.SANDBOXES
+             for table in tables.table_names(naming.sandbox_prefix(names.prefix, box)).values()))
     unscoped = {action for actions in policies.UNSCOPED.values() for action in actions}
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"

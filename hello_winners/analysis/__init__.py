@@ -52,10 +52,13 @@ _CHUNK_ROWS = 20_000_000
 # Reading --------------------------------------------------------------------------------------------
 
 def _scan(dynamodb, table_name: str) -> list[dict]:
-    """Every item of a table, plain Python values, through a paginated Scan."""
+    """Every item of a table, plain Python values, through a paginated, strongly consistent Scan.
+
+    Consistent, because lessons read the tables right after writing them and compare the result.
+    """
     deserialize = TypeDeserializer().deserialize
     try:
-        pages = dynamodb.get_paginator("scan").paginate(TableName=table_name)
+        pages = dynamodb.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True)
         return [{k: deserialize(v) for k, v in item.items()} for page in pages for item in page["Items"]]
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":

@@ -12,12 +12,11 @@ import dataclasses
 import time
 from typing import Any, Callable
 
-from hello_winners import naming, targets
+from hello_winners import naming, pages, targets
 from hello_winners.view import tables
 from hello_winners.errors import ConfigError
-from hello_winners.deploy import bundle, models, policies
+from hello_winners.deploy import bundle, models, planner, policies
 from hello_winners.deploy.executor import describe, execute
-from hello_winners.deploy.planner import plan
 from hello_winners.deploy.propagation import until_role_ready  # noqa: F401 - for the lessons: deploy.until_role_ready
 
 SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs")
@@ -29,18 +28,18 @@ def clients(target: str | None = None) -> dict[str, Any]:
 
 
 def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> models.Names:
-    """The stage's names and ARNs: the account and region come from the target itself."""
+    """The stage's names and ARNs: the account, region and partition come from the target itself."""
     region = clients_["kinesis"].meta.region_name
     if not region:
         raise ConfigError("no AWS region is set: set AWS_REGION or a region in your AWS profile")
     account = clients_["sts"].get_caller_identity()["Account"]
-    return models.Names(settings.prefix, region, account)
+    return models.Names(settings.prefix, region, account, clients_["kinesis"].meta.partition)
 
 
-def participant_policy(stage: str | None = None, region: str = "*", account: str = "*") -> dict:
+def participant_policy(stage: str | None = None, region: str = "*", account: str = "*", partition: str = "aws") -> dict:
     """The participant's IAM policy: for one stage, or (stage None) for every stage of the kit."""
     prefix = naming.prefix(naming.stage_name(stage)) if stage else naming.prefix("*")
-    return policies.participant(models.Names(prefix, region, account))
+    return policies.participant(models.Names(prefix, region, account, partition))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +80,7 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
     names = stage_names(settings, clients_)
     desired = models.desired(names, settings.tags, options or models.Options())
     code = bundle.build()
-    calls = plan(clients_, desired, code)
+    calls = planner.plan(clients_, desired, code)
     if dry_run:
         report(describe(calls))
         return None
@@ -93,10 +92,8 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
 
 def outputs(settings: targets.Settings, clients_: dict[str, Any], names: models.Names) -> Outputs:
     """Read the deployed stage back: what exists, not what was meant to."""
-    lam = clients_["lambda"]
-    mapping = lam.list_event_source_mappings(FunctionName=names.function("consumer"),
-                                             EventSourceArn=names.stream_arn)["EventSourceMappings"]
-    api = next((a for a in clients_["apigatewayv2"].get_apis().get("Items", []) if a["Name"] == names.api), None)
+    mapping = planner.live_mappings(clients_["lambda"], names.function("consumer"), names.stream_arn)
+    api = next((a for a in pages.items(clients_["apigatewayv2"], "get_apis", "Items") if a["Name"] == names.api), None)
     api_id = api["ApiId"] if api else ""
     return Outputs(
         target=settings.target,
@@ -104,9 +101,9 @@ def outputs(settings: targets.Settings, clients_: dict[str, Any], names: models.
         stream=names.stream,
         stream_arn=names.stream_arn,
         tables=tables.table_names(names.prefix),
-        functions={kind: names.function(kind) for kind in ("consumer", "api")},
-        function_arns={kind: names.function_arn(kind) for kind in ("consumer", "api")},
-        roles={kind: names.role_arn(kind) for kind in ("consumer", "api")},
+        functions={kind: names.function(kind) for kind in naming.FUNCTION_KINDS},
+        function_arns={kind: names.function_arn(kind) for kind in naming.FUNCTION_KINDS},
+        roles={kind: names.role_arn(kind) for kind in naming.FUNCTION_KINDS},
         mapping_uuid=mapping[0]["UUID"] if mapping else "",
         api_id=api_id,
         api_url=targets.get(settings.target).api_url(api_id, names.region) if api_id else "",

@@ -1,13 +1,14 @@
 """What a stage should have in AWS, as plain data: the planner compares it with what exists.
 
-Names derive from the stage prefix, ARNs from the account and region, so the whole desired state is
-known before any call is made. Policies name exact ARNs (see policies.py).
+Names derive from the stage prefix (hello_winners.naming), ARNs from the partition, account and region,
+so the whole desired state is known before any call is made. Policies name exact ARNs (see policies.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from hello_winners import naming
 from hello_winners.view import tables
 from hello_winners.deploy import policies
 from hello_winners.lambda_platform import RUNTIME
@@ -36,14 +37,15 @@ class Options:
 
 @dataclasses.dataclass(frozen=True)
 class Names:
-    """Every name and ARN of one stage."""
+    """Every name and ARN of one stage. ``partition`` is the region's (aws, aws-cn, aws-us-gov)."""
 
     prefix: str
     region: str
     account: str
+    partition: str = "aws"
 
     def arn(self, service: str, resource: str, region: bool = True) -> str:
-        return f"arn:aws:{service}:{self.region if region else ''}:{self.account}:{resource}"
+        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     @property
     def stream(self) -> str:
@@ -61,19 +63,23 @@ class Names:
         return self.arn("dynamodb", f"table/{self.tables[variable]}")
 
     def function(self, kind: str) -> str:
-        return f"{self.prefix}winner-{kind}"
+        return naming.function(self.prefix, kind)
 
     def function_arn(self, kind: str) -> str:
         return self.arn("lambda", f"function:{self.function(kind)}")
 
     def role(self, kind: str) -> str:
-        return f"{self.prefix}winner-{kind}-role"
+        return naming.role(self.prefix, kind)
 
     def role_arn(self, kind: str) -> str:
         return self.arn("iam", f"role/{self.role(kind)}", region=False)
 
+    def log_group(self, kind: str) -> str:
+        """The log group Lambda writes the function's logs to."""
+        return f"/aws/lambda/{self.function(kind)}"
+
     def log_group_arn(self, kind: str) -> str:
-        return self.arn("logs", f"log-group:/aws/lambda/{self.function(kind)}")
+        return self.arn("logs", f"log-group:{self.log_group(kind)}")
 
     @property
     def api(self) -> str:
@@ -81,6 +87,10 @@ class Names:
 
     def api_source_arn(self, api_id: str) -> str:
         return self.arn("execute-api", f"{api_id}/*")
+
+    def api_arn(self, api_id: str) -> str:
+        """The HTTP API's own ARN, as TagResource takes it (API Gateway's ARNs name no account)."""
+        return f"arn:{self.partition}:apigateway:{self.region}::/apis/{api_id}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Planning only describes and lists; it never changes AWS (the executor does). Each resource is asked
 "does it exist, does it still match?" and gets create, update or nothing, so a redeploy of an unchanged
-stage plans nothing. Calls that need a value only known once an earlier call ran (the id of a new HTTP
+stage plans nothing. Resources are tagged at creation wherever the API allows, and a resource found
+without the kit's tags (an interrupted deploy) is tagged again, so teardown can always find it. Calls that need a value only known once an earlier call ran (the id of a new HTTP
 API) carry a Ref that the executor fills in.
 """
 
@@ -14,6 +15,8 @@ from typing import Any, TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from hello_winners import pages
+from hello_winners.deploy import tagging
 from hello_winners.deploy.bundle import code_sha256
 
 if TYPE_CHECKING:
@@ -56,26 +59,43 @@ def plan(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call
 
 
 def stream(kinesis: Any, stage: models.Stage) -> list[Call]:
-    """The calls that create the stage's stream, tagged, when it does not exist yet."""
+    """The calls that create the stage's stream, tagged, when it does not exist yet (or tag it when it lost its tags)."""
     name = stage.names.stream
+    tag = Call("kinesis", "add_tags_to_stream", {"StreamName": name, "Tags": stage.tags}, f"tag {name}")
     if _exists(lambda: kinesis.describe_stream_summary(StreamName=name), "ResourceNotFoundException"):
-        return []
+        return [] if tagging.carries(tagging.stream_tags(kinesis, name), stage.tags) else [_again(tag)]
     return [
-        Call("kinesis", "create_stream", {"StreamName": name, "ShardCount": stage.options.shards},
+        Call("kinesis", "create_stream", {"StreamName": name, "ShardCount": stage.options.shards, "Tags": stage.tags},
              f"create the stream {name} with {stage.options.shards} shards"),
         Call("kit", "wait", {"service": "kinesis", "waiter": "stream_exists", "StreamName": name},
              f"wait until {name} is active"),
-        Call("kinesis", "add_tags_to_stream", {"StreamName": name, "Tags": stage.tags}, f"tag {name}"),
+        tag,  # moto drops CreateStream's Tags; on AWS this only confirms them
     ]
 
 
+def _again(call):
+    """A tagging call for a resource found without the kit's tags, saying why."""
+    return dataclasses.replace(call, reason=f"{call.reason} again: it lacks the kit's tags (an interrupted deploy?)")
+
+
 def _tables(dynamodb, stage):
-    missing = [n for n in stage.names.tables.values()
-               if not _exists(lambda n=n: dynamodb.describe_table(TableName=n), "ResourceNotFoundException")]
+    missing, untagged = [], []
+    for name in stage.names.tables.values():
+        arn = _table_arn(dynamodb, name)
+        if arn is None:
+            missing.append(name)
+        elif not tagging.carries(tagging.table_tags(dynamodb, arn), stage.tags):
+            untagged.append(_again(Call("dynamodb", "tag_resource",
+                                        {"ResourceArn": arn, "Tags": tagging.as_pairs(stage.tags)}, f"tag {name}")))
     if not missing:
-        return []
+        return untagged
     return [Call("kit", "create_tables", {"prefix": stage.names.prefix, "tags": stage.tags},
-                 f"create the tables {', '.join(missing)}")]
+                 f"create the tables {', '.join(missing)}"), *untagged]
+
+
+def _table_arn(dynamodb, name):
+    table = _found(lambda: dynamodb.describe_table(TableName=name), "ResourceNotFoundException")
+    return table and table["Table"]["TableArn"]
 
 
 def _role(iam, role):
@@ -84,11 +104,14 @@ def _role(iam, role):
         calls.append(Call("iam", "create_role", {
             "RoleName": role.name,
             "AssumeRolePolicyDocument": json.dumps(role.trust),
-            "Tags": [{"Key": k, "Value": v} for k, v in role.tags.items()],
+            "Tags": tagging.as_pairs(role.tags),
         }, f"create the role {role.name}"))
         current = None
     else:
         current = _current_policy(iam, role)
+        if not tagging.carries(tagging.role_tags(iam, role.name), role.tags):
+            calls.append(_again(Call("iam", "tag_role", {"RoleName": role.name, "Tags": tagging.as_pairs(role.tags)},
+                                     f"tag the role {role.name}")))
     if current != role.policy:
         calls.append(Call("iam", "put_role_policy", {
             "RoleName": role.name, "PolicyName": role.policy_name, "PolicyDocument": json.dumps(role.policy),
@@ -128,6 +151,9 @@ def _function(lam, function, code):
                  f"wait until {function.name} is active"),
         ]
     calls = []
+    if not tagging.carries(tagging.function_tags(lam, current["FunctionArn"]), function.tags):
+        calls.append(_again(Call("lambda", "tag_resource", {"Resource": current["FunctionArn"], "Tags": function.tags},
+                                 f"tag the function {function.name}")))
     if current.get("CodeSha256") != code_sha256(code):
         calls += [
             Call("lambda", "update_function_code", {"FunctionName": function.name, "ZipFile": code},
@@ -163,10 +189,20 @@ def mapping_settings(mapping: models.Mapping) -> dict:
     }
 
 
+def live_mappings(lam: Any, function_name: str, stream_arn: str | None = None) -> list[dict]:
+    """The event source mappings of the function (from the stream, when given), but those Lambda is deleting.
+
+    A mapping in state ``Deleting`` stays listed for a while after teardown; it will never run
+    again, so it counts as gone: a deploy creates a new one, and teardown does not wait for it.
+    """
+    source = {"EventSourceArn": stream_arn} if stream_arn else {}
+    found = pages.items(lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=function_name, **source)
+    return [mapping for mapping in found if mapping.get("State") != "Deleting"]
+
+
 def _mapping(lam, mapping):
     settings = mapping_settings(mapping)
-    found = lam.list_event_source_mappings(FunctionName=mapping.function_name, EventSourceArn=mapping.stream_arn)
-    existing = found["EventSourceMappings"]
+    existing = live_mappings(lam, mapping.function_name, mapping.stream_arn)
     if not existing:
         return [Call("lambda", "create_event_source_mapping", {
             "FunctionName": mapping.function_name, "EventSourceArn": mapping.stream_arn,
@@ -182,14 +218,17 @@ def _mapping(lam, mapping):
 
 def _http_api(apis, lam, stage):
     api = stage.api
-    found = next((a for a in apis.get_apis().get("Items", []) if a["Name"] == api.name), None)
+    found = next((a for a in pages.items(apis, "get_apis", "Items") if a["Name"] == api.name), None)
     api_id = found["ApiId"] if found else None
     api_ref = api_id or Ref("{api[ApiId]}")
     calls = []
     if not found:
         calls.append(Call("apigatewayv2", "create_api", {"Name": api.name, "ProtocolType": "HTTP", "Tags": api.tags},
                           f"create the HTTP API {api.name}", save_as="api"))
-    integrations = apis.get_integrations(ApiId=api_id).get("Items", []) if found else []
+    elif not tagging.carries(found.get("Tags", {}), api.tags):
+        calls.append(_again(Call("apigatewayv2", "tag_resource",
+                                 {"ResourceArn": stage.names.api_arn(api_id), "Tags": api.tags}, f"tag {api.name}")))
+    integrations = pages.items(apis, "get_integrations", "Items", ApiId=api_id) if found else []
     integration = next((i for i in integrations if i.get("IntegrationUri") == api.function_arn), None)
     if integration is None:
         calls.append(Call("apigatewayv2", "create_integration", {
@@ -197,7 +236,7 @@ def _http_api(apis, lam, stage):
             "PayloadFormatVersion": "2.0", "IntegrationMethod": "POST",
         }, f"send every request of {api.name} to {api.function_arn.rpartition(':')[2]}", save_as="integration"))
     target = f"integrations/{integration['IntegrationId']}" if integration else Ref("integrations/{integration[IntegrationId]}")
-    routes = apis.get_routes(ApiId=api_id).get("Items", []) if found else []
+    routes = pages.items(apis, "get_routes", "Items", ApiId=api_id) if found else []
     route = next((r for r in routes if r["RouteKey"] == "$default"), None)
     if route is None:
         calls.append(Call("apigatewayv2", "create_route", {"ApiId": api_ref, "RouteKey": "$default", "Target": target},
@@ -205,7 +244,7 @@ def _http_api(apis, lam, stage):
     elif route.get("Target") != target:
         calls.append(Call("apigatewayv2", "update_route", {"ApiId": api_id, "RouteId": route["RouteId"], "Target": target},
                           f"point the default route of {api.name} at the function"))
-    stages = apis.get_stages(ApiId=api_id).get("Items", []) if found else []
+    stages = pages.items(apis, "get_stages", "Items", ApiId=api_id) if found else []
     if not any(s["StageName"] == "$default" for s in stages):
         calls.append(Call("apigatewayv2", "create_stage", {"ApiId": api_ref, "StageName": "$default", "AutoDeploy": True},
                           f"publish {api.name} at its default stage"))
@@ -238,10 +277,14 @@ def _granted_source(lam, function_name):
 
 
 def _exists(describe, missing_code):
+    return _found(describe, missing_code) is not None
+
+
+def _found(read, missing_code):
+    """``read()``, or None when AWS answers ``missing_code``: what it reads does not exist."""
     try:
-        describe()
+        return read()
     except ClientError as error:
         if error.response["Error"]["Code"] == missing_code:
-            return False
+            return None
         raise
-    return True

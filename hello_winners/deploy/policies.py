@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hello_winners import naming
 from hello_winners.view import tables
 
 if TYPE_CHECKING:
@@ -48,8 +49,11 @@ def participant(names: Names) -> dict:
     Each statement names the stage's own resources, except where AWS has no name to scope by: event
     source mappings are known by a UUID and HTTP APIs by an id AWS picks (see UNSCOPED).
     """
-    kinds = ("consumer", "api")
-    table_arns = [names.table_arn(variable) for variable in names.tables]
+    kinds = naming.FUNCTION_KINDS
+    sandboxes = [table for box in naming.SANDBOXES
+                 for table in tables.table_names(naming.sandbox_prefix(names.prefix, box)).values()]
+    table_arns = [names.table_arn(variable) for variable in names.tables] + [
+        names.arn("dynamodb", f"table/{table}") for table in sandboxes]
     return _document(
         _allow(STREAM_READ + STREAM_MANAGE, [names.stream_arn]),
         _allow(TABLE_ACTIONS, table_arns + [f"{arn}/index/*" for arn in table_arns]),

@@ -1,22 +1,38 @@
 """Finding and deleting a stage's resources: by name prefix, confirmed by the kit's tags.
 
 A resource is the kit's when its name carries the stage prefix and its tags say kit and stage. One
-with the prefix but without those tags is somebody else's: it is reported, never deleted. Deletion
-runs in reverse dependency order (mappings, API, functions, roles, tables, stream, log groups), then
-a second inventory verifies that nothing of the kit's is left.
+with the prefix but without those tags is somebody else's: it is reported, never deleted. One tagged
+for another stage of the kit (stage ``alice-2`` shares the prefix ``hw-alice-``) is that stage's and
+is left out altogether. Log groups carry no tags: only the groups of the stage's own function names
+are its, never others that merely share the prefix. Deletion runs in reverse dependency order
+(mappings, API, functions, roles, tables, stream, log groups), then a second inventory verifies that
+nothing of the kit's is left, asking again for a while, as AWS's lists lag behind its deletes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
-from hello_winners import naming
+from hello_winners import naming, pages
+from hello_winners.deploy import tagging
+from hello_winners.deploy.models import Names
+from hello_winners.deploy.planner import live_mappings
 from hello_winners.errors import DeployError
 
 ORDER = ("event source mapping", "HTTP API", "function", "role", "table", "stream", "log group")
+GONE = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException")
+DENIED = ("AccessDeniedException", "AccessDenied")
+# Seconds between the verification's inventories, about a minute in all: lists may still show what
+# was just deleted.
+VERIFY_DELAYS_S = (2, 4, 8, 16, 30)
+# Deleting a stream takes minutes on AWS: wait up to ten.
+STREAM_GONE = {"Delay": 5, "MaxAttempts": 120}
+TABLE_GONE = {"Delay": 2, "MaxAttempts": 150}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,16 +44,16 @@ class Found:
 
 
 def inventory(clients: dict[str, Any], prefix: str, stage: str) -> list[Found]:
-    """Every resource whose name starts with ``prefix``, in deletion order, each marked ours or not."""
-    tags = naming.tags(stage)
-    found = [*_functions_and_mappings(clients["lambda"], prefix, tags), *_apis(clients["apigatewayv2"], prefix, tags),
-             *_roles(clients["iam"], prefix, tags), *_tables(clients["dynamodb"], prefix, tags),
-             *_streams(clients["kinesis"], prefix, tags), *_log_groups(clients["logs"], prefix)]
+    """Every resource whose name starts with ``prefix`` but another stage's, in deletion order, each marked ours or not."""
+    wanted = naming.tags(stage)
+    found = [Found(kind, name, tagging.carries(tags, wanted), ident)
+             for kind, name, tags, ident in _listed(clients, prefix, wanted)
+             if tags is not None and not _another_stages(tags, stage)]
     return sorted(found, key=lambda f: (ORDER.index(f.kind), f.name))
 
 
-def teardown(clients: dict[str, Any], prefix: str, stage: str,
-             report: Callable[[str], None] = print) -> list[Found]:
+def teardown(clients: dict[str, Any], prefix: str, stage: str, report: Callable[[str], None] = print,
+             sleep: Callable[[float], None] = time.sleep) -> list[Found]:
     """Delete the stage's resources; returns what was removed. Raises if any of the kit's is left."""
     removed, foreign = [], []
     for item in inventory(clients, prefix, stage):
@@ -47,13 +63,26 @@ def teardown(clients: dict[str, Any], prefix: str, stage: str,
         _delete(clients, item)
         removed.append(item)
         report(f"  deleted {item.kind} {item.name}")
-    left = [f for f in inventory(clients, prefix, stage) if f.ours]
+    left = _left_after(clients, prefix, stage, sleep)
     if left:
         raise DeployError(f"teardown left {len(left)} resources ({', '.join(f'{f.kind} {f.name}' for f in left)}): "
                           "run teardown again, and if they stay, delete them in the AWS console")
     for item in foreign:
         report(f"  kept {item.kind} {item.name}: its name has the stage prefix but it lacks the kit's tags")
     return removed
+
+
+def _left_after(clients, prefix, stage, sleep):
+    """What of the kit's is still listed, asking again while something is: lists lag behind deletes."""
+    for delay in (*VERIFY_DELAYS_S, None):
+        left = [f for f in inventory(clients, prefix, stage) if f.ours]
+        if not left or delay is None:
+            return left
+        sleep(delay)
+
+
+def _another_stages(tags, stage):
+    return tags.get(naming.KIT_TAG) == naming.KIT and tags.get(naming.STAGE_TAG) not in (None, stage)
 
 
 def _delete(clients, item):
@@ -69,78 +98,119 @@ def _delete(clients, item):
     try:
         calls[item.kind]()
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException"):
+        if error.response["Error"]["Code"] not in GONE:
             raise
+    except WaiterError:
+        raise DeployError(f"the {item.kind} {item.name} was still being deleted after several minutes: "
+                          "run teardown again later") from None
 
 
 def _delete_role(iam, name):
-    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+    for policy in list(pages.items(iam, "list_role_policies", "PolicyNames", RoleName=name)):
         iam.delete_role_policy(RoleName=name, PolicyName=policy)
-    for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+    for attached in list(pages.items(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)):
         iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
     iam.delete_role(RoleName=name)
 
 
 def _delete_table(dynamodb, name):
     dynamodb.delete_table(TableName=name)
-    dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=TABLE_GONE)
 
 
 def _delete_stream(kinesis, name):
-    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
-    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    """Delete the stream and wait until it is gone; one an earlier run began deleting is only waited for."""
+    try:
+        kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException" or _stream_status(kinesis, name) != "DELETING":
+            raise
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig=STREAM_GONE)
 
 
-def _ours(tags, wanted):
-    return all(tags.get(k) == v for k, v in wanted.items())
+def _stream_status(kinesis, name):
+    return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
 
 
-def _functions_and_mappings(lam, prefix, wanted):
-    for page in lam.get_paginator("list_functions").paginate():
-        for function in page["Functions"]:
-            if not function["FunctionName"].startswith(prefix):
-                continue
-            ours = _ours(lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {}), wanted)
-            yield Found("function", function["FunctionName"], ours)
-            mappings = lam.list_event_source_mappings(FunctionName=function["FunctionName"])["EventSourceMappings"]
-            for mapping in mappings:
-                yield Found("event source mapping", f"{mapping['EventSourceArn'].rpartition('/')[2]} -> "
-                            f"{function['FunctionName']}", ours, mapping["UUID"])
+def _unless_gone(read):
+    """``read()``, or None when what it reads was deleted after a list showed it.
+
+    What the caller may not even read (its policy names only its own stage's resources) is somebody
+    else's: it reads as untagged, so it is reported and kept.
+    """
+    try:
+        return read()
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code in GONE:
+            return None
+        if code in DENIED:
+            return {}
+        raise
 
 
-def _apis(apis, prefix, wanted):
-    for api in apis.get_apis().get("Items", []):
+def _listed(clients: dict[str, Any], prefix: str, wanted: dict) -> Iterator[tuple]:
+    """(kind, name, tags, id) of everything named with the prefix; tags are None for what was deleted meanwhile."""
+    functions = {}
+    for kind, name, tags, ident in _functions_and_mappings(clients["lambda"], prefix):
+        functions.setdefault(name, tags)
+        yield kind, name, tags, ident
+    yield from _apis(clients["apigatewayv2"], prefix)
+    yield from _roles(clients["iam"], prefix)
+    yield from _tables(clients["dynamodb"], prefix)
+    yield from _streams(clients["kinesis"], prefix)
+    yield from _log_groups(clients["logs"], prefix, functions, wanted)
+
+
+def _functions_and_mappings(lam, prefix):
+    for function in pages.items(lam, "list_functions", "Functions"):
+        name = function["FunctionName"]
+        if not name.startswith(prefix):
+            continue
+        tags = _unless_gone(lambda: tagging.function_tags(lam, function["FunctionArn"]))
+        yield "function", name, tags, ""
+        for mapping in _unless_gone(lambda: live_mappings(lam, name)) or []:
+            label = f"{mapping['EventSourceArn'].rpartition('/')[2]} -> {name}"
+            yield "event source mapping", label, tags, mapping["UUID"]
+
+
+def _apis(apis, prefix):
+    for api in pages.items(apis, "get_apis", "Items"):
         if api["Name"].startswith(prefix):
-            yield Found("HTTP API", api["Name"], _ours(api.get("Tags", {}), wanted), api["ApiId"])
+            yield "HTTP API", api["Name"], api.get("Tags", {}), api["ApiId"]
 
 
-def _roles(iam, prefix, wanted):
-    for page in iam.get_paginator("list_roles").paginate():
-        for role in page["Roles"]:
-            if role["RoleName"].startswith(prefix):
-                tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role["RoleName"])["Tags"]}
-                yield Found("role", role["RoleName"], _ours(tags, wanted))
+def _roles(iam, prefix):
+    for role in pages.items(iam, "list_roles", "Roles"):
+        name = role["RoleName"]
+        if name.startswith(prefix):
+            yield "role", name, _unless_gone(lambda: tagging.role_tags(iam, name)), ""
 
 
-def _tables(dynamodb, prefix, wanted):
-    for page in dynamodb.get_paginator("list_tables").paginate():
-        for name in page["TableNames"]:
-            if name.startswith(prefix):
-                arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-                tags = {t["Key"]: t["Value"] for t in dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])}
-                yield Found("table", name, _ours(tags, wanted))
+def _tables(dynamodb, prefix):
+    for name in pages.items(dynamodb, "list_tables", "TableNames"):
+        if name.startswith(prefix):
+            table = _unless_gone(lambda: dynamodb.describe_table(TableName=name)["Table"])
+            tags = table and _unless_gone(lambda: tagging.table_tags(dynamodb, table["TableArn"]))
+            yield "table", name, tags, ""
 
 
-def _streams(kinesis, prefix, wanted):
-    for page in kinesis.get_paginator("list_streams").paginate():
-        for name in page["StreamNames"]:
-            if name.startswith(prefix):
-                tags = {t["Key"]: t["Value"] for t in kinesis.list_tags_for_stream(StreamName=name)["Tags"]}
-                yield Found("stream", name, _ours(tags, wanted))
+def _streams(kinesis, prefix):
+    for name in pages.items(kinesis, "list_streams", "StreamNames"):
+        if name.startswith(prefix):
+            yield "stream", name, _unless_gone(lambda: tagging.stream_tags(kinesis, name)), ""
 
 
-def _log_groups(logs, prefix):
-    """The functions' log groups: Lambda creates them, named after functions that carried our tags."""
-    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=f"/aws/lambda/{prefix}"):
-        for group in page["logGroups"]:
-            yield Found("log group", group["logGroupName"], True)
+def _log_groups(logs, prefix, functions, wanted):
+    """The log groups of the stage's own function names: Lambda creates them, untagged.
+
+    A group is the stage's while its function is the kit's or gone; never one that only shares the
+    prefix (``/aws/lambda/hw-alice-2-...`` is stage alice-2's, not alice's).
+    """
+    names = Names(prefix, "", "")
+    for kind in naming.FUNCTION_KINDS:
+        group = names.log_group(kind)
+        tags = functions.get(names.function(kind))
+        for found in pages.items(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=group):
+            if found["logGroupName"] == group:
+                yield "log group", group, wanted if tags is None else tags, ""

@@ -94,7 +94,7 @@ def register_identities(account: str, region: str) -> None:
     """Create the participant and the kit in moto's IAM, with this state folder's keys and their policies."""
     iam = iam_backends[account][get_partition(region)]
     documents = {
-        credentials.PARTICIPANT: deploy.participant_policy(None, region, account),
+        credentials.PARTICIPANT: deploy.participant_policy(None, region, account, get_partition(region)),
         credentials.KIT: {"Version": policies.VERSION,
                           "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
     }

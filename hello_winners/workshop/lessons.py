@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from hello_winners import deploy, targets
+from hello_winners import deploy, naming, targets
 from hello_winners.deploy import executor, models, planner, teardown
 from hello_winners.errors import ConfigError
 from hello_winners.game import day, simulator, stream
@@ -115,7 +115,7 @@ def _deployed_and_drained(here):
 
 def _sandboxes(here):
     for name in ("naive", "once", "kit"):
-        tables.create(here.clients["dynamodb"], f"{here.prefix}{name}-", here.settings.tags)
+        tables.create(here.clients["dynamodb"], naming.sandbox_prefix(here.prefix, name), here.settings.tags)
     return "sandbox tables naive, once and kit ready"
 
 
@@ -180,14 +180,21 @@ def put_workshop_day(here: Stage, progress: bool = False) -> int:
 # --- tables ----------------------------------------------------------------------------------------
 
 def sandbox(here: Stage, name: str) -> dict[str, str]:
-    """Empty tables of the stage for an experiment, named ``<prefix><name>-...``; returns their names."""
+    """Empty tables of the stage for an experiment, named ``<prefix><name>.<table>``; returns their names.
+
+    The scan that finds what to delete is strongly consistent: an item written a moment ago must not
+    survive the reset and spoil the next comparison. Only the lessons' sandboxes (naming.SANDBOXES) exist:
+    the participant's policy names their tables.
+    """
+    if name not in naming.SANDBOXES:
+        raise ConfigError(f"there is no sandbox {name!r}: the lessons' sandboxes are {', '.join(naming.SANDBOXES)}")
     dynamodb = here.clients["dynamodb"]
-    names = tables.create(dynamodb, f"{here.prefix}{name}-", here.settings.tags)
+    names = tables.create(dynamodb, naming.sandbox_prefix(here.prefix, name), here.settings.tags)
     for variable, table in names.items():
         key = tables.keys(variable)
         for page in dynamodb.get_paginator("scan").paginate(
                 TableName=table, ProjectionExpression=", ".join(f"#k{i}" for i in range(len(key))),
-                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(key)}):
+                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(key)}, ConsistentRead=True):
             for item in page["Items"]:
                 dynamodb.delete_item(TableName=table, Key={k: item[k] for k in key})
     return names

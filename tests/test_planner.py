@@ -1,0 +1,114 @@
+"""The plan on real AWS (moto's in-process mock): tags at creation and again when lost, mappings being
+deleted, lists of more than one page, and ARNs in the region's own partition."""
+
+import json
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from hello_winners import deploy, naming, pages, targets
+from hello_winners.deploy import bundle, models, planner, policies, teardown
+
+QUIET = lambda line: None  # noqa: E731
+TAGS = naming.tags("alice")
+TAGGED_AT_CREATION = {"create_stream", "create_role", "create_function", "create_api"}
+
+
+def plan_for(stage="alice"):
+    settings = targets.settings(stage=stage)
+    clients = deploy.clients()
+    return planner.plan(clients, models.desired(deploy.stage_names(settings, clients), settings.tags), bundle.build())
+
+
+def test_everything_the_plan_creates_is_tagged_at_creation(mocked_aws):
+    calls = plan_for()
+    created = {c.method: c.params for c in calls if c.method in TAGGED_AT_CREATION | {"create_tables"}}
+    assert set(created) == TAGGED_AT_CREATION | {"create_tables"}
+    for method, params in created.items():
+        given = params.get("Tags", params.get("tags"))
+        assert (given if isinstance(given, dict) else {t["Key"]: t["Value"] for t in given}) == TAGS, method
+
+
+def test_a_stage_that_lost_its_tags_is_tagged_again_and_then_torn_down_whole(mocked_aws):
+    clients = deploy.clients()
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    keys = list(TAGS)
+    clients["kinesis"].remove_tags_from_stream(StreamName=outputs.stream, TagKeys=keys)
+    scores = clients["dynamodb"].describe_table(TableName=outputs.tables["TABLE_SCORES_NAME"])["Table"]["TableArn"]
+    clients["dynamodb"].untag_resource(ResourceArn=scores, TagKeys=keys)
+    clients["iam"].untag_role(RoleName="hw-alice-winner-consumer-role", TagKeys=keys)
+    clients["lambda"].untag_resource(Resource=outputs.function_arns["api"], TagKeys=keys)
+    names = deploy.stage_names(targets.settings(stage="alice"), clients)
+    clients["apigatewayv2"].untag_resource(ResourceArn=names.api_arn(outputs.api_id), TagKeys=keys)
+
+    said = []
+    deploy.deploy(stage="alice", report=said.append)
+    assert said[0].endswith("5 changes")
+    assert all(line.endswith("again: it lacks the kit's tags (an interrupted deploy?)") for line in said[1:])
+    removed = teardown.teardown(clients, "hw-alice-", "alice", report=said.append, sleep=pytest.fail)
+    assert len(removed) == 10 and not any(" kept " in line for line in said)
+
+
+def test_a_mapping_lambda_is_deleting_counts_as_gone_and_a_new_one_is_planned(mocked_aws):
+    clients = deploy.clients()
+    deploy.deploy(stage="alice", report=QUIET)
+
+    def deleting(parsed, **_):
+        for mapping in parsed.get("EventSourceMappings", []):
+            mapping["State"] = "Deleting"
+
+    targets.get().session().events.register("after-call.lambda.ListEventSourceMappings", deleting)
+    clients = deploy.clients()
+    printed = []
+    deploy.deploy(stage="alice", dry_run=True, report=printed.append)
+    assert printed == [" 1. connect the stream to hw-alice-winner-consumer from TRIM_HORIZON  "
+                       "[lambda.create_event_source_mapping]"]
+    assert deploy.outputs(targets.settings(stage="alice"), clients, deploy.stage_names(
+        targets.settings(stage="alice"), clients)).mapping_uuid == ""
+
+
+def test_the_plan_finds_the_stages_api_past_the_first_page(mocked_aws):
+    deploy.deploy(stage="alice", report=QUIET)
+    clients = deploy.clients()
+    others = [{"Name": f"someone-else-{n}", "ApiId": f"other{n}", "ProtocolType": "HTTP",
+               "RouteSelectionExpression": "$request.method $request.path"} for n in range(3)]
+    answered = []
+
+    def first_page_of_others(**_):
+        """The first GetApis answers a page of other APIs; the next goes to moto, which has the stage's."""
+        if not answered:
+            answered.append(True)
+            return AWSResponse("https://apigateway", 200, {}, None), {"Items": others, "NextToken": "page-2"}
+        return None
+
+    clients["apigatewayv2"].meta.events.register("before-call.apigatewayv2.GetApis", first_page_of_others)
+    settings = targets.settings(stage="alice")
+    desired = models.desired(deploy.stage_names(settings, clients), settings.tags)
+    assert planner.plan(clients, desired, bundle.build()) == []
+    assert answered
+
+
+def test_every_page_of_a_list_is_read(mocked_aws):
+    logs, dynamodb = boto3.client("logs"), boto3.client("dynamodb")
+    for n in range(5):
+        logs.create_log_group(logGroupName=f"/aws/lambda/hw-alice-{n}")
+        dynamodb.create_table(TableName=f"hw-alice-{n}", BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    small = {"PaginationConfig": {"PageSize": 2}}
+    assert len(list(pages.items(logs, "describe_log_groups", "logGroups", **small))) == 5
+    assert len(list(pages.items(dynamodb, "list_tables", "TableNames", **small))) == 5
+
+
+@pytest.mark.parametrize("region, partition", [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_arns_are_in_the_partition_of_the_region(mocked_aws, monkeypatch, region, partition):
+    monkeypatch.setenv("AWS_REGION", region)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    targets._aws_session.cache_clear()
+    names = deploy.stage_names(targets.settings(stage="alice"), deploy.clients())
+    arns = [names.stream_arn, names.role_arn("consumer"), names.function_arn("api"), names.api_arn("abc"),
+            names.table_arn("TABLE_SCORES_NAME"), names.log_group_arn("consumer"), names.api_source_arn("abc")]
+    document = json.dumps([policies.consumer(names), policies.api(names)])
+    assert all(arn.startswith(f"arn:{partition}:") for arn in arns)
+    assert document.count(f'"arn:{partition}:') == document.count('"arn:')
