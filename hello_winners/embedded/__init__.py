@@ -17,9 +17,10 @@ from hello_winners.embedded.server import (
     endpoint,
     ensure_running,
     find,
+    start,
     status,
     stop,
 )
 
 __all__ = ["CREDENTIALS", "ENDPOINT_ENV", "HOST", "PORT_ENV", "REGION", "STATE_DIR_ENV", "Server", "answers", "endpoint",
-           "ensure_running", "find", "state_dir", "status", "stop"]
+           "ensure_running", "find", "start", "state_dir", "status", "stop"]
