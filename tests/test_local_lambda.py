@@ -1,19 +1,27 @@
 """The local Lambda runtime: functions run from their zips, shards polled as Lambda polls them."""
 
+import concurrent.futures
 import io
 import os
 import tempfile
 import json
 import textwrap
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 from hello_winners import deploy, targets
 from hello_winners.embedded import runtime
 from hello_winners.deploy import bundle, teardown
+from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function
+from hello_winners.embedded.runtime.pool import TooManyRequestsException
+from hello_winners.embedded.runtime.service import api_answer
 
 pytestmark = pytest.mark.usefixtures("embedded_server")
 FIXED = (1980, 1, 1, 0, 0, 0)
@@ -181,3 +189,89 @@ def test_drain_without_a_mapping_says_what_to_do(monkeypatch):
     monkeypatch.setattr(runtime, "sync", lambda: {"shards": []})
     with pytest.raises(runtime.DeployError, match="nothing consumes the stream: deploy first"):
         runtime.drain(timeout_s=1)
+
+
+# A handler that holds its worker until the test opens the gate, so the test decides when workers are busy.
+GATED = textwrap.dedent('''
+    import os, time
+
+    def handler(event, context):
+        gate = os.environ["GATE"]
+        open(os.path.join(gate, f"started-{os.getpid()}-{len(os.listdir(gate))}"), "w").close()
+        while not os.path.exists(os.path.join(gate, "open")):
+            time.sleep(0.02)
+        return {"pid": os.getpid()}
+''')
+
+
+def gated_function(gate, reserved=None, **pool):
+    code = zip_with({"gated.py": GATED})
+    config = Config("gated", "arn:aws:lambda:us-east-1:000000000000:function:gated", "gated.handler", 120, 128,
+                    bundle.code_sha256(code), (("GATE", str(gate)),), code_location=published(code),
+                    reserved_concurrency=reserved)
+    return Function(config, {}, **pool)
+
+
+def wait_until(condition, what):
+    """Poll ``condition`` (the workers are separate processes); fail with ``what`` if it never holds."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def started(gate):
+    return len(list(gate.glob("started-*")))
+
+
+def test_a_function_runs_at_most_its_concurrency_of_workers_and_throttles_who_will_not_wait(tmp_path):
+    function = gated_function(tmp_path, default_concurrency=2)
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        calls = [pool.submit(function.invoke, {}) for _ in range(5)]
+        wait_until(lambda: started(tmp_path) == 2, "two invocations running")
+        assert function.workers.size == 2
+        with pytest.raises(TooManyRequestsException, match="all 2 workers of the function are busy"):
+            function.invoke({}, wait_s=0)
+        (tmp_path / "open").touch()
+        pids = {call.result().result["pid"] for call in calls}
+    assert len(pids) == 2 and function.workers.size == 2
+    assert (function.invocations, function.throttles) == (5, 1)
+    function.close()
+
+
+def test_reserved_concurrency_set_with_the_lambda_api_is_the_functions_limit(tmp_path):
+    answer = {"Configuration": {"FunctionName": "f", "FunctionArn": "arn", "Handler": "m.h", "CodeSha256": "x"},
+              "Concurrency": {"ReservedConcurrentExecutions": 3}}
+    assert Config.from_api(answer).reserved_concurrency == 3
+    assert gated_function(tmp_path, reserved=1, default_concurrency=4).workers.limit == 1
+    assert gated_function(tmp_path, default_concurrency=4).workers.limit == 4
+
+
+def test_idle_workers_are_reaped_after_the_configured_idle_time(tmp_path):
+    now = [0.0]
+    function = gated_function(tmp_path, idle_s=60, clock=lambda: now[0])
+    (tmp_path / "open").touch()
+    pid = function.invoke({}).result["pid"]
+    assert function.invoke({}).result["pid"] == pid and function.workers.size == 1  # warm and reused
+    now[0] = 59.0
+    assert function.reap() == 0 and function.workers.size == 1
+    now[0] = 60.0
+    assert function.reap() == 1 and function.workers.size == 0
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert function.invoke({}).result["pid"] != pid  # a cold start
+    function.close()
+
+
+def test_the_local_api_answers_a_json_429_when_every_worker_stays_busy(tmp_path):
+    function = gated_function(tmp_path, reserved=1)
+    with LocalApi(lambda event: api_answer(function, event, wait_s=0)) as local, \
+            concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(urllib.request.urlopen, local.url + "/", timeout=120)
+        wait_until(lambda: started(tmp_path) == 1, "the first request running")
+        with pytest.raises(urllib.error.HTTPError) as throttled:
+            urllib.request.urlopen(local.url + "/", timeout=120)
+        (tmp_path / "open").touch()
+        assert first.result().status == 200
+    assert throttled.value.code == 429
+    assert json.loads(throttled.value.read())["errorType"] == "TooManyRequestsException"
+    function.close()

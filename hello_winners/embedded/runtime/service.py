@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 import boto3
 import botocore.config
@@ -24,10 +25,13 @@ from hello_winners.embedded import server
 from hello_winners.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function
+from hello_winners.embedded.runtime.pool import TooManyRequestsException
 from hello_winners.embedded.runtime.pollers import Checkpoints, ShardPoller, settings
 
 SERVICE = "hello-winners-lambda-runtime"
 SYNC_EVERY_S = 3.0
+# How long an API request waits for one of the function's workers before its 429.
+API_WAIT_S = 2.0
 
 
 class Runtime:
@@ -82,6 +86,8 @@ class Runtime:
                 self.pollers.pop(key).stop()
             self.checkpoints.keep_only({m["UUID"] for m in mappings})
             self._sync_apis()
+            for function in self.functions.values():
+                function.reap()
 
     def status(self) -> dict:
         return {
@@ -89,8 +95,8 @@ class Runtime:
             "endpoint": self.endpoint,
             "now": time.time(),
             "shards": [p.status() for p in self.pollers.values()],
-            "functions": {n: {"invocations": f.invocations, "errors": f.errors, "log": str(f.log_path)}
-                          for n, f in self.functions.items()},
+            "functions": {n: {"invocations": f.invocations, "errors": f.errors, "throttles": f.throttles,
+                              "workers": f.workers.size, "log": str(f.log_path)} for n, f in self.functions.items()},
             "apis": {api_id: {"function": name, "url": local.url} for api_id, (name, local) in self.apis.items()},
             "log": self.log_lines[-20:],
         }
@@ -142,14 +148,24 @@ class Runtime:
                 continue
             live.add(api["ApiId"])
             if api["ApiId"] not in self.apis:
-                local = LocalApi(lambda event, n=name: _api_answer(self.functions[n].invoke(event))).start()
+                local = LocalApi(lambda event, n=name: api_answer(self.functions[n], event)).start()
                 self.apis[api["ApiId"]] = (name, local)
                 self.log(f"HTTP API {api['Name']} serving at {local.url}")
         for api_id in set(self.apis) - live:
             self.apis.pop(api_id)[1].stop()
 
 
-def _api_answer(outcome):
+def api_answer(function: Function, event: dict, wait_s: float = API_WAIT_S) -> Any:
+    """The function's answer to an HTTP API event; a 429 when all its workers stay busy ``wait_s``.
+
+    A function error raises, which the local API answers as API Gateway does (502).
+    """
+    try:
+        outcome = function.invoke(event, wait_s)
+    except TooManyRequestsException as throttled:
+        return {"statusCode": 429, "headers": {"Content-Type": "application/json", "Retry-After": "1"},
+                "body": json.dumps({"message": "Too Many Requests", "errorType": "TooManyRequestsException",
+                                    "errorMessage": str(throttled)})}
     if outcome.error:
         raise RuntimeError(f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}")
     return outcome.result
