@@ -16,9 +16,11 @@ import psutil
 import pytest
 
 from hello_winners import deploy, targets
+from hello_winners.state import state_dir
 from hello_winners.embedded import runtime
 from hello_winners.deploy import bundle, teardown
 from hello_winners.embedded.local_api import LocalApi
+from hello_winners.embedded.runtime.checkpoints import Checkpoints
 from hello_winners.embedded.runtime.functions import Config, Function
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
 from hello_winners.embedded.runtime.service import api_answer
@@ -275,3 +277,36 @@ def test_the_local_api_answers_a_json_429_when_every_worker_stays_busy(tmp_path)
     assert throttled.value.code == 429
     assert json.loads(throttled.value.read())["errorType"] == "TooManyRequestsException"
     function.close()
+
+
+@pytest.mark.parametrize("garbage", ["abc", "9" * 56, 42], ids=["text", "no-such-record", "number"])
+def test_an_unusable_checkpoint_is_said_and_the_shard_re_read_from_its_trim_horizon(stage, tmp_path, garbage):
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)})
+    put(kinesis, stream, ["a", "b"])
+    runtime.drain(timeout_s=120)
+    runtime.stop()
+    mapping = deploy.clients()["lambda"].list_event_source_mappings(FunctionName=stage.prefix + "fn")
+    uuid = mapping["EventSourceMappings"][0]["UUID"]
+    path = state_dir() / "runtime" / "checkpoints.json"
+    checkpoints = json.loads(path.read_text())
+    (shard,) = checkpoints[uuid]
+    path.write_text(json.dumps({**checkpoints, uuid: {shard: garbage}}))
+    put(kinesis, stream, ["c"])
+    state = runtime.drain(timeout_s=120)
+    assert [data for batch in invocations(log) for data in batch] == ["a", "b", "a", "b", "c"]
+    (reset,) = [s["checkpoint_reset"] for s in state["shards"] if s["mapping"] == uuid]
+    assert reset.startswith(f"the checkpoint {str(garbage)!r} ") and reset.endswith("re-read from the trim horizon")
+    assert any(reset in line for line in state["log"])
+
+
+def test_a_garbled_checkpoints_file_is_said_and_read_as_empty(tmp_path):
+    path = tmp_path / "checkpoints.json"
+    said = []
+    for garbage in ("{not json", "[1, 2]", '{"mapping": "not shards"}'):
+        path.write_text(garbage)
+        checkpoints = Checkpoints(path, said.append)
+        assert checkpoints.get("mapping", "shard") is None
+        assert checkpoints.problem.startswith(f"the checkpoints in {path} are not readable")
+    assert said == [checkpoints.problem] * 3
+    assert Checkpoints(tmp_path / "none.json", said.append).problem is None

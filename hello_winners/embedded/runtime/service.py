@@ -26,7 +26,8 @@ from hello_winners.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
-from hello_winners.embedded.runtime.pollers import Checkpoints, ShardPoller, settings
+from hello_winners.embedded.runtime.checkpoints import Checkpoints
+from hello_winners.embedded.runtime.pollers import ShardPoller, settings
 
 SERVICE = "hello-winners-lambda-runtime"
 SYNC_EVERY_S = 3.0
@@ -46,12 +47,12 @@ class Runtime:
             "AWS_SECRET_ACCESS_KEY": server.CREDENTIALS["aws_secret_access_key"],
         }
         self.endpoint = endpoint
-        self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json")
+        self.log_lines = []
+        self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json", self.log)
         self.functions = {}   # name -> Function
         self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
         self.apis = {}        # api id -> (function name, LocalApi)
         self.lock = threading.Lock()
-        self.log_lines = []
 
     def log(self, line: str) -> None:
         stamped = f"{time.strftime('%H:%M:%S')} {line}"
@@ -95,6 +96,7 @@ class Runtime:
             "endpoint": self.endpoint,
             "now": time.time(),
             "shards": [p.status() for p in self.pollers.values()],
+            "checkpoints": self.checkpoints.problem,
             "functions": {n: {"invocations": f.invocations, "errors": f.errors, "throttles": f.throttles,
                               "workers": f.workers.size, "log": str(f.log_path)} for n, f in self.functions.items()},
             "apis": {api_id: {"function": name, "url": local.url} for api_id, (name, local) in self.apis.items()},
