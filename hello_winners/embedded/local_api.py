@@ -86,6 +86,11 @@ class LocalApi:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def port(self) -> int:
+        """The port it listens on (known once started)."""
+        return int(self.url.rpartition(":")[2])
+
     def start(self) -> LocalApi:
         """Listen and serve in a background thread; returns self."""
         if self._server is not None:

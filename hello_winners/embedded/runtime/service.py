@@ -22,10 +22,12 @@ import boto3
 import botocore.config
 
 from hello_winners.embedded import server
+from hello_winners.errors import ConfigError
 from hello_winners.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
+from hello_winners.embedded.runtime.addresses import Addresses
 from hello_winners.embedded.runtime.checkpoints import Checkpoints
 from hello_winners.embedded.runtime.pollers import ShardPoller, settings
 
@@ -49,6 +51,7 @@ class Runtime:
         self.endpoint = endpoint
         self.log_lines = []
         self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json", self.log)
+        self.addresses = Addresses(state_dir() / "runtime" / "api-ports.json")
         self.functions = {}   # name -> Function
         self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
         self.apis = {}        # api id -> (function name, LocalApi)
@@ -150,11 +153,22 @@ class Runtime:
                 continue
             live.add(api["ApiId"])
             if api["ApiId"] not in self.apis:
-                local = LocalApi(lambda event, n=name: api_answer(self.functions[n], event)).start()
+                local = self._serve(api["ApiId"], name)
                 self.apis[api["ApiId"]] = (name, local)
                 self.log(f"HTTP API {api['Name']} serving at {local.url}")
         for api_id in set(self.apis) - live:
             self.apis.pop(api_id)[1].stop()
+        self.addresses.remember({api_id: local.port for api_id, (_, local) in self.apis.items()})
+
+    def _serve(self, api_id, name):
+        """Serve the API at the address it had before a restart, else on any free port."""
+        def invoke(event):
+            return api_answer(self.functions[name], event)
+
+        try:
+            return LocalApi(invoke, port=self.addresses.port(api_id)).start()
+        except ConfigError:  # its port was taken meanwhile
+            return LocalApi(invoke).start()
 
 
 def api_answer(function: Function, event: dict, wait_s: float = API_WAIT_S) -> Any:
