@@ -72,8 +72,12 @@ def ensure_running(port: int | str | None = None) -> Server:
     raises EmbeddedServerError, rather than starting an empty one as if nothing had happened, until
     :func:`start` or :func:`stop` acknowledges it.
     """
-    if _SERVER.find() is None and _SERVER.gone() is not None:
-        raise EmbeddedServerError(gone_sentence(_SERVER.gone()))
+    record = _SERVER.find()
+    if record is not None:
+        return Server(record)
+    gone = _SERVER.gone()
+    if gone is not None:
+        raise EmbeddedServerError(gone_sentence(gone))
     return start(port)
 
 
