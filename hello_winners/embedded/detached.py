@@ -32,8 +32,9 @@ from hello_winners.state import state_dir
 
 # The environment variable through which a detached process carries its own record.
 MARK_ENV = "HELLO_WINNERS_DETACHED"
-# psutil reads start times to 1/100 s; a reused pid would also need the very same command line.
-_START_SLACK_S = 0.1
+# How far a recorded start time may be from psutil's (read to 1/100 s; records written before the kit
+# used psutil hold the time Popen returned). A reused pid would also need the very same command line.
+_START_SLACK_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
