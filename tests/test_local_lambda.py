@@ -3,6 +3,7 @@
 import concurrent.futures
 import io
 import os
+import socket
 import tempfile
 import json
 import textwrap
@@ -310,3 +311,27 @@ def test_a_garbled_checkpoints_file_is_said_and_read_as_empty(tmp_path):
         assert checkpoints.problem.startswith(f"the checkpoints in {path} are not readable")
     assert said == [checkpoints.problem] * 3
     assert Checkpoints(tmp_path / "none.json", said.append).problem is None
+
+
+def test_the_runtimes_http_api_refuses_abuse_with_json_and_keeps_serving(stage, tmp_path):
+    (tmp_path / "open").touch()
+    mapped_function(stage, zip_with({"gated.py": GATED}), "gated.handler", {"GATE": str(tmp_path)})
+    clients = deploy.clients()
+    arn = clients["lambda"].get_function(FunctionName=stage.prefix + "fn")["Configuration"]["FunctionArn"]
+    api = clients["apigatewayv2"].create_api(Name=stage.prefix + "api", ProtocolType="HTTP", Tags=stage.tags)["ApiId"]
+    integration = clients["apigatewayv2"].create_integration(
+        ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0")["IntegrationId"]
+    clients["apigatewayv2"].create_route(ApiId=api, RouteKey="$default", Target=f"integrations/{integration}")
+    url = runtime.api_url(api)
+    host, port = url.removeprefix("http://").split(":")
+    for request, status in [(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+                            (b"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n", 405)]:
+        with socket.create_connection((host, int(port)), timeout=60) as connection:
+            connection.sendall(request)
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(f"HTTP/1.1 {status} ".encode()) and set(json.loads(body)) == {"message"}
+    with urllib.request.urlopen(url + "/", timeout=60) as response:
+        assert "pid" in json.load(response)
