@@ -161,7 +161,7 @@ def _serve(args):
 
 
 def _server_start(args):
-    server = embedded.ensure_running(args.port)
+    server = embedded.start(args.port)
     print(f"embedded AWS running at {server.endpoint} (pid {server.pid}); state in {embedded.state_dir()}")
 
 
@@ -189,6 +189,8 @@ def _server_status(args):
     state = embedded.status()
     if not state["running"]:
         print(f"embedded AWS: not running (state folder {state['state_dir']})")
+        if state["gone"]:
+            print(state["gone"])
         return 3
     print(f"embedded AWS: running at {state['endpoint']}, pid {state['pid']}, up {state['uptime_s']} s")
     print(f"state folder: {state['state_dir']}; log: {state['log']}")

@@ -7,10 +7,11 @@ import subprocess
 import sys
 import textwrap
 
+import psutil
 import pytest
 
 from hello_winners import embedded, targets
-from hello_winners.errors import AwsUnreachableError, ConfigError
+from hello_winners.errors import AwsUnreachableError, ConfigError, EmbeddedServerError
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_two_kernels_starting_at_once_share_one_server_and_see_the_same_stream(s
     assert seen == "['hw-test-retail-stream']"
 
 
-def test_a_stale_record_is_replaced_not_trusted(state):
+def test_a_stale_record_is_not_trusted_and_a_fresh_start_replaces_it(state):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
@@ -91,8 +92,73 @@ def test_a_stale_record_is_replaced_not_trusted(state):
     dead.wait()
     (state / "moto-server.json").write_text(json.dumps({"pid": dead.pid, "port": dead_port, "started": 0.0}))
     assert embedded.find() is None
-    server = embedded.ensure_running()
+    with pytest.raises(EmbeddedServerError, match="has stopped"):
+        embedded.ensure_running()
+    server = embedded.start()
     assert server.pid != dead.pid and embedded.answers(server.endpoint)
+    assert embedded.ensure_running() == server
+
+
+def unrelated_group_leader():
+    """A process of someone else's that leads its own process group, as a recycled pid might be."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+
+
+def test_stop_never_signals_a_process_that_is_not_the_kits_and_still_stops_the_server(state):
+    server = embedded.ensure_running()
+    record = json.loads((state / "moto-server.json").read_text())
+    stranger = unrelated_group_leader()
+    try:
+        (state / "moto-server.json").write_text(json.dumps({**record, "pid": stranger.pid}))
+        assert embedded.stop() == server
+        assert stranger.poll() is None
+        assert not embedded.answers(server.endpoint)
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+@pytest.mark.parametrize("garbage", ["{not json", "[]", '{"pid": "abc", "port": 1, "started": 0}', ""])
+def test_a_garbled_record_never_starts_a_second_server_beside_the_first(state, garbage):
+    server = embedded.ensure_running()
+    (state / "moto-server.json").write_text(garbage)
+    assert embedded.ensure_running() == server
+    assert json.loads((state / "moto-server.json").read_text())["pid"] == server.pid
+
+
+def test_a_record_of_a_dead_process_does_not_orphan_the_running_server(state):
+    server = embedded.ensure_running()
+    record = json.loads((state / "moto-server.json").read_text())
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (state / "moto-server.json").write_text(json.dumps({**record, "pid": dead.pid}))
+    assert embedded.find() == server
+    assert embedded.ensure_running() == server
+    assert embedded.status()["running"]
+
+
+def test_a_server_that_died_is_said_in_one_sentence_and_status_starts_no_empty_one(state):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "hello_winners", *args], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, embedded.STATE_DIR_ENV: str(state)})
+
+    server = embedded.ensure_running()
+    psutil.Process(server.pid).kill()
+    psutil.Process(server.pid).wait(timeout=30)
+    said = cli("status")
+    assert said.returncode == 1 and "nothing deployed" not in said.stdout
+    assert said.stderr.count("\n") == 1 and "Traceback" not in said.stderr
+    assert said.stderr == (f"hello-winners: the embedded AWS at {server.endpoint} has stopped, and everything "
+                           "deployed on it went with it (moto keeps it in memory): run `hello-winners server start` "
+                           "for a fresh one, then deploy again\n")
+    assert embedded.find() is None  # status started nothing
+    with pytest.raises(EmbeddedServerError, match="has stopped"):
+        targets.client("kinesis")
+    status = cli("server", "status")
+    assert status.returncode == 3 and "has stopped" in status.stdout
+    started = cli("server", "start")
+    assert started.returncode == 0, started.stderr
+    assert embedded.ensure_running().endpoint in started.stdout
 
 
 def test_a_record_of_a_live_process_that_is_not_a_moto_server_is_stale(state):

@@ -12,7 +12,7 @@ import pytest
 
 from hello_winners.view import api, tables
 from hello_winners.errors import ConfigError
-from hello_winners.embedded.local_api import LocalApi, http_response
+from hello_winners.embedded.local_api import Limits, LocalApi, http_response
 
 
 class Recorder:
@@ -176,3 +176,75 @@ def test_the_winner_api_answers_through_the_local_endpoint(monkeypatch):
     assert bad[0] == 400 and "merchant,photographer" in json.loads(bad[2])["error"]
     assert page[0] == 200 and page[1]["Content-Type"] == "text/html; charset=utf-8"
     assert preflight[0] == 204 and preflight[1]["Access-Control-Allow-Origin"] == "*"
+
+
+def raw(local, data):
+    """(status, headers, body) of what the server answers to the raw bytes ``data``, read until it closes."""
+    parts = urllib.parse.urlsplit(local.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.fixture
+def strict(recorder):
+    """A local API with small limits and a short wait, so the refusals can be reached quickly."""
+    with LocalApi(recorder, limits=Limits(body_bytes=1000, header_bytes=500, timeout_s=0.5)) as running:
+        yield running
+
+
+def refused(local, data, status, recorder):
+    """Assert the server answers ``data`` with a JSON ``status``, closes the connection, and never calls the function."""
+    got, headers, body = raw(local, data)
+    assert (got, headers["Content-Type"], headers["Connection"]) == (status, "application/json", "close")
+    assert set(json.loads(body)) == {"message"}
+    assert recorder.events == []
+    return json.loads(body)["message"]
+
+
+def test_a_body_shorter_than_its_content_length_times_out_with_a_json_408(strict, recorder):
+    message = refused(strict, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\nshort", 408, recorder)
+    assert message == "the request body did not arrive in time"
+
+
+def test_an_idle_connection_is_closed_by_the_server(strict):
+    parts = urllib.parse.urlsplit(strict.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        assert connection.recv(1) == b""  # closed by the server, not by this client's own timeout
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", " ", "12 34"])
+def test_a_content_length_that_is_not_a_number_is_a_json_400_without_a_traceback(strict, recorder, capfd, length):
+    request = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\nbody".encode()
+    assert refused(strict, request, 400, recorder).startswith("Content-Length")
+    assert "Traceback" not in capfd.readouterr().err
+    assert fetch(strict.url)[0] == 200  # and it keeps serving
+
+
+def test_a_body_over_the_limit_is_a_json_413_unread(strict, recorder):
+    refused(strict, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n", 413, recorder)
+
+
+def test_headers_over_the_limit_are_a_json_431(strict, recorder):
+    refused(strict, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 600 + b"\r\n\r\n", 431, recorder)
+
+
+def test_a_chunked_body_is_a_json_411(strict, recorder):
+    refused(strict, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411,
+            recorder)
+
+
+@pytest.mark.parametrize("method, status", [("TRACE", 405), ("CONNECT", 405), ("PROPFIND", 501), ("BREW", 501)])
+def test_methods_api_gateway_does_not_route_get_a_json_error(strict, recorder, method, status):
+    refused(strict, f"{method} / HTTP/1.1\r\nHost: x\r\n\r\n".encode(), status, recorder)
+
+
+def test_what_http_server_itself_refuses_is_json_too(local, recorder):
+    headers = "".join(f"X-{n}: {n}\r\n" for n in range(101))
+    refused(local, f"GET / HTTP/1.1\r\n{headers}\r\n".encode(), 431, recorder)

@@ -1,19 +1,31 @@
 """The local Lambda runtime: functions run from their zips, shards polled as Lambda polls them."""
 
+import concurrent.futures
 import io
 import os
+import socket
 import tempfile
 import json
+import re
 import textwrap
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 from hello_winners import deploy, targets
+from hello_winners.state import state_dir
 from hello_winners.embedded import runtime
 from hello_winners.deploy import bundle, models, policies, teardown
+from hello_winners.embedded.local_api import LocalApi
+from hello_winners.embedded.runtime.checkpoints import Checkpoints
 from hello_winners.embedded.runtime.functions import Config, Function
+from hello_winners.embedded.runtime.pool import TooManyRequestsException
+from hello_winners.embedded.runtime.service import api_answer
 
 pytestmark = pytest.mark.usefixtures("embedded_server")
 FIXED = (1980, 1, 1, 0, 0, 0)
@@ -64,7 +76,7 @@ def zip_with(files, base=b""):
 
 @pytest.fixture
 def stage(request):
-    settings = targets.settings(stage="rt" + request.node.name.replace("_", "")[-10:])
+    settings = targets.settings(stage="rt" + re.sub(r"[^a-z0-9]", "", request.node.name.lower())[-10:])
     yield settings
     teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
     runtime.sync()
@@ -246,3 +258,148 @@ def test_a_function_runs_with_its_roles_temporary_credentials_and_is_held_to_its
     role = deploy.stage_names(stage, deploy.clients()).role("consumer")
     assert f":assumed-role/{role}/" in seen["arn"]   # the role's session, never the participant's keys
     assert seen["denied"] == "AccessDeniedException"  # its policy grants reading the stream, not listing tables
+
+
+# A handler that holds its worker until the test opens the gate, so the test decides when workers are busy.
+GATED = textwrap.dedent('''
+    import os, time
+
+    def handler(event, context):
+        gate = os.environ["GATE"]
+        open(os.path.join(gate, f"started-{os.getpid()}-{len(os.listdir(gate))}"), "w").close()
+        while not os.path.exists(os.path.join(gate, "open")):
+            time.sleep(0.02)
+        return {"pid": os.getpid()}
+''')
+
+
+def gated_function(gate, reserved=None, **pool):
+    code = zip_with({"gated.py": GATED})
+    config = Config("gated", "arn:aws:lambda:us-east-1:000000000000:function:gated", "gated.handler", 120, 128,
+                    bundle.code_sha256(code), (("GATE", str(gate)),), code_location=published(code),
+                    reserved_concurrency=reserved)
+    return Function(config, {}, **pool)
+
+
+def wait_until(condition, what):
+    """Poll ``condition`` (the workers are separate processes); fail with ``what`` if it never holds."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def started(gate):
+    return len(list(gate.glob("started-*")))
+
+
+def test_a_function_runs_at_most_its_concurrency_of_workers_and_throttles_who_will_not_wait(tmp_path):
+    function = gated_function(tmp_path, default_concurrency=2)
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        calls = [pool.submit(function.invoke, {}) for _ in range(5)]
+        wait_until(lambda: started(tmp_path) == 2, "two invocations running")
+        assert function.workers.size == 2
+        with pytest.raises(TooManyRequestsException, match="all 2 workers of the function are busy"):
+            function.invoke({}, wait_s=0)
+        (tmp_path / "open").touch()
+        pids = {call.result().result["pid"] for call in calls}
+    assert len(pids) == 2 and function.workers.size == 2
+    assert (function.invocations, function.throttles) == (5, 1)
+    function.close()
+
+
+def test_reserved_concurrency_set_with_the_lambda_api_is_the_functions_limit(tmp_path):
+    answer = {"Configuration": {"FunctionName": "f", "FunctionArn": "arn", "Handler": "m.h", "CodeSha256": "x"},
+              "Concurrency": {"ReservedConcurrentExecutions": 3}}
+    assert Config.from_api(answer).reserved_concurrency == 3
+    assert gated_function(tmp_path, reserved=1, default_concurrency=4).workers.limit == 1
+    assert gated_function(tmp_path, default_concurrency=4).workers.limit == 4
+
+
+def test_idle_workers_are_reaped_after_the_configured_idle_time(tmp_path):
+    now = [0.0]
+    function = gated_function(tmp_path, idle_s=60, clock=lambda: now[0])
+    (tmp_path / "open").touch()
+    pid = function.invoke({}).result["pid"]
+    assert function.invoke({}).result["pid"] == pid and function.workers.size == 1  # warm and reused
+    now[0] = 59.0
+    assert function.reap() == 0 and function.workers.size == 1
+    now[0] = 60.0
+    assert function.reap() == 1 and function.workers.size == 0
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert function.invoke({}).result["pid"] != pid  # a cold start
+    function.close()
+
+
+def test_the_local_api_answers_a_json_429_when_every_worker_stays_busy(tmp_path):
+    function = gated_function(tmp_path, reserved=1)
+    with LocalApi(lambda event: api_answer(function, event, wait_s=0)) as local, \
+            concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(urllib.request.urlopen, local.url + "/", timeout=120)
+        wait_until(lambda: started(tmp_path) == 1, "the first request running")
+        with pytest.raises(urllib.error.HTTPError) as throttled:
+            urllib.request.urlopen(local.url + "/", timeout=120)
+        (tmp_path / "open").touch()
+        assert first.result().status == 200
+    assert throttled.value.code == 429
+    assert json.loads(throttled.value.read())["errorType"] == "TooManyRequestsException"
+    function.close()
+
+
+@pytest.mark.parametrize("garbage", ["abc", "9" * 56, 42], ids=["text", "no-such-record", "number"])
+def test_an_unusable_checkpoint_is_said_and_the_shard_re_read_from_its_trim_horizon(stage, tmp_path, garbage):
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"flaky.py": FLAKY}), "flaky.handler", {"INVOCATIONS": str(log)})
+    put(kinesis, stream, ["a", "b"])
+    runtime.drain(timeout_s=120)
+    runtime.stop()
+    function = deploy.stage_names(stage, deploy.clients()).function("consumer")
+    mapping = deploy.clients()["lambda"].list_event_source_mappings(FunctionName=function)
+    uuid = mapping["EventSourceMappings"][0]["UUID"]
+    path = state_dir() / "runtime" / "checkpoints.json"
+    checkpoints = json.loads(path.read_text())
+    (shard,) = checkpoints[uuid]
+    path.write_text(json.dumps({**checkpoints, uuid: {shard: garbage}}))
+    put(kinesis, stream, ["c"])
+    state = runtime.drain(timeout_s=120)
+    assert [data for batch in invocations(log) for data in batch] == ["a", "b", "a", "b", "c"]
+    (reset,) = [s["checkpoint_reset"] for s in state["shards"] if s["mapping"] == uuid]
+    assert reset.startswith(f"the checkpoint {str(garbage)!r} ") and reset.endswith("re-read from the trim horizon")
+    assert any(reset in line for line in state["log"])
+
+
+def test_a_garbled_checkpoints_file_is_said_and_read_as_empty(tmp_path):
+    path = tmp_path / "checkpoints.json"
+    said = []
+    for garbage in ("{not json", "[1, 2]", '{"mapping": "not shards"}'):
+        path.write_text(garbage)
+        checkpoints = Checkpoints(path, said.append)
+        assert checkpoints.get("mapping", "shard") is None
+        assert checkpoints.problem.startswith(f"the checkpoints in {path} are not readable")
+    assert said == [checkpoints.problem] * 3
+    assert Checkpoints(tmp_path / "none.json", said.append).problem is None
+
+
+def test_the_runtimes_http_api_refuses_abuse_with_json_and_keeps_serving(stage, tmp_path):
+    (tmp_path / "open").touch()
+    mapped_function(stage, zip_with({"gated.py": GATED}), "gated.handler", {"GATE": str(tmp_path)})
+    clients = deploy.clients()
+    function = deploy.stage_names(stage, clients).function("consumer")
+    arn = clients["lambda"].get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    api = clients["apigatewayv2"].create_api(Name=stage.prefix + "api", ProtocolType="HTTP", Tags=stage.tags)["ApiId"]
+    integration = clients["apigatewayv2"].create_integration(
+        ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0")["IntegrationId"]
+    clients["apigatewayv2"].create_route(ApiId=api, RouteKey="$default", Target=f"integrations/{integration}")
+    url = runtime.api_url(api)
+    host, port = url.removeprefix("http://").split(":")
+    for request, status in [(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+                            (b"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n", 405)]:
+        with socket.create_connection((host, int(port)), timeout=60) as connection:
+            connection.sendall(request)
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(f"HTTP/1.1 {status} ".encode()) and set(json.loads(body)) == {"message"}
+    with urllib.request.urlopen(url + "/", timeout=60) as response:
+        assert "pid" in json.load(response)

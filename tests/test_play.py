@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from hello_winners import analysis, deploy, targets
+from hello_winners.embedded import runtime
 from hello_winners.game import reference
 from hello_winners.view import tables
 from hello_winners.workshop import play
@@ -45,6 +47,37 @@ def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_not
         assert "the rankings match the expected winners in workshop-day.winners.json" in said
         for role in ("merchant", "photographer"):
             assert ranking(again[role]) == ranking(EXPECTED[role])
+    finally:
+        teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+
+
+@pytest.mark.usefixtures("embedded_server")
+def test_play_finds_the_winner_api_at_its_new_address_when_the_runtime_restarts(monkeypatch):
+    settings = targets.settings(stage="restarted")
+    target = targets.get()
+    consumed = target.wait_until_consumed
+
+    def consumed_then_restarted(*args, **kwargs):
+        consumed(*args, **kwargs)
+        before = runtime.status()["apis"]
+        runtime.stop()  # as a crash would: the next call starts a new runtime
+        runtime.sync()
+        assert runtime.status()["apis"] == before  # at the same address: a URL read before still works
+        runtime.stop()
+        (url,) = [api["url"] for api in before.values() if api["function"].startswith(settings.prefix)]
+        with socket.socket() as squatter:  # unless its port was taken meanwhile: then the API moves
+            squatter.bind(("127.0.0.1", int(url.rpartition(":")[2])))
+            runtime.sync()
+        assert url not in [api["url"] for api in runtime.status()["apis"].values()]
+
+    monkeypatch.setattr(target, "wait_until_consumed", consumed_then_restarted)
+    try:
+        said = []
+        boards = play.play(stage=settings.stage, report=said.append, progress=False)
+        assert ranking(boards["merchant"]) == ranking(EXPECTED["merchant"])  # the API answered at its new address
+        clients = deploy.clients()
+        now = deploy.outputs(settings, clients, deploy.stage_names(settings, clients))
+        assert f"leaderboard page: {now.api_url}/" in said
     finally:
         teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
 

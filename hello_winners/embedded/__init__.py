@@ -17,9 +17,10 @@ from hello_winners.embedded.server import (
     ensure_running,
     find,
     participant_environment,
+    start,
     status,
     stop,
 )
 
 __all__ = ["ENDPOINT_ENV", "HOST", "PORT_ENV", "REGION", "STATE_DIR_ENV", "Server", "answers", "endpoint",
-           "ensure_running", "find", "participant_environment", "state_dir", "status", "stop"]
+           "ensure_running", "find", "participant_environment", "start", "state_dir", "status", "stop"]

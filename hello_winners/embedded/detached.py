@@ -2,8 +2,15 @@
 
 The embedded moto server and the local Lambda runtime both run detached, with their address recorded
 in the state folder so that later kernels and commands find and reuse them. A record is never trusted
-on its own: its process must be alive and answer its health check, else it is stale and replaced. A file
-lock makes two kernels starting at once agree on one process.
+on its own: its pid must still be the very process the kit started (the same command line and start
+time, read with psutil) and answer its health check, else it is stale and replaced; a process that is
+not the kit's is never signalled.
+
+Each process also carries its record in its own environment, so a lost or garbled record file never
+orphans it: the kit finds it again (a psutil scan) instead of starting a second one beside it. A record
+whose process has gone is kept as ``NAME.gone.json``, because what that process held in memory went
+with it and the caller may have to say so. A file lock (filelock) makes two kernels starting at once
+agree on one process.
 """
 
 from __future__ import annotations
@@ -12,20 +19,27 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-import fcntl
+import filelock
+import psutil
 
 from hello_winners.errors import EmbeddedServerError
 from hello_winners.state import state_dir
 
+# The environment variable through which a detached process carries its own record.
+MARK_ENV = "HELLO_WINNERS_DETACHED"
+# How far a recorded start time may be from psutil's (read to 1/100 s; records written before the kit
+# used psutil hold the time Popen returned). A reused pid would also need the very same command line.
+_START_SLACK_S = 1.0
+
+
 @dataclasses.dataclass(frozen=True)
 class Record:
-    """A started process: its pid, the port it listens on, when it started, and what it was told."""
+    """A started process: its pid, the port it listens on, its start time (psutil's), and what it was told."""
 
     pid: int
     port: int
@@ -56,7 +70,7 @@ class Detached:
         return state_dir() / f"{self.name}.log"
 
     def find(self) -> Record | None:
-        """The live recorded process, or None. A stale record is removed, never returned."""
+        """The live process's record, or None. A stale record is removed, never returned."""
         with self._locked():
             return self._live()
 
@@ -66,109 +80,152 @@ class Detached:
             return self._live() or self._start(command, port, details or {})
 
     def stop(self) -> Record | None:
-        """Stop the recorded process; returns its record, or None when none was running."""
+        """Stop the live process and forget any gone one; returns its record, or None when none was running."""
         with self._locked():
             record = self._live()
-            if record is None:
-                return None
-            terminate(record.pid)
+            if record is not None:
+                terminate(_identified(record))
             self._path.unlink(missing_ok=True)
+            self._gone_path.unlink(missing_ok=True)
             return record
+
+    def gone(self) -> Record | None:
+        """The record of a process that ended without being stopped (it crashed or was killed), if any.
+
+        It stays until the next start or stop, so that every later caller can tell the user.
+        """
+        return _read(self._gone_path)
 
     @property
     def _path(self):
         return state_dir() / f"{self.name}.json"
 
-    @contextlib.contextmanager
+    @property
+    def _gone_path(self):
+        return state_dir() / f"{self.name}.gone.json"
+
     def _locked(self):
         folder = state_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / f"{self.name}.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return filelock.FileLock(folder / f"{self.name}.lock")
 
     def _live(self):
-        try:
-            record = Record(**json.loads(self._path.read_text()))
-        except (OSError, ValueError, TypeError):
-            self._path.unlink(missing_ok=True)
-            return None
-        if alive(record.pid):
-            ours = _runs(record.pid, record.command)
-            # Our own process may be busy and answer late: give it a while before calling it stale.
-            deadline = time.monotonic() + (self.patience_s if ours else 0)
-            while True:
-                if self.healthy(record):
-                    return record
-                if time.monotonic() > deadline or not alive(record.pid):
-                    break
-                time.sleep(0.5)
-            if ours:
-                terminate(record.pid)  # ours but unresponsive: do not leave it behind
+        """The recorded process if it is ours and answers; else a stray of ours found again, or None."""
+        record = _read(self._path)
+        if record is not None:
+            process = _identified(record)
+            if process is not None and self._answers(record, process):
+                return record
+            if process is not None:
+                terminate(process)  # ours but unresponsive: do not leave it behind
+            _write(self._gone_path, record)
         self._path.unlink(missing_ok=True)
-        return None
+        return self._adopt_stray()
+
+    def _answers(self, record, process):
+        # Our own process may be busy and answer late: give it a while before calling it stale.
+        deadline = time.monotonic() + self.patience_s
+        while not self.healthy(record):
+            if time.monotonic() > deadline or not _running(process):
+                return False
+            time.sleep(0.5)
+        return True
+
+    def _adopt_stray(self):
+        """Record again the first healthy process of ours that no record names; stop any other."""
+        adopted = None
+        for record, process in _strays(self.name):
+            if adopted is None and self._answers(record, process):
+                adopted = record
+                _write(self._path, record)
+                self._gone_path.unlink(missing_ok=True)
+            else:
+                terminate(process)
+        return adopted
 
     def _start(self, command, port, details):
+        mark = {"name": self.name, "state_dir": str(state_dir()), "port": port, "details": details,
+                "command": list(command)}
         with open(self.log_path, "ab") as log:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+            started = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+                env={**os.environ, MARK_ENV: json.dumps(mark)},
             )
-        record = Record(pid=process.pid, port=port, started=time.time(), details=details, command=list(command))
+        process = psutil.Process(started.pid)
+        record = Record(pid=started.pid, port=port, started=process.create_time(), details=details,
+                        command=list(command))
         deadline = time.monotonic() + self.start_timeout_s
         while not self.healthy(record):
-            if process.poll() is not None or time.monotonic() > deadline:
-                terminate(process.pid)
+            if started.poll() is not None or time.monotonic() > deadline:
+                terminate(process)
                 raise EmbeddedServerError(
                     f"the {self.name} did not start on port {port}: see {self.log_path} for why, then try again"
                 )
             time.sleep(0.1)
-        tmp = self._path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(record)))
-        tmp.replace(self._path)
+        _write(self._path, record)
+        self._gone_path.unlink(missing_ok=True)
         return record
 
 
-def alive(pid: int) -> bool:
+def terminate(process: psutil.Process | None, grace_s: float = 10.0) -> None:
+    """Stop a process the kit started, then whatever it started: TERM, and KILL after ``grace_s``.
+
+    The process is a psutil one, identified by pid and start time, so a pid reused meanwhile is not hit.
+    """
+    if process is None:
+        return
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) still accepts signal 0.
-    with contextlib.suppress(OSError, IndexError):
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
+        family = [process, *process.children(recursive=True)]
+        process.terminate()
+    except psutil.Error:
+        return
+    _, lingering = psutil.wait_procs([process], timeout=grace_s)
+    for member in lingering + family[1:]:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    psutil.wait_procs(family, timeout=grace_s)
 
 
-def _runs(pid, command):
-    """Whether ``pid`` still runs ``command`` (and is not another process that got the same pid)."""
+def _identified(record):
+    """The record's process, only while it is the very one the kit started (command line and start time)."""
     try:
-        running = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
-    except OSError:
+        process = psutil.Process(record.pid)
+        ours = process.cmdline() == record.command and abs(process.create_time() - record.started) < _START_SLACK_S
+    except (psutil.Error, TypeError, ValueError):  # gone, or a record with nonsense in it
+        return None
+    return process if ours and _running(process) else None
+
+
+def _running(process):
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return bool(command) and [part.decode(errors="replace") for part in running] == command
 
 
-def terminate(pid: int, grace_s: float = 10.0) -> None:
-    """Stop a process group started by this module: TERM, then KILL after ``grace_s``."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while alive(pid) and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-    if alive(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-    _reap(pid)
+def _strays(name):
+    """(record, process) of each running process of ours of kind ``name`` for this state folder, from its mark."""
+    folder = str(state_dir())
+    for process in psutil.process_iter():
+        try:
+            mark = json.loads(process.environ().get(MARK_ENV) or "null")
+            if not isinstance(mark, dict) or (mark.get("name"), mark.get("state_dir")) != (name, folder):
+                continue
+            if process.cmdline() != mark["command"] or not _running(process):
+                continue  # a child that inherited the mark, or a process on its way out
+            yield Record(process.pid, int(mark["port"]), process.create_time(), mark["details"], mark["command"]), process
+        except (psutil.Error, ValueError, TypeError, KeyError):
+            continue
 
 
-def _reap(pid):
-    """Collect our own child's exit status so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+def _read(path):
+    try:
+        return Record(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write(path, record):
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dataclasses.asdict(record)))
+    tmp.replace(path)

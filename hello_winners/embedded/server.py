@@ -13,14 +13,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
 
 from hello_winners.embedded import credentials, detached
+from hello_winners.embedded.detached import Record
 from hello_winners.state import state_dir
-from hello_winners.errors import AwsUnreachableError, ConfigError
+from hello_winners.errors import AwsUnreachableError, ConfigError, EmbeddedServerError
 
-if TYPE_CHECKING:
-    from hello_winners.embedded.detached import Record
 
 HOST = "127.0.0.1"
 PORT_ENV = "HELLO_WINNERS_PORT"
@@ -65,10 +63,24 @@ def find() -> Server | None:
 
 
 def ensure_running(port: int | str | None = None) -> Server:
-    """Return the live server, starting one when none is recorded or the record is stale.
+    """Return the live server, starting one when none runs yet.
 
-    ``port`` (or $HELLO_WINNERS_PORT) asks for a fixed port; by default a free one is picked.
+    ``port`` (or $HELLO_WINNERS_PORT) asks for a fixed port; by default a free one is picked. A server
+    that stopped without ``stop`` took the deployed stage with it (moto keeps everything in memory): that
+    raises EmbeddedServerError, rather than starting an empty one as if nothing had happened, until
+    :func:`start` or :func:`stop` acknowledges it.
     """
+    record = _SERVER.find()
+    if record is not None:
+        return Server(record)
+    gone = _SERVER.gone()
+    if gone is not None:
+        raise EmbeddedServerError(gone_sentence(gone))
+    return start(port)
+
+
+def start(port: int | str | None = None) -> Server:
+    """Return the live server, or start a fresh one (also after one that stopped on its own)."""
     record = _SERVER.find()
     if record is None:
         chosen = _choose_port(port)
@@ -106,11 +118,21 @@ def stop() -> Server | None:
     return Server(record) if record else None
 
 
+def gone_sentence(record: Record) -> str:
+    """What to tell the user when the server of ``record`` stopped on its own, and how to recover."""
+    return (f"the embedded AWS at {record.url} has stopped, and everything deployed on it went with it "
+            "(moto keeps it in memory): run `hello-winners server start` for a fresh one, then deploy again")
+
+
 def status() -> dict:
-    """A small dict describing the embedded server, for the CLI and lesson 0."""
+    """A small dict describing the embedded server, for the CLI and lesson 0.
+
+    When none runs, ``gone`` holds the sentence about one that stopped on its own, if one did.
+    """
     server = find()
     if server is None:
-        return {"running": False, "state_dir": str(state_dir())}
+        gone = _SERVER.gone()
+        return {"running": False, "state_dir": str(state_dir()), "gone": gone_sentence(gone) if gone else None}
     return {
         "running": True,
         "endpoint": server.endpoint,

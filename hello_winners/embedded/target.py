@@ -49,9 +49,11 @@ class EmbeddedTarget(targets.Target):
         state = runtime.status()
         if not state:
             return []
-        return [f"  local runtime: {s['shard']}: {s['records']} records in {s['batches']} batches, "
-                f"{s['retries']} retries, {s['discarded']} discarded" + (f", ERROR {s['error']}" if s["error"] else "")
-                for s in state["shards"]]
+        lines = [f"  local runtime: {s['shard']}: {s['records']} records in {s['batches']} batches, "
+                 f"{s['retries']} retries, {s['discarded']} discarded" + (f", ERROR {s['error']}" if s["error"] else "")
+                 + (f", {s['checkpoint_reset']}" if s.get("checkpoint_reset") else "")
+                 for s in state["shards"]]
+        return lines + ([f"  local runtime: {state['checkpoints']}"] if state.get("checkpoints") else [])
 
 
 def _session() -> boto3.Session:

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hello_winners import deploy, events, targets
 from hello_winners.deploy import teardown as sweeper
@@ -43,10 +44,11 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
         stream.put_events(clients["kinesis"], outputs.stream, events_of_log, progress=progress)
     target_ = targets.get(settings.target)
     target_.wait_until_consumed(clients, outputs.stream, outputs.tables, report)
-    boards = {role: _get(f"{outputs.api_url}/scores?role={role}&limit=100")["scores"] for role in events.ROLES}
+    api = WinnerApi(lambda: target_.api_url(outputs.api_id, clients["kinesis"].meta.region_name))
+    boards = {role: api.get(f"/scores?role={role}&limit=100")["scores"] for role in events.ROLES}
     report(board.table(boards))
     report(_against_recorded(boards, log))
-    report(f"leaderboard page: {outputs.api_url}/")
+    report(f"leaderboard page: {api.url}/")
     if target_.closing_note():
         report(target_.closing_note())
     return boards
@@ -82,14 +84,26 @@ def _ranked(entries):
     return [(entry["userId"], entry["score"]) for entry in entries]
 
 
-def _get(url, attempts=5):
-    for attempt in range(attempts):
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            raise DeployError(f"the winner API answered {error.code} for {url}: {error.read()[:200]!r}") from None
-        except OSError:
-            if attempt == attempts - 1:
-                raise DeployError(f"the winner API at {url} does not answer: run `hello-winners status`") from None
-            time.sleep(2)
+class WinnerApi:
+    """The deployed winner API, asked by path. Its address is resolved when needed and again when it stops
+    answering: the embedded target's local runtime serves it at a new address after a restart."""
+
+    def __init__(self, resolve: Callable[[], str], sleep: Callable[[float], None] = time.sleep) -> None:
+        self._resolve = resolve
+        self._sleep = sleep
+        self.url = resolve()
+
+    def get(self, path: str, attempts: int = 5) -> Any:
+        """The JSON answer to GET ``path``; DeployError when the API answers an error or never answers."""
+        for attempt in range(attempts):
+            url = self.url + path
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    return json.load(response)
+            except urllib.error.HTTPError as error:
+                raise DeployError(f"the winner API answered {error.code} for {url}: {error.read()[:200]!r}") from None
+            except OSError:
+                if attempt == attempts - 1:
+                    raise DeployError(f"the winner API at {url} does not answer: run `hello-winners status`") from None
+                self._sleep(2)
+                self.url = self._resolve()

@@ -1,8 +1,9 @@
 """Running a deployed function: its zip unpacked, its handler in worker processes, its timeout enforced.
 
 A worker is a warm container: it imports the handler once and serves invocations one at a time. A
-function keeps a pool of them so that several shards (and API requests) run at once, each in its own
-process with the function's environment variables, as Lambda runs concurrent invocations.
+function keeps a pool of them (pool.py: at most its reserved concurrency, idle ones reaped) so that
+several shards (and API requests) run at once, each in its own process with the function's environment
+variables, as Lambda runs concurrent invocations.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 
+from hello_winners.embedded.runtime.pool import (DEFAULT_IDLE_S, DEFAULT_LIMIT, TooManyRequestsException,
+                                                 WorkerPool)
 from hello_winners.errors import DeployError
 from hello_winners.lambda_platform import RUNTIME, RUNTIME_PROVIDED
 from hello_winners.state import state_dir
@@ -48,6 +51,7 @@ class Config:
     environment: tuple  # sorted (name, value) pairs, hashable
     role: str = ""
     code_location: str = ""
+    reserved_concurrency: int | None = None  # PutFunctionConcurrency's; None: the runtime's default
 
     @classmethod
     def from_api(cls, function: dict) -> Config:
@@ -64,6 +68,7 @@ class Config:
             environment=tuple(sorted(variables.items())),
             role=configuration.get("Role", ""),
             code_location=function.get("Code", {}).get("Location", ""),
+            reserved_concurrency=function.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
         )
 
 
@@ -78,9 +83,14 @@ class Outcome:
 
 
 class Function:
-    """One deployed function, ready to invoke; ``target_environment`` points boto3 at the embedded AWS."""
+    """One deployed function, ready to invoke; ``target_environment`` points boto3 at the embedded AWS.
 
-    def __init__(self, config: Config, target_environment: dict[str, str]) -> None:
+    It runs at most its reserved concurrency of workers at once (else ``default_concurrency``), and
+    closes those idle for ``idle_s``; ``clock`` tells idle time.
+    """
+
+    def __init__(self, config: Config, target_environment: dict[str, str], default_concurrency: int = DEFAULT_LIMIT,
+                 idle_s: float = DEFAULT_IDLE_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.task_root = _unpacked(config)
         self.environment = {
@@ -99,10 +109,11 @@ class Function:
         }
         self.log_path = state_dir() / "runtime" / "logs" / f"{config.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._idle = queue.SimpleQueue()
-        self._closed = False
+        self.workers = WorkerPool(lambda: _Worker(self.task_root, self.environment, self.log_path),
+                                  config.reserved_concurrency or default_concurrency, idle_s, clock)
         self.invocations = 0
         self.errors = 0
+        self.throttles = 0
 
     def client(self, service: str) -> Any:
         """A boto3 client that acts as this function: its role's credentials, the embedded endpoint."""
@@ -112,35 +123,33 @@ class Function:
                             aws_secret_access_key=variables["AWS_SECRET_ACCESS_KEY"],
                             aws_session_token=variables["AWS_SESSION_TOKEN"])
 
-    def invoke(self, event: Any) -> Outcome:
-        """Run the handler on ``event`` in an idle worker (a new one if none is idle)."""
-        worker = self._take()
-        outcome = worker.invoke(event, self.config)
+    def invoke(self, event: Any, wait_s: float | None = None) -> Outcome:
+        """Run the handler on ``event`` in an idle worker, or a new one while the concurrency allows.
+
+        With every worker busy it waits ``wait_s`` at most, then raises TooManyRequestsException
+        (None: it waits for a worker, as Lambda retries a throttled stream batch).
+        """
+        try:
+            worker = self.workers.take(wait_s)
+        except TooManyRequestsException:
+            self.throttles += 1
+            raise
+        outcome = None
+        try:
+            outcome = worker.invoke(event, self.config)
+        finally:
+            self.workers.give_back(worker, reusable=outcome is not None and not outcome.timed_out)
         self.invocations += 1
         self.errors += outcome.error is not None
-        if outcome.timed_out or self._closed:
-            worker.close()
-        else:
-            self._idle.put(worker)
         return outcome
+
+    def reap(self) -> int:
+        """Close the workers idle for too long; returns how many."""
+        return self.workers.reap()
 
     def close(self) -> None:
         """Stop the idle workers; busy ones stop when their invocation ends."""
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
-
-    def _take(self):
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                return _Worker(self.task_root, self.environment, self.log_path)
-            if worker.alive():
-                return worker
+        self.workers.close()
 
 
 class _Worker:

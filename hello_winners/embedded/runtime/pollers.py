@@ -10,18 +10,22 @@ MaximumBatchingWindowInSeconds for a batch to fill. After the function answers:
   invoked (and bisected again if it fails) on its own before batching resumes; a failing batch of one
   record, or any failure without bisection, is retried up to MaximumRetryAttempts (-1: forever) and
   then discarded with a line in the runtime's log.
-Checkpoints are kept in the state folder, so a restarted runtime resumes where it stopped.
+Checkpoints are kept in the state folder (checkpoints.py), so a restarted runtime resumes where it
+stopped. A checkpoint that is not the sequence number of a record of its shard (a garbled or foreign
+value) is said in the runtime's log and status, forgotten, and the shard re-read from its trim horizon:
+the consumer is exact under redelivery, and the alternative is a poller that fails on every start.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+import botocore.exceptions
+
+from hello_winners.embedded.runtime.checkpoints import Checkpoints, usable
 from hello_winners.view.delivery import kinesis_record, retry_position
 
 if TYPE_CHECKING:
@@ -36,38 +40,6 @@ SETTINGS = ("BatchSize", "MaximumBatchingWindowInSeconds", "BisectBatchOnFunctio
 
 def settings(mapping: dict) -> dict:
     return {k: mapping.get(k) for k in SETTINGS}
-
-
-class Checkpoints:
-    """Last processed sequence number per (mapping, shard), kept in a JSON file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        try:
-            self._data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self._data = {}
-
-    def get(self, mapping: str, shard: str) -> str | None:
-        with self._lock:
-            return self._data.get(mapping, {}).get(shard)
-
-    def set(self, mapping: str, shard: str, sequence_number: str) -> None:
-        with self._lock:
-            self._data.setdefault(mapping, {})[shard] = sequence_number
-            self._save()
-
-    def keep_only(self, mappings: set[str]) -> None:
-        with self._lock:
-            self._data = {m: shards for m, shards in self._data.items() if m in mappings}
-            self._save()
-
-    def _save(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._data, indent=1, sort_keys=True))
-        tmp.replace(self.path)
 
 
 class ShardPoller(threading.Thread):
@@ -89,6 +61,7 @@ class ShardPoller(threading.Thread):
         self.in_flight = False
         self.batches = self.records = self.retries = self.discarded = 0
         self.error = None
+        self.checkpoint_reset = None  # why the stored checkpoint was not used, when it was not
 
     @property
     def uuid(self) -> str:
@@ -188,12 +161,36 @@ class ShardPoller(threading.Thread):
         return retry_position([r["SequenceNumber"] for r in batch], outcome.result)
 
     def _iterator(self):
+        """Where polling starts: after the checkpoint when it is usable, else the trim horizon (said once)."""
         checkpoint = self.checkpoints.get(self.uuid, self.shard_id)
-        request = {"StreamName": self.mapping["EventSourceArn"].rpartition("/")[2], "ShardId": self.shard_id}
-        if checkpoint:
-            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=checkpoint)
-        else:
-            request["ShardIteratorType"] = self.mapping.get("StartingPosition") or "TRIM_HORIZON"
+        if checkpoint is None:
+            return self._shard_iterator(self.mapping.get("StartingPosition") or "TRIM_HORIZON")
+        problem = self._unusable(checkpoint)
+        if problem is None:
+            return self._shard_iterator("AFTER_SEQUENCE_NUMBER", checkpoint)
+        self.checkpoint_reset = f"the checkpoint {str(checkpoint)[:60]!r} {problem}: re-read from the trim horizon"
+        self.log(f"{self.shard_id} of mapping {self.uuid}: {self.checkpoint_reset}")
+        self.checkpoints.forget(self.uuid, self.shard_id)
+        return self._shard_iterator("TRIM_HORIZON")
+
+    def _unusable(self, checkpoint):
+        """Why ``checkpoint`` cannot be resumed from, or None: it must name a record of this shard."""
+        if not usable(checkpoint):
+            return "is not a sequence number"
+        try:
+            records = self.kinesis.get_records(ShardIterator=self._shard_iterator("AT_SEQUENCE_NUMBER", checkpoint),
+                                               Limit=1)["Records"]
+        except botocore.exceptions.ClientError as error:
+            return f"is refused by Kinesis ({error.response.get('Error', {}).get('Code')})"
+        if not records or records[0]["SequenceNumber"] != checkpoint:
+            return f"names no record of {self.shard_id}"
+        return None
+
+    def _shard_iterator(self, kind, sequence_number=None):
+        request = {"StreamName": self.mapping["EventSourceArn"].rpartition("/")[2], "ShardId": self.shard_id,
+                   "ShardIteratorType": kind}
+        if sequence_number is not None:
+            request["StartingSequenceNumber"] = sequence_number
         return self.kinesis.get_shard_iterator(**request)["ShardIterator"]
 
     def _event(self, batch):
@@ -209,5 +206,5 @@ class ShardPoller(threading.Thread):
             "mapping": self.uuid, "shard": self.shard_id, "checkpoint": self.checkpoints.get(self.uuid, self.shard_id),
             "caught_up_at": self.caught_up_at, "in_flight": self.in_flight, "batches": self.batches,
             "records": self.records, "retries": self.retries, "discarded": self.discarded, "error": self.error,
-            "alive": self.is_alive(),
+            "alive": self.is_alive(), "checkpoint_reset": self.checkpoint_reset,
         }

@@ -16,18 +16,25 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 import boto3
 import botocore.config
 
 from hello_winners.embedded import credentials, server
+from hello_winners.errors import ConfigError
 from hello_winners.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function
-from hello_winners.embedded.runtime.pollers import Checkpoints, ShardPoller, settings
+from hello_winners.embedded.runtime.pool import TooManyRequestsException
+from hello_winners.embedded.runtime.addresses import Addresses
+from hello_winners.embedded.runtime.checkpoints import Checkpoints
+from hello_winners.embedded.runtime.pollers import ShardPoller, settings
 
 SERVICE = "hello-winners-lambda-runtime"
 SYNC_EVERY_S = 3.0
+# How long an API request waits for one of the function's workers before its 429.
+API_WAIT_S = 2.0
 
 
 _CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
@@ -42,12 +49,13 @@ class Runtime:
         self.target_environment = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": server.REGION,
                                    "AWS_DEFAULT_REGION": server.REGION}
         self.endpoint = endpoint
-        self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json")
+        self.log_lines = []
+        self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json", self.log)
+        self.addresses = Addresses(state_dir() / "runtime" / "api-ports.json")
         self.functions = {}   # name -> Function
         self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
         self.apis = {}        # api id -> (function name, LocalApi)
         self.lock = threading.Lock()
-        self.log_lines = []
 
     def log(self, line: str) -> None:
         stamped = f"{time.strftime('%H:%M:%S')} {line}"
@@ -84,6 +92,8 @@ class Runtime:
                 self.pollers.pop(key).stop()
             self.checkpoints.keep_only({m["UUID"] for m in mappings})
             self._sync_apis()
+            for function in self.functions.values():
+                function.reap()
 
     def status(self) -> dict:
         return {
@@ -91,8 +101,9 @@ class Runtime:
             "endpoint": self.endpoint,
             "now": time.time(),
             "shards": [p.status() for p in self.pollers.values()],
-            "functions": {n: {"invocations": f.invocations, "errors": f.errors, "log": str(f.log_path)}
-                          for n, f in self.functions.items()},
+            "checkpoints": self.checkpoints.problem,
+            "functions": {n: {"invocations": f.invocations, "errors": f.errors, "throttles": f.throttles,
+                              "workers": f.workers.size, "log": str(f.log_path)} for n, f in self.functions.items()},
             "apis": {api_id: {"function": name, "url": local.url} for api_id, (name, local) in self.apis.items()},
             "log": self.log_lines[-20:],
         }
@@ -151,14 +162,35 @@ class Runtime:
                 continue
             live.add(api["ApiId"])
             if api["ApiId"] not in self.apis:
-                local = LocalApi(lambda event, n=name: _api_answer(self.functions[n].invoke(event))).start()
+                local = self._serve(api["ApiId"], name)
                 self.apis[api["ApiId"]] = (name, local)
                 self.log(f"HTTP API {api['Name']} serving at {local.url}")
         for api_id in set(self.apis) - live:
             self.apis.pop(api_id)[1].stop()
+        self.addresses.remember({api_id: local.port for api_id, (_, local) in self.apis.items()})
+
+    def _serve(self, api_id, name):
+        """Serve the API at the address it had before a restart, else on any free port."""
+        def invoke(event):
+            return api_answer(self.functions[name], event)
+
+        try:
+            return LocalApi(invoke, port=self.addresses.port(api_id)).start()
+        except ConfigError:  # its port was taken meanwhile
+            return LocalApi(invoke).start()
 
 
-def _api_answer(outcome):
+def api_answer(function: Function, event: dict, wait_s: float = API_WAIT_S) -> Any:
+    """The function's answer to an HTTP API event; a 429 when all its workers stay busy ``wait_s``.
+
+    A function error raises, which the local API answers as API Gateway does (502).
+    """
+    try:
+        outcome = function.invoke(event, wait_s)
+    except TooManyRequestsException as throttled:
+        return {"statusCode": 429, "headers": {"Content-Type": "application/json", "Retry-After": "1"},
+                "body": json.dumps({"message": "Too Many Requests", "errorType": "TooManyRequestsException",
+                                    "errorMessage": str(throttled)})}
     if outcome.error:
         raise RuntimeError(f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}")
     return outcome.result
