@@ -28,13 +28,11 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     """Run the workshop on ``log``; returns the leaderboards as the winner API gave them."""
     settings = targets.settings(target, stage)
     log = Path(log)
-    if not log.is_file():
-        raise DeployError(f"the event log {log} does not exist: pass --log with a JSONL file of events")
+    events_of_log = list(eventlog.read_log(log))  # read whole first: a bad log must leave the stage as it was
     if fresh:
         teardown(settings, report)
     outputs = deploy.deploy(settings.target, settings.stage, report=report)
     clients = deploy.clients(settings.target)
-    events_of_log = list(eventlog.read_log(log))
     if day.already_on(clients["kinesis"], outputs.stream, events_of_log):
         report(f"the stream {outputs.stream} already holds {log.name}: not putting it again, which would count it "
                "twice. Showing its winners; `hello-winners play --fresh` starts over.")
