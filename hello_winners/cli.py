@@ -9,6 +9,7 @@ import webbrowser
 
 from hello_winners import embedded, targets
 from hello_winners.errors import HelloWinnersError
+from hello_winners.view.board import printable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         with targets.friendly_errors():
             return args.run(args) or 0
     except HelloWinnersError as error:
-        print(f"hello-winners: {error}", file=sys.stderr)
+        print(f"hello-winners: {printable(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hello-winners: interrupted", file=sys.stderr)
@@ -99,13 +100,14 @@ def _status(args):
     settings = _settings(args)
     clients = deploy.clients(settings.target)
     found = teardown.inventory(clients, settings.prefix, settings.stage)
-    print(f"stage {settings.stage} on {settings.target}: " + (f"{len(found)} resources" if found else "nothing deployed"))
+    print(f"stage {printable(settings.stage)} on {settings.target}: "
+          + (f"{len(found)} resources" if found else "nothing deployed"))
     for item in found:
-        print(f"  {item.kind:<21} {item.name}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
+        print(f"  {item.kind:<21} {printable(item.name)}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
     if any(item.kind == "stream" and item.ours for item in found):
         print(_standing_cost(clients, settings.prefix))
     for line in targets.get(settings.target).runtime_lines():
-        print(line)
+        print(printable(line))
 
 
 def _standing_cost(clients, prefix):
