@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import webbrowser
@@ -13,6 +14,22 @@ from hello_winners.view.board import printable
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; its exit status. A reader that stops early (``| head``) ends it quietly.
+
+    Python's documented handling of SIGPIPE: flush while a BrokenPipeError can still be caught, then
+    point stdout at devnull so that the interpreter's own flush at exit has nowhere to fail.
+    """
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(argv):
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
