@@ -8,7 +8,7 @@ import sys
 import time
 import webbrowser
 
-from hello_winners import embedded, targets
+from hello_winners import targets
 from hello_winners.errors import HelloWinnersError
 from hello_winners.view.board import printable
 
@@ -78,7 +78,7 @@ def _parser():
     server = commands.add_parser("server", parents=[common], help="the embedded AWS (a moto server on 127.0.0.1)")
     server_commands = server.add_subparsers(title="server commands")
     start = server_commands.add_parser("start", help="start it, or find the one running")
-    start.add_argument("--port", type=int, help=f"a fixed port (default: ${embedded.PORT_ENV} or a free one)")
+    start.add_argument("--port", type=int, help="a fixed port (default: $HELLO_WINNERS_PORT or a free one)")
     start.set_defaults(run=_server_start)
     server_commands.add_parser("stop", help="stop it and the local Lambda runtime").set_defaults(run=_server_stop)
     server_commands.add_parser("status", help="is it running, and where").set_defaults(run=_server_status)
@@ -164,11 +164,14 @@ def _serve(args):
 
 
 def _server_start(args):
+    from hello_winners import embedded
+
     server = embedded.ensure_running(args.port)
     print(f"embedded AWS running at {server.endpoint} (pid {server.pid}); state in {embedded.state_dir()}")
 
 
 def _server_stop(args):
+    from hello_winners import embedded
     from hello_winners.embedded import runtime
 
     runtime.stop()
@@ -177,6 +180,8 @@ def _server_stop(args):
 
 
 def _server_status(args):
+    from hello_winners import embedded
+
     state = embedded.status()
     if not state["running"]:
         print(f"embedded AWS: not running (state folder {state['state_dir']})")
