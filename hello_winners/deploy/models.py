@@ -30,9 +30,10 @@ def _limit(default: int, label: str, low: int, high: int | None, unit: str) -> d
 class Options:
     """What a participant may tune; the defaults suit a workshop room.
 
-    Each value must lie in the range AWS documents for it (Kinesis event source mappings, Lambda
-    functions, Kinesis streams): anything else raises ConfigError on construction, so the command,
-    the lessons and ``play`` refuse it before any AWS call, and nothing is half deployed.
+    Each value must lie in the range AWS documents for it (CreateEventSourceMapping for a Kinesis
+    source, Lambda's memory and timeout quotas, CreateStream): anything else raises ConfigError on
+    construction, so the command and the lessons refuse it before any AWS call and nothing is half
+    deployed.
     """
 
     shards: int = _limit(2, "shard count", 1, None, "shards")
