@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -11,11 +12,28 @@ import webbrowser
 
 import boto3
 
-from hello_winners import embedded, targets
+from hello_winners import targets
 from hello_winners.errors import HelloWinnersError
+from hello_winners.view.board import printable
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; its exit status. A reader that stops early (``| head``) ends it quietly.
+
+    Python's documented handling of SIGPIPE: flush while a BrokenPipeError can still be caught, then
+    point stdout at devnull so that the interpreter's own flush at exit has nowhere to fail.
+    """
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(argv):
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -25,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         with targets.friendly_errors():
             return args.run(args) or 0
     except HelloWinnersError as error:
-        print(f"hello-winners: {error}", file=sys.stderr)
+        print(f"hello-winners: {printable(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hello-winners: interrupted", file=sys.stderr)
@@ -65,7 +83,7 @@ def _parser():
     server = commands.add_parser("server", parents=[common], help="the embedded AWS (a moto server on 127.0.0.1)")
     server_commands = server.add_subparsers(title="server commands")
     start = server_commands.add_parser("start", help="start it, or find the one running")
-    start.add_argument("--port", type=int, help=f"a fixed port (default: ${embedded.PORT_ENV} or a free one)")
+    start.add_argument("--port", type=int, help="a fixed port (default: $HELLO_WINNERS_PORT or a free one)")
     start.set_defaults(run=_server_start)
     server_commands.add_parser("stop", help="stop it and the local Lambda runtime").set_defaults(run=_server_stop)
     server_commands.add_parser("status", help="is it running, and where").set_defaults(run=_server_status)
@@ -115,13 +133,14 @@ def _status(args):
     settings = _settings(args)
     clients = deploy.clients(settings.target)
     found = teardown.inventory(clients, settings.prefix, settings.stage)
-    print(f"stage {settings.stage} on {settings.target}: " + (f"{len(found)} resources" if found else "nothing deployed"))
+    print(f"stage {printable(settings.stage)} on {settings.target}: "
+          + (f"{len(found)} resources" if found else "nothing deployed"))
     for item in found:
-        print(f"  {item.kind:<21} {item.name}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
+        print(f"  {item.kind:<21} {printable(item.name)}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
     if any(item.kind == "stream" and item.ours for item in found):
         print(_standing_cost(clients, settings.prefix))
     for line in targets.get(settings.target).runtime_lines():
-        print(line)
+        print(printable(line))
 
 
 def _standing_cost(clients, prefix):
@@ -161,11 +180,14 @@ def _serve(args):
 
 
 def _server_start(args):
+    from hello_winners import embedded
+
     server = embedded.start(args.port)
     print(f"embedded AWS running at {server.endpoint} (pid {server.pid}); state in {embedded.state_dir()}")
 
 
 def _server_stop(args):
+    from hello_winners import embedded
     from hello_winners.embedded import runtime
 
     runtime.stop()
@@ -174,6 +196,8 @@ def _server_stop(args):
 
 
 def _server_env(args):
+    from hello_winners import embedded
+
     for name, value in embedded.participant_environment().items():
         print(f"export {name}={shlex.quote(value)}")
 
@@ -186,6 +210,8 @@ def _policy(args):
 
 
 def _server_status(args):
+    from hello_winners import embedded
+
     state = embedded.status()
     if not state["running"]:
         print(f"embedded AWS: not running (state folder {state['state_dir']})")

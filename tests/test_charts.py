@@ -1,5 +1,7 @@
 """The charts' content, read back from the figure objects: bars, labels, the gold winner, titles, axes."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,6 +9,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from hello_winners.analysis import charts  # noqa: E402
 
@@ -73,3 +76,33 @@ def test_product_sales_shows_one_contributors_products_best_first():
     assert [b.get_width() for b in bars] == [5, 1]
     assert ax.get_title(loc="left") == "Sales per product: Ann (merchant)"
     assert ax.get_xlabel() == "Sales (purchases)" and ax.get_ylabel() == "Product"
+
+
+MATHTEXT = r"$\frac{a}$ money"  # matplotlib would read $...$ as mathtext, which this is not
+
+
+def _drawn(fig):
+    """Every text of a figure, drawn (saved) first, with whether matplotlib would read it as mathtext."""
+    fig.savefig(io.BytesIO(), format="png")
+    return {t.get_text(): t.get_parse_math() for t in fig.findobj(Text) if t.get_visible()}
+
+
+def test_every_chart_draws_names_that_look_like_mathtext_literally():
+    scores = SCORES.assign(name=[MATHTEXT, "$5 shop$", "Cy", "Ann", "Eve"])
+    drawn = _drawn(charts.leaderboard(scores, "merchant"))
+    assert drawn[MATHTEXT] is False and drawn["$5 shop$"] is False
+
+    t = pd.Timestamp("2026-11-01T12:00Z")
+    race = pd.DataFrame({"time": [t, t], "userId": ["b", "a"], "name": [MATHTEXT, "$x$"], "sales": [1, 1]})
+    drawn = _drawn(charts.sales_race(race, "merchant"))
+    assert drawn[MATHTEXT + ": 1"] is False and drawn["$x$: 1"] is False
+
+    sales = pd.DataFrame({"role": ["merchant"], "userId": ["a"], "name": [MATHTEXT], "productId": ["$p_1$"],
+                          "sales": [3]})
+    drawn = _drawn(charts.product_sales(sales, "a", "merchant"))
+    assert drawn[f"Sales per product: {MATHTEXT} (merchant)"] is False and drawn["$p_1$"] is False
+
+
+def test_a_contributor_without_sales_is_named_literally_too():
+    sales = pd.DataFrame(columns=["role", "userId", "name", "productId", "sales"])
+    assert _drawn(charts.product_sales(sales, MATHTEXT, "merchant"))[f"No sales yet for {MATHTEXT}"] is False

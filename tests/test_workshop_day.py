@@ -1,6 +1,7 @@
 """The recorded workshop day: valid, reproducible, a full game, and its winners file is the reference's."""
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -96,3 +97,9 @@ def test_a_damaged_log_names_the_line(tmp_path):
         list(read_log(damaged))
     with pytest.raises(EventError, match="does not exist"):
         list(read_log(tmp_path / "missing.jsonl"))
+
+
+@pytest.mark.parametrize("path, said", [(".", "is a directory"), (os.devnull, "is not a regular file")])
+def test_a_log_that_is_not_a_file_is_named_as_such(path, said):
+    with pytest.raises(EventError, match=said):
+        list(read_log(path))

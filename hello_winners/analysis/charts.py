@@ -2,7 +2,8 @@
 
 Each function returns a ``matplotlib.figure.Figure`` built without pyplot, so a notebook shows it
 once (as the cell's value) and no global figure state piles up; ``save_to`` also writes a PNG.
-Titles, axis labels and units are always set.
+Titles, axis labels and units are always set. Names and ids are data: every text drawn from them
+is drawn literally, never read as mathtext (a name like ``$\\frac{a}$ money`` would fail to draw).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _figure(rows: int = 0) -> tuple[Figure, object]:
 
 
 def _finish(fig: Figure, ax, title: str, xlabel: str, ylabel: str, save_to) -> Figure:
-    ax.set_title(title, fontsize=_TITLE, fontweight="bold", loc="left")
+    ax.set_title(title, fontsize=_TITLE, fontweight="bold", loc="left", parse_math=False)
     ax.set_xlabel(xlabel, fontsize=_LABEL)
     ax.set_ylabel(ylabel, fontsize=_LABEL)
     if save_to is not None:
@@ -42,7 +43,7 @@ def _finish(fig: Figure, ax, title: str, xlabel: str, ylabel: str, save_to) -> F
 
 
 def _empty(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=_LABEL, transform=ax.transAxes)
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=_LABEL, transform=ax.transAxes, parse_math=False)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -50,12 +51,19 @@ def _empty(ax, message: str) -> None:
 def _bars(ax, labels: list[str], values: list[int], colours: list[str]) -> None:
     """Horizontal bars, first label on top, each labelled with its value."""
     bars = ax.barh(labels, values, color=colours, height=0.7)
+    _literally(ax.get_yticklabels())
     ax.invert_yaxis()
     ax.bar_label(bars, labels=[f"{v:,}" for v in values], padding=4, fontsize=_TICK)
     ax.margins(x=0.12)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
+
+
+def _literally(texts) -> None:
+    """Draw these texts as they are: matplotlib reads a string with two ``$`` as mathtext otherwise."""
+    for text in texts:
+        text.set_parse_math(False)
 
 
 def _display_names(table: pd.DataFrame) -> list[str]:
@@ -103,8 +111,9 @@ def sales_race(race: pd.DataFrame, role: str, save_to: str | PathLike[str] | Non
         ax.step(times, sales, where="post", color=colour, linewidth=2.6 if i == 0 else 1.8,
                 label=f"{labels[user]}: {sales[-1]:,}")
     if not race.empty:
-        ax.legend(fontsize=_TICK, frameon=False, loc="upper left", title=f"Top {noun}: sales",
-                  title_fontsize=_TICK)
+        legend = ax.legend(fontsize=_TICK, frameon=False, loc="upper left", title=f"Top {noun}: sales",
+                           title_fontsize=_TICK)
+        _literally([*legend.get_texts(), legend.get_title()])
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
         locator = AutoDateLocator()

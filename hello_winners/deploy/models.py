@@ -11,6 +11,7 @@ import dataclasses
 from hello_winners import naming
 from hello_winners.view import tables
 from hello_winners.deploy import policies
+from hello_winners.errors import ConfigError
 from hello_winners.lambda_platform import RUNTIME
 
 CONSUMER_HANDLER = "hello_winners.view.consumer.handler"
@@ -21,18 +22,49 @@ LAMBDA_TRUST = {
 }
 
 
+def _limit(default: int, label: str, low: int, high: int | None, unit: str) -> dataclasses.Field:
+    """A field with the range AWS accepts for it, so a bad value is refused before any call is made."""
+    return dataclasses.field(default=default, metadata={"label": label, "range": (low, high), "unit": unit})
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """What a participant may tune; the defaults suit a workshop room."""
+    """What a participant may tune; the defaults suit a workshop room.
 
-    shards: int = 2
-    batch_size: int = 100
-    batching_window_s: int = 1
-    max_retry_attempts: int = 10
-    consumer_memory_mb: int = 256
-    consumer_timeout_s: int = 60
-    api_memory_mb: int = 256
-    api_timeout_s: int = 10
+    Each value must lie in the range AWS documents for it (CreateEventSourceMapping for a Kinesis
+    source, Lambda's memory and timeout quotas, CreateStream): anything else raises ConfigError on
+    construction, so the command and the lessons refuse it before any AWS call and nothing is half
+    deployed.
+    """
+
+    shards: int = _limit(2, "shard count", 1, None, "shards")
+    batch_size: int = _limit(100, "batch size", 1, 10_000, "records")
+    batching_window_s: int = _limit(1, "batching window", 0, 300, "seconds")
+    max_retry_attempts: int = _limit(10, "maximum retry attempts", -1, 10_000, "retries")
+    consumer_memory_mb: int = _limit(256, "consumer memory", 128, 10_240, "MB")
+    consumer_timeout_s: int = _limit(60, "consumer timeout", 1, 900, "seconds")
+    api_memory_mb: int = _limit(256, "API memory", 128, 10_240, "MB")
+    api_timeout_s: int = _limit(10, "API timeout", 1, 900, "seconds")
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check(field, getattr(self, field.name))
+
+    @classmethod
+    def label(cls, option: str) -> str:
+        """How messages name an option ("batch size" for batch_size)."""
+        return cls.__dataclass_fields__[option].metadata["label"]
+
+
+def _check(field: dataclasses.Field, value: object) -> None:
+    label, (low, high), unit = field.metadata["label"], field.metadata["range"], field.metadata["unit"]
+    allowed = f"{low:,} or more" if high is None else f"{low:,} to {high:,}"
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"the {label} ({field.name}) must be a whole number of {unit}, not {value!r}: "
+                          f"AWS allows {allowed}")
+    if value < low or (high is not None and value > high):
+        raise ConfigError(f"the {label} ({field.name}) {value:,} is outside what AWS allows, {allowed} {unit}: "
+                          f"choose a {label} in that range")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,10 +3,20 @@
 ``server`` owns the moto server, ``detached`` the background processes both run as, ``runtime`` the
 local Lambda runtime and ``local_api`` its API Gateway part. The server's interface is re-exported
 here, so ``embedded.ensure_running()`` reads as what it does.
+
+It needs POSIX file locks and process groups: on Windows, importing it raises ConfigError saying so.
 """
 
-from hello_winners.state import STATE_DIR_ENV, state_dir
-from hello_winners.embedded.server import (
+import sys
+
+from hello_winners.errors import ConfigError
+
+if sys.platform == "win32":
+    raise ConfigError("the embedded AWS needs POSIX file locks and process groups, which Windows lacks: "
+                      "run the kit inside WSL (Windows Subsystem for Linux), or use real AWS with --target aws")
+
+from hello_winners.state import STATE_DIR_ENV, state_dir  # noqa: E402
+from hello_winners.embedded.server import (  # noqa: E402
     ENDPOINT_ENV,
     HOST,
     PORT_ENV,

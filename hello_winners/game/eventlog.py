@@ -64,10 +64,7 @@ def read_log(path: str | PathLike[str]) -> Iterator[dict]:
     is not plainly one JSON object (a decoding error, spaces around it, a blank line) goes through
     ``events.decode``, which accepts or names it exactly as it would on its own.
     """
-    path = Path(path)
-    if not path.exists():
-        raise EventError(f"event log {path} does not exist; check the path or generate it with "
-                         "python -m hello_winners.game.simulator")
+    path = _regular_file(Path(path))
     raw_decode = json.JSONDecoder().raw_decode
     number = 0
     with _open(path, "r") as f:
@@ -87,6 +84,19 @@ def read_log(path: str | PathLike[str]) -> Iterator[dict]:
                     pass
                 if line.strip():
                     yield _decode_line(line, path, number)
+
+
+def _regular_file(path):
+    """The path, when it names a file to read; else EventError saying what it names instead."""
+    if not path.exists():
+        raise EventError(f"event log {path} does not exist; check the path or generate it with "
+                         "python -m hello_winners.game.simulator")
+    if path.is_dir():
+        raise EventError(f"event log {path} is a directory; pass the path of a JSONL file of events in it")
+    if not path.is_file():
+        raise EventError(f"event log {path} is not a regular file (a device, pipe or socket); "
+                         "pass the path of a JSONL file of events")
+    return path
 
 
 def _blocks(f):

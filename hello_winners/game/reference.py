@@ -36,7 +36,8 @@ def winners(events: Iterable[dict]) -> dict[str, list[dict]]:
     counted = frame[frame["kind"].isin(list(ROLES)) & frame["userId"].notna()]
     counted = counted.drop_duplicates(["productId", "kind"], keep="first")  # first one wins: conflicts out
     purchases = frame.loc[frame["kind"] == "purchase", "productId"].value_counts()
-    counted = counted.assign(score=counted["productId"].map(purchases).fillna(0).astype("int64"))
+    # mapped as plain values: pandas 2 maps a categorical to a categorical, which refuses the fill of 0
+    counted = counted.assign(score=counted["productId"].astype(object).map(purchases).fillna(0).astype("int64"))
     result = {}
     for kind, role in ROLES.items():
         mine = counted[counted["kind"] == kind]

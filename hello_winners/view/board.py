@@ -10,6 +10,21 @@ from __future__ import annotations
 from hello_winners.events import ROLES
 
 NOBODY_YET = "Nobody has sold anything yet."
+# C0 and C1 controls, and the two Unicode separators that start a new line: each shown as its escape.
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def printable(text: object) -> str:
+    """``text`` with every control character shown as its escape (``\\x1b``), other characters as they are.
+
+    Names are data: one shown in a terminal must not move the cursor, set the window title, clear the
+    screen or start a new line that reads like a leaderboard row.
+
+    >>> printable("Eve\\x1b]0;hi\\x07\\nBo")
+    'Eve\\\\x1b]0;hi\\\\x07\\\\x0aBo'
+    """
+    return str(text).translate(_ESCAPES)
 
 
 def leading(entries: list[dict]) -> list[dict]:
@@ -33,7 +48,8 @@ def table(board: dict[str, list[dict]], top: int = 10) -> str:
         lines += ["", f"{role.upper()}S" + ("" if entries else ": nobody has sold anything yet")]
         for rank, entry in enumerate(entries[:top], 1):
             mark = "*" if entry["score"] == best else " "
-            lines.append(f" {mark} {rank:>2}. {entry['name']:<20} {entry['score']:>4}  {entry['userId']}")
+            name, user = printable(entry["name"]), printable(entry["userId"])
+            lines.append(f" {mark} {rank:>2}. {name:<20} {entry['score']:>4}  {user}")
         if len(entries) > top:
             lines.append(f"      ... and {len(entries) - top} more")
     lines.append("\n* winner")
@@ -43,7 +59,7 @@ def table(board: dict[str, list[dict]], top: int = 10) -> str:
 def _lead_sentence(role: str, people: list[dict]) -> str:
     if not people:
         return f"No {role} has sold anything yet."
-    names = [person["name"] for person in people]
+    names = [printable(person["name"]) for person in people]
     who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     score = people[0]["score"]
     sales = "sale" if score == 1 else "sales"

@@ -29,18 +29,17 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     """Run the workshop on ``log``; returns the leaderboards as the winner API gave them."""
     settings = targets.settings(target, stage)
     log = Path(log)
-    if not log.is_file():
-        raise DeployError(f"the event log {log} does not exist: pass --log with a JSONL file of events")
+    events_of_log = list(eventlog.read_log(log))  # read whole first: a bad log must leave the stage as it was
     if fresh:
         teardown(settings, report)
     outputs = deploy.deploy(settings.target, settings.stage, report=report)
     clients = deploy.clients(settings.target)
-    events_of_log = list(eventlog.read_log(log))
+    shown = board.printable(log.name)
     if day.already_on(clients["kinesis"], outputs.stream, events_of_log):
-        report(f"the stream {outputs.stream} already holds {log.name}: not putting it again, which would count it "
+        report(f"the stream {outputs.stream} already holds {shown}: not putting it again, which would count it "
                "twice. Showing its winners; `hello-winners play --fresh` starts over.")
     else:
-        report(f"putting {len(events_of_log)} events of {log.name} on {outputs.stream}")
+        report(f"putting {len(events_of_log)} events of {shown} on {outputs.stream}")
         stream.put_events(clients["kinesis"], outputs.stream, events_of_log, progress=progress)
     target_ = targets.get(settings.target)
     target_.wait_until_consumed(clients, outputs.stream, outputs.tables, report)
@@ -72,7 +71,7 @@ def wait_until_consumed(target: str | None, clients: dict, outputs: deploy.Outpu
 def _against_recorded(boards, log):
     """Whether the API's rankings match the expected winners recorded beside the log, when there are some."""
     expected = day.recorded_winners(log)
-    name = day.winners_path(log).name
+    name = board.printable(day.winners_path(log).name)
     if expected is None:
         return f"(no {name} beside the log to compare with)"
     if all(_ranked(boards[role]) == _ranked(expected[role][:100]) for role in events.ROLES):
