@@ -39,8 +39,7 @@ EVENT = {
 def run(quick: bool) -> list[dict]:
     stored, calls = (2_000, 20) if quick else (100_000, 50)
     with _private_server() as endpoint:
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **_participant())
         env = tables.create(client, "hw-bench-")
         _store_scores(client, env, stored)
         for _ in range(3):
@@ -97,8 +96,7 @@ def _p95(values):
 
 def _store_scores(client, env, count):
     """``count`` contributors with distinct scores, alternating roles."""
-    table = boto3.resource("dynamodb", endpoint_url=client.meta.endpoint_url, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    table = boto3.resource("dynamodb", endpoint_url=client.meta.endpoint_url, region_name="us-east-1", **_participant())
     with table.Table(env[tables.SCORES]).batch_writer() as batch:
         for i in range(count):
             batch.put_item(Item={"userId": f"user-{i:06d}", "role": ROLES[i % 2], "score": i + 1,
@@ -106,6 +104,13 @@ def _store_scores(client, env, count):
 
 
 @contextlib.contextmanager
+def _participant():
+    """The participant's keys for this state folder: the embedded AWS answers only signed requests."""
+    from hello_winners.embedded import credentials
+
+    return vars(credentials.keys(credentials.PARTICIPANT))
+
+
 def _private_server():
     """A moto server of the benchmark's own (its own state folder), stopped afterwards."""
     previous = os.environ.get(embedded.STATE_DIR_ENV)

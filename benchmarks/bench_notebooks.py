@@ -25,7 +25,7 @@ def _private_state():
     saved = {k: os.environ.get(k) for k in ("HELLO_WINNERS_STATE_DIR", "HELLO_WINNERS_STAGE", "HELLO_WINNERS_TARGET")}
     with tempfile.TemporaryDirectory(prefix="bench-notebooks-") as folder:
         os.environ.update(HELLO_WINNERS_STATE_DIR=str(Path(folder) / "state"), HELLO_WINNERS_STAGE="bench",
-                          AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+                          AWS_DEFAULT_REGION="us-east-1")
         os.environ.pop("HELLO_WINNERS_TARGET", None)
         try:
             yield Path(folder)

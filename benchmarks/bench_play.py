@@ -1,8 +1,10 @@
 """`hello-winners play` on the embedded target: wall time, and how fast the local runtime drains a stream.
 
 Each run uses a private state folder, so it starts its own moto server cold, as a participant's first
-run does. The drain rate is measured separately on a larger simulated log: events put before the
-drain, divided by the seconds until the consumer has caught up.
+run does (a new role's propagation delay included, as participants meet it). The drain rate is measured
+separately on a larger simulated log: events put before the drain, divided by the seconds until the
+consumer has caught up. Both are measured with IAM enforcement on (the default) and off, alternating in
+one run, so the price of enforcement is a ratio of figures taken side by side.
 """
 
 import os
@@ -11,26 +13,45 @@ import tempfile
 import time
 
 RUNS = 3
+IAM_ENV = "HELLO_WINNERS_IAM"  # read by the embedded server when it starts (hello_winners.embedded.strict)
 
 
 def run(quick):
     rows = []
-    play_times = [_play_once() for _ in range(1 if quick else RUNS)]
-    rows.append({"name": "play, workshop day (2,134 events), cold server", "figure": statistics.median(play_times),
+    runs = 1 if quick else RUNS
+    play = _alternating(runs, _play_once)
+    on, off = statistics.median(play["on"]), statistics.median(play["off"])
+    rows.append({"name": "play, workshop day (2,134 events), cold server, IAM enforced", "figure": on,
                  "unit": "s (median)", "compared_with": "README main job; no target set"})
+    rows.append({"name": "play, the same, IAM enforcement off", "figure": off, "unit": "s (median)",
+                 "compared_with": f"enforced / off = {on / off:.2f}"})
     events = 2_000 if quick else 10_000
-    rates = [_drain_rate(events) for _ in range(1 if quick else RUNS)]
-    rows.append({"name": f"drain rate, {events:,} simulated events, BatchSize 100, 2 shards",
-                 "figure": statistics.median(rates), "unit": "events/s (median)",
+    drain = _alternating(runs, lambda: _drain_rate(events))
+    on, off = statistics.median(drain["on"]), statistics.median(drain["off"])
+    rows.append({"name": f"drain rate, {events:,} simulated events, BatchSize 100, 2 shards, IAM enforced",
+                 "figure": on, "unit": "events/s (median)",
                  "compared_with": "bounded by moto: ~12 ms per DynamoDB UpdateItem"})
+    rows.append({"name": "drain rate, the same, IAM enforcement off", "figure": off, "unit": "events/s (median)",
+                 "compared_with": f"enforced / off = {on / off:.2f}"})
     return rows
+
+
+def _alternating(runs, measure):
+    """``measure()`` with enforcement on and off in turn, so drift on a noisy machine hits both alike."""
+    figures = {"on": [], "off": []}
+    for _ in range(runs):
+        for setting in ("on", "off"):
+            os.environ[IAM_ENV] = "enforce" if setting == "on" else "off"
+            try:
+                figures[setting].append(measure())
+            finally:
+                os.environ.pop(IAM_ENV, None)
+    return figures
 
 
 def _private_state():
     folder = tempfile.mkdtemp(prefix="hw-bench-play-")
     os.environ["HELLO_WINNERS_STATE_DIR"] = folder
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     return folder
 
 

@@ -129,6 +129,7 @@ def _deploy(args):
 def _status(args):
     from hello_winners import deploy
     from hello_winners.deploy import teardown
+    from hello_winners.deploy.models import Names
 
     settings = _settings(args)
     clients = deploy.clients(settings.target)
@@ -139,7 +140,8 @@ def _status(args):
         print(f"  {item.kind:<21} {printable(item.name)}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
     if any(item.kind == "stream" and item.ours for item in found):
         print(_standing_cost(clients, settings.prefix))
-    for line in targets.get(settings.target).runtime_lines():
+    stream_name = Names(settings.prefix, region="", account="").stream
+    for line in targets.get(settings.target).runtime_lines(stream_name):
         print(printable(line))
 
 

@@ -128,8 +128,9 @@ class Target:
         """A line for the end of ``play``, when the target has one."""
         return None
 
-    def runtime_lines(self) -> list[str]:
-        """Lines about whatever runs the functions, for ``status``; Lambda itself reports nothing here."""
+    def runtime_lines(self, stream_name: str) -> list[str]:
+        """Lines about whatever runs the functions on ``stream_name``'s shards, for ``status``; Lambda itself
+        reports nothing here."""
         return []
 
 

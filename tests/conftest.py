@@ -107,6 +107,19 @@ def embedded_server():
 
 
 @pytest.fixture
+def private_state(tmp_path, monkeypatch):
+    """A private state folder, so the test owns its embedded AWS; whatever it started is stopped."""
+    from hello_winners import embedded
+    from hello_winners.embedded import runtime
+
+    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(embedded.PORT_ENV, raising=False)
+    yield tmp_path
+    runtime.stop()
+    embedded.stop()
+
+
+@pytest.fixture
 def instructor(embedded_server):
     """Clients signed by the kit's own identity, which may do anything: for what a participant could not
     have made (a look-alike of another owner's), never for what the test checks a participant can do."""

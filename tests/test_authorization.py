@@ -18,6 +18,13 @@ def test_each_table_of_a_batch_is_checked():
                      Check("dynamodb:BatchWriteItem", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores",))]
 
 
+def test_a_transaction_is_checked_item_by_item_as_the_operation_each_performs():
+    found = checks(call("dynamodb", "TransactWriteItems", TransactItems=[
+        {"Update": {"TableName": "hw-a-contributions"}}, {"ConditionCheck": {"TableName": "hw-a-scores"}}]))
+    assert found == [Check("dynamodb:UpdateItem", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-contributions",)),
+                     Check("dynamodb:ConditionCheckItem", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores",))]
+
+
 def test_a_query_on_an_index_is_checked_on_the_index():
     found = checks(call("dynamodb", "Query", TableName="hw-a-scores", IndexName="ScoresByRole"))
     assert found == [Check("dynamodb:Query", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores/index/ScoresByRole",))]

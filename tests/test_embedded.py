@@ -15,12 +15,9 @@ from hello_winners.errors import AwsUnreachableError, ConfigError, EmbeddedServe
 
 
 @pytest.fixture
-def state(tmp_path, monkeypatch):
-    """A private state folder, so each test owns its server; whatever it started is stopped."""
-    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(tmp_path))
-    monkeypatch.delenv(embedded.PORT_ENV, raising=False)
-    yield tmp_path
-    embedded.stop()
+def state(private_state):
+    """Each test owns its server (conftest's private state folder)."""
+    return private_state
 
 
 def run_python(code, **env):

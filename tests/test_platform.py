@@ -1,4 +1,4 @@
-"""On Windows the embedded AWS cannot run (POSIX file locks, process groups): one sentence says to use WSL."""
+"""On Windows the embedded AWS cannot run (POSIX sessions and signals): one sentence says to use WSL."""
 
 import sys
 

@@ -39,16 +39,6 @@ def refused_code(call):
     return refused.value.response["Error"]["Code"]
 
 
-@pytest.fixture
-def own_state(tmp_path, monkeypatch):
-    """A server of the test's own state folder, for tests that change how it runs."""
-    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(tmp_path))
-    monkeypatch.delenv(embedded.PORT_ENV, raising=False)
-    yield tmp_path
-    runtime.stop()
-    embedded.stop()
-
-
 @pytest.mark.parametrize("service, operation, params", READS)
 def test_unsigned_requests_are_refused_by_every_service_the_kit_uses(embedded_server, service, operation, params):
     unsigned = boto3.client(service, endpoint_url=embedded_server.endpoint, region_name=embedded.REGION,
@@ -166,7 +156,7 @@ def test_server_env_lets_other_tools_act_as_the_participant(embedded_server, tmp
     assert shell.stdout.strip().endswith(":user/" + credentials.USER_NAMES[credentials.PARTICIPANT])
 
 
-def test_keys_are_random_per_state_folder_and_readable_by_their_owner_only(own_state, tmp_path_factory, monkeypatch):
+def test_keys_are_random_per_state_folder_and_readable_by_their_owner_only(private_state, tmp_path_factory, monkeypatch):
     first = credentials.keys(credentials.PARTICIPANT)
     assert oct(credentials.path().stat().st_mode & 0o777) == "0o600"
     assert credentials.keys(credentials.PARTICIPANT) == first  # kept, not remade
@@ -196,7 +186,7 @@ def test_a_new_role_is_assumable_by_lambda_only_after_its_propagation_delay(embe
         teardown.teardown(clients, stage.prefix, stage.stage, report=lambda line: None)
 
 
-def test_with_enforcement_off_policies_are_not_checked_but_requests_stay_signed(own_state, monkeypatch):
+def test_with_enforcement_off_policies_are_not_checked_but_requests_stay_signed(private_state, monkeypatch):
     monkeypatch.setenv("HELLO_WINNERS_IAM", "off")
     server = embedded.ensure_running()
     kinesis = targets.get("embedded").client("kinesis")
@@ -227,3 +217,12 @@ def test_every_participant_statement_names_the_stages_own_resources_or_is_docume
             assert set(statement["Action"]) <= unscoped, f"{statement['Action']} on {resource}"
     # Nothing of another stage that shares the prefix (alice-2) is granted by name.
     assert "hw-alice-2-" not in json.dumps(document)
+
+
+def test_the_local_runtime_acts_only_for_the_kit(embedded_server):
+    url = runtime.ensure_running().url + "/sync"
+    for shown in ({}, {"Authorization": "Bearer guess"}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST", headers=shown), timeout=30)
+        assert refused.value.code == 403
+    assert "shards" in runtime.sync()  # the kit itself still may

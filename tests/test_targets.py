@@ -26,3 +26,17 @@ def test_a_wait_that_times_out_shows_the_mappings_state_and_last_result(mocked_a
                                               timeout_s=0, sleep=lambda s: None)
     assert "(its event source mapping is Enabled, last processing result: PROBLEM: Function call failed)" in str(timed_out.value)
     assert str(timed_out.value).startswith("the consumer counted 0 of ")
+
+
+def test_status_shows_the_runtimes_shards_of_the_chosen_stage_only(monkeypatch):
+    from hello_winners.embedded import runtime
+    from hello_winners.embedded.target import EmbeddedTarget
+
+    def shard(stream, records):
+        return {"shard": "shardId-000000000000", "stream": stream, "records": records, "batches": 1, "retries": 0,
+                "discarded": 0, "error": None}
+
+    monkeypatch.setattr(runtime, "status", lambda: {"shards": [shard("hw-alice-retail-stream", 3),
+                                                               shard("hw-alice-2-retail-stream", 5)]})
+    lines = EmbeddedTarget().runtime_lines("hw-alice-retail-stream")
+    assert len(lines) == 1 and "3 records" in lines[0]

@@ -47,11 +47,14 @@ class Call:
 
 
 def plan(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call]:
-    """Every call needed to bring ``stage`` (a models.Stage) to its desired state with this ``code`` (zip bytes)."""
+    """Every call needed to bring ``stage`` (a models.Stage) to its desired state with this ``code`` (zip bytes).
+
+    Roles come first: IAM takes seconds before Lambda may use a new role, time the stream and tables fill.
+    """
     return [
+        *(step for role in stage.roles for step in _role(clients["iam"], role)),
         *stream(clients["kinesis"], stage),
         *_tables(clients["dynamodb"], stage),
-        *(step for role in stage.roles for step in _role(clients["iam"], role)),
         *(step for function in stage.functions for step in _function(clients["lambda"], function, code)),
         *_mapping(clients["lambda"], stage.mapping),
         *_http_api(clients["apigatewayv2"], clients["lambda"], stage),

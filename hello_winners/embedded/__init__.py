@@ -4,7 +4,7 @@
 local Lambda runtime and ``local_api`` its API Gateway part. The server's interface is re-exported
 here, so ``embedded.ensure_running()`` reads as what it does.
 
-It needs POSIX file locks and process groups: on Windows, importing it raises ConfigError saying so.
+It needs POSIX sessions and signals: on Windows, importing it raises ConfigError saying so.
 """
 
 import sys
@@ -12,7 +12,7 @@ import sys
 from hello_winners.errors import ConfigError
 
 if sys.platform == "win32":
-    raise ConfigError("the embedded AWS needs POSIX file locks and process groups, which Windows lacks: "
+    raise ConfigError("the embedded AWS needs POSIX sessions and signals, which Windows lacks: "
                       "run the kit inside WSL (Windows Subsystem for Linux), or use real AWS with --target aws")
 
 from hello_winners.state import STATE_DIR_ENV, state_dir  # noqa: E402

@@ -71,8 +71,18 @@ def _stream_of_iterator(iterator):
         return None
 
 
+# A transaction is authorized item by item, as the operation each item performs (AWS's DynamoDB guide,
+# "Using IAM with DynamoDB transactions").
+_TRANSACTED = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
+               "Get": "GetItem"}
+
+
 def _dynamodb(call):
     action = f"dynamodb:{call.operation}"
+    if isinstance(call.params.get("TransactItems"), list):
+        return [Check(f"dynamodb:{_TRANSACTED[kind]}", (_arn(call, "dynamodb", f"table/{request.get('TableName')}"),))
+                for item in call.params["TransactItems"] if isinstance(item, dict)
+                for kind, request in item.items() if kind in _TRANSACTED and isinstance(request, dict)]
     if call.params.get("ResourceArn"):
         return [Check(action, (call.params["ResourceArn"],))]
     if isinstance(call.params.get("RequestItems"), dict):

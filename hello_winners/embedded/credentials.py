@@ -15,6 +15,8 @@ working for as long as the state folder does.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -50,6 +52,13 @@ def path() -> Path:
 def keys(identity: str) -> Keys:
     """The keys of ``identity`` (PARTICIPANT or KIT), made on first use."""
     return Keys(**_all()[identity])
+
+
+def control_token() -> str:
+    """What a caller of the local runtime's control API shows to make it act: derived from the kit's key,
+    so only a process that can read this state folder's keys holds it."""
+    secret = keys(KIT).aws_secret_access_key.encode()
+    return hmac.new(secret, b"hello-winners runtime control", hashlib.sha256).hexdigest()
 
 
 def _all() -> dict:

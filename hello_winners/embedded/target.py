@@ -45,14 +45,15 @@ class EmbeddedTarget(targets.Target):
     def closing_note(self) -> str:
         return "the embedded AWS keeps running for the notebooks; `hello-winners server stop` stops it"
 
-    def runtime_lines(self) -> list[str]:
+    def runtime_lines(self, stream_name: str) -> list[str]:
+        """The local runtime's lines about the shards of ``stream_name`` (one stage's), and its checkpoints."""
         state = runtime.status()
         if not state:
             return []
         lines = [f"  local runtime: {s['shard']}: {s['records']} records in {s['batches']} batches, "
                  f"{s['retries']} retries, {s['discarded']} discarded" + (f", ERROR {s['error']}" if s["error"] else "")
                  + (f", {s['checkpoint_reset']}" if s.get("checkpoint_reset") else "")
-                 for s in state["shards"]]
+                 for s in state["shards"] if s.get("stream") == stream_name]
         return lines + ([f"  local runtime: {state['checkpoints']}"] if state.get("checkpoints") else [])
 
 

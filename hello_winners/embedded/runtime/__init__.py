@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from typing import Callable
 
-from hello_winners.embedded import detached, server
+from hello_winners.embedded import credentials, detached, server
 from hello_winners.embedded.runtime.service import SERVICE
 from hello_winners.errors import DeployError
 from hello_winners.state import state_dir
@@ -105,7 +105,8 @@ def _get(url, timeout=10.0):
 
 
 def _post(url, timeout=120.0):
-    request = urllib.request.Request(url, data=b"", method="POST")
+    request = urllib.request.Request(url, data=b"", method="POST",
+                                     headers={"Authorization": f"Bearer {credentials.control_token()}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)

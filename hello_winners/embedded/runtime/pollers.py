@@ -203,7 +203,7 @@ class ShardPoller(threading.Thread):
 
     def status(self) -> dict:
         return {
-            "mapping": self.uuid, "shard": self.shard_id, "checkpoint": self.checkpoints.get(self.uuid, self.shard_id),
+            "mapping": self.uuid, "stream": self.mapping["EventSourceArn"].rpartition("/")[2], "shard": self.shard_id, "checkpoint": self.checkpoints.get(self.uuid, self.shard_id),
             "caught_up_at": self.caught_up_at, "in_flight": self.in_flight, "batches": self.batches,
             "records": self.records, "retries": self.retries, "discarded": self.discarded, "error": self.error,
             "alive": self.is_alive(), "checkpoint_reset": self.checkpoint_reset,

@@ -10,6 +10,7 @@ on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST /sync)
 from __future__ import annotations
 
 import argparse
+import hmac
 import http.server
 import json
 import signal
@@ -21,6 +22,7 @@ from typing import Any
 import boto3
 import botocore.config
 
+from hello_winners import pages
 from hello_winners.embedded import credentials, server
 from hello_winners.errors import ConfigError
 from hello_winners.state import state_dir
@@ -152,8 +154,8 @@ class Runtime:
     def _sync_apis(self):
         apis = self.clients["apigatewayv2"]
         live = set()
-        for api in apis.get_apis().get("Items", []):
-            integrations = apis.get_integrations(ApiId=api["ApiId"]).get("Items", [])
+        for api in pages.items(apis, "get_apis", "Items"):
+            integrations = list(pages.items(apis, "get_integrations", "Items", ApiId=api["ApiId"]))
             uri = next((i["IntegrationUri"] for i in integrations if i.get("IntegrationType") == "AWS_PROXY"), None)
             if not uri:
                 continue
@@ -204,6 +206,10 @@ def _control(runtime, port):
             return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
 
         def do_POST(self):
+            shown = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            if not hmac.compare_digest(shown.encode(), credentials.control_token().encode()):
+                return self._json(403, {"error": "only the kit may make the runtime act: it signs with its state "
+                                                 "folder's key"})
             if self.path == "/sync":
                 runtime.sync()
                 return self._json(200, runtime.status())
