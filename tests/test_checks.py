@@ -7,7 +7,9 @@ import io
 import json
 import zipfile
 
+import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from hello_winners import deploy, events
 from hello_winners.view import tables
@@ -488,3 +490,102 @@ def test_the_given_helpers_used_by_the_lessons_do_what_they_say():
     error = type("E", (Exception,), {"response": {"CancellationReasons": [{"Code": "ConditionalCheckFailed"}]}})()
     assert cancelled_by_condition(error)
     assert not cancelled_by_condition(type("E", (Exception,), {"response": {}})())
+
+
+# --- lesson 4 --------------------------------------------------------------------------------------
+
+def _query(dynamodb, table, role, limit, start_key=None, **overrides):
+    params = dict(TableName=table, IndexName=tables.SCORES_INDEX, KeyConditionExpression="#r = :r",
+                  ExpressionAttributeNames={"#r": "role"}, ExpressionAttributeValues={":r": {"S": role}},
+                  ScanIndexForward=False, Limit=limit, **({"ExclusiveStartKey": start_key} if start_key else {}))
+    params.update(overrides)
+    response = dynamodb.query(**{k: v for k, v in params.items() if v is not None})
+    rows = [{"userId": i["userId"]["S"], "name": i["name"]["S"], "score": int(i["score"]["N"])} for i in response["Items"]]
+    return rows, response.get("LastEvaluatedKey")
+
+
+def test_top_of_role_wrong_answers(capsys):
+    def scans_and_sorts(dynamodb, table, role, limit, start_key=None):
+        items = dynamodb.scan(TableName=table)["Items"]
+        rows = sorted(({"userId": i["userId"]["S"], "name": i["name"]["S"], "score": int(i["score"]["N"])}
+                       for i in items if i["role"]["S"] == role), key=lambda r: -r["score"])
+        return rows[:limit], None
+
+    def lowest_first(dynamodb, table, role, limit, start_key=None):
+        return _query(dynamodb, table, role, limit, start_key, ScanIndexForward=None)
+
+    def ignores_the_start_key(dynamodb, table, role, limit, start_key=None):
+        return _query(dynamodb, table, role, limit)
+
+    def reads_all_then_cuts(dynamodb, table, role, limit, start_key=None):
+        rows, _ = _query(dynamodb, table, role, limit, start_key, Limit=None)
+        return rows[:limit], None
+
+    assert_fails(capsys, "top_of_role", scans_and_sorts, "it called Scan, expected one Query", "never a Scan")
+    assert_fails(capsys, "top_of_role", lowest_first, "expected [12, 9]", "ScanIndexForward=False")
+    assert_fails(capsys, "top_of_role", ignores_the_start_key, "three merchants tie", "ExclusiveStartKey=start_key")
+    assert_fails(capsys, "top_of_role", reads_all_then_cuts, "its Limit is None", "Limit=limit")
+
+
+def _plain_rows(items):
+    return [{"userId": i["userId"]["S"], "role": i["role"]["S"], "name": i["name"]["S"], "score": i["score"]["N"]}
+            for i in items]
+
+
+def test_scores_frame_wrong_answers(capsys):
+    def scores_as_text(items):
+        frame = pd.DataFrame(_plain_rows(items), columns=["userId", "role", "name", "score"]).astype(
+            {"userId": "string", "role": "string", "name": "string"})
+        return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+    def object_columns(items):
+        frame = pd.DataFrame(_plain_rows(items), columns=["userId", "role", "name", "score"]).astype({"score": "int64"})
+        return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+    def unsorted(items):
+        return pd.DataFrame(_plain_rows(items), columns=["userId", "role", "name", "score"]).astype(
+            {"userId": "string", "role": "string", "name": "string", "score": "int64"})
+
+    def no_columns_when_empty(items):
+        return solutions.scores_frame(items) if items else pd.DataFrame()
+
+    def keeps_the_old_index(items):
+        return unsorted(items).sort_values(["role", "score", "userId"], ascending=[True, False, True])
+
+    assert_fails(capsys, "scores_frame", scores_as_text, "its dtypes are", "'score': 'int64'}", "'9' above '12'")
+    assert_fails(capsys, "scores_frame", object_columns, "its dtypes are", "'userId': 'string'")
+    assert_fails(capsys, "scores_frame", unsorted, "its rows are", "ascending=[True, False, True]")
+    assert_fails(capsys, "scores_frame", no_columns_when_empty, "nobody sold yet", "keeps them even when there are no rows")
+    assert_fails(capsys, "scores_frame", keeps_the_old_index, "its index is", "ignore_index=True")
+
+
+def _chart(scores, role, top=10, *, by_id=False, ascending=False, title="Top", xlabel="Sales", one_colour=False,
+           every_role=False):
+    board = scores if every_role else scores[scores["role"] == role]
+    board = board.sort_values(["score", "userId"], ascending=[ascending, True]).head(top)
+    fig = Figure()
+    ax = fig.subplots()
+    best = board["score"].max()
+    colours = ["C0" if one_colour or s != best else "C1" for s in board["score"]]
+    ax.bar(list(board["userId" if by_id else "name"]), list(board["score"]), color=colours)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Sales")
+    return fig
+
+
+def test_leaderboard_chart_accepts_vertical_bars_too(capsys):
+    assert verdict(capsys, "leaderboard_chart", _chart).startswith("leaderboard_chart: passed")
+
+
+def test_leaderboard_chart_wrong_answers(capsys):
+    def variant(**mistake):
+        return lambda scores, role, top=10: _chart(scores, role, top, **mistake)
+
+    assert_fails(capsys, "leaderboard_chart", variant(ascending=True), "from the first to the last", "highest first")
+    assert_fails(capsys, "leaderboard_chart", variant(by_id=True), "labelled ['m1'", "the name column")
+    assert_fails(capsys, "leaderboard_chart", variant(one_colour=True), "the leader is not marked", "color=[...]")
+    assert_fails(capsys, "leaderboard_chart", variant(title=""), "no title", "ax.set_title")
+    assert_fails(capsys, "leaderboard_chart", variant(xlabel=""), "an axis has no title", "ax.set_xlabel")
+    assert_fails(capsys, "leaderboard_chart", variant(every_role=True), "expected 4", "scores['role'] == role")
+    assert_fails(capsys, "leaderboard_chart", lambda scores, role, top=10: None, "not a matplotlib Figure")

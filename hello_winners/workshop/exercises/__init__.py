@@ -34,6 +34,7 @@ __all__ = [
 EXERCISES = {
     2: ("decode_record", "validate_event", "record_contribution", "tally_purchase", "handle_batch"),
     3: ("build_zip", "consumer_policy", "create_role", "create_function", "connect_stream"),
+    4: ("top_of_role", "scores_frame", "leaderboard_chart"),
     5: ("purchase_once", "handle_batch_once"),
     6: ("sales_per_category",),
 }

@@ -15,7 +15,9 @@ import base64
 import binascii
 import json
 
+import pandas as pd
 from botocore.exceptions import ClientError
+from matplotlib.figure import Figure
 
 from hello_winners import deploy, events
 from hello_winners.view import tables
@@ -166,6 +168,52 @@ def connect_stream(lam, names):
         FunctionName=function, EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON",
         BatchSize=100, MaximumBatchingWindowInSeconds=1, BisectBatchOnFunctionError=True,
         MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"]))["UUID"]
+
+
+# --- lesson 4: who is winning ---------------------------------------------------------------------
+
+
+def top_of_role(dynamodb, scores_table, role, limit, start_key=None):
+    """One page of a role's leaderboard, highest score first: ``(rows, next_key)``.
+
+    One Query on the ScoresByRole index (never a Scan), at most ``limit`` rows, each
+    {"userId", "name", "score"} with an int score; ``next_key`` is the key to pass back as ``start_key``
+    for the next page, None after the last.
+    """
+    page = {"ExclusiveStartKey": start_key} if start_key else {}
+    response = dynamodb.query(
+        TableName=scores_table, IndexName=tables.SCORES_INDEX, KeyConditionExpression="#role = :role",
+        ExpressionAttributeNames={"#role": "role"}, ExpressionAttributeValues={":role": {"S": role}},
+        ScanIndexForward=False, Limit=limit, **page)
+    rows = [{"userId": i["userId"]["S"], "name": i["name"]["S"], "score": int(i["score"]["N"])}
+            for i in response["Items"]]
+    return rows, response.get("LastEvaluatedKey")
+
+
+def scores_frame(items):
+    """The Scores items (as DynamoDB returns them) as a DataFrame: userId, role, name (string dtype)
+    and score (int64), by role, highest score first, ties by userId, indexed 0..n-1; empty gives no rows."""
+    rows = [{"userId": i["userId"]["S"], "role": i["role"]["S"], "name": i["name"]["S"], "score": i["score"]["N"]}
+            for i in items]
+    frame = pd.DataFrame(rows, columns=["userId", "role", "name", "score"]).astype(
+        {"userId": "string", "role": "string", "name": "string", "score": "int64"})
+    return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+
+def leaderboard_chart(scores, role, top=10):
+    """A bar chart of the ``top`` contributors of ``role`` in ``scores`` (scores_frame's columns):
+    highest first, each bar labelled with the name, every leader in another colour, a title and axis titles."""
+    board = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True]).head(top)
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    best = board["score"].max()
+    ax.barh(list(board["name"]), list(board["score"]),
+            color=["gold" if score == best else "steelblue" for score in board["score"]])
+    ax.invert_yaxis()  # the first bar on top
+    ax.set_title(f"Top {role}s by sales")
+    ax.set_xlabel("Sales (purchases of their products)")
+    ax.set_ylabel(role.capitalize())
+    return fig
 
 
 # --- lesson 5: delivery for real -------------------------------------------------------------------
