@@ -589,3 +589,66 @@ def test_leaderboard_chart_wrong_answers(capsys):
     assert_fails(capsys, "leaderboard_chart", variant(xlabel=""), "an axis has no title", "ax.set_xlabel")
     assert_fails(capsys, "leaderboard_chart", variant(every_role=True), "expected 4", "scores['role'] == role")
     assert_fails(capsys, "leaderboard_chart", lambda scores, role, top=10: None, "not a matplotlib Figure")
+
+
+# --- lesson 6: sales by contributor and the race chart ---------------------------------------------
+
+def _contributor_table(frame, role, *, keep="first", after_contribution=False, agg=("min", "max"), order=None):
+    contributions = frame[frame["kind"] == {"merchant": "create", "photographer": "image"}[role]]
+    owners = contributions.drop_duplicates("productId", keep=keep).astype(
+        {"productId": "string", "userId": "string", "name": "string"})[["productId", "userId", "name", "time"]]
+    purchases = frame[frame["kind"] == "purchase"].astype({"productId": "string"})[["productId", "time"]]
+    joined = purchases.merge(owners, on="productId", suffixes=("", "Contributed"))
+    if after_contribution:
+        joined = joined[joined["time"] > joined["timeContributed"]]
+    table = joined.groupby(["userId", "name", "productId"], as_index=False)["time"].agg(
+        sales="size", firstSale=agg[0], lastSale=agg[1])
+    table["total"] = table.groupby("userId")["sales"].transform("sum")
+    by = order or ["total", "userId", "sales", "productId"]
+    table = table.sort_values(by, ascending=[c not in ("total", "sales") for c in by], ignore_index=True)
+    return table[["userId", "name", "productId", "sales", "firstSale", "lastSale"]]
+
+
+def test_contributor_sales_wrong_answers(capsys):
+    assert verdict(capsys, "contributor_sales", _contributor_table).startswith("contributor_sales: passed")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, keep="last"),
+                 "a conflict", "the first create wins")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, after_contribution=True),
+                 "bought once before its photo", "also those before the photo")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, agg=("max", "min")),
+                 "16:30-16:05", "first create wins")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, order=["userId", "productId"]),
+                 "in the order ['p1', 'p2', 'p3']", "transform('sum')")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r).drop(columns="lastSale"),
+                 "its columns are", "lastSale='max'")
+
+
+def _race_figure(race, role, *, label="name", cumulative=True, legend=True, title="Race"):
+    fig = Figure()
+    ax = fig.subplots()
+    for _, line in race.groupby("userId", observed=True):
+        ax.step(line["time"], line["sales"] if cumulative else [1] * len(line), label=str(line[label].iloc[0]))
+    if legend:
+        ax.legend()
+    ax.set_title(title)
+    ax.set_xlabel("Time")
+    ax.set_ylabel("Sales")
+    return fig
+
+
+def test_race_chart_wrong_answers(capsys):
+    def variant(**mistake):
+        return lambda race, role: _race_figure(race, role, **mistake)
+
+    def one_line_for_all(race, role):
+        fig = _race_figure(race.iloc[:0], role, legend=False)
+        fig.axes[0].plot(race["time"], race["sales"], label="sales")
+        fig.axes[0].legend()
+        return fig
+
+    assert verdict(capsys, "race_chart", variant()).startswith("race_chart: passed")
+    assert_fails(capsys, "race_chart", variant(label="userId"), "labelled ['m1', 'm2', 'm3']", "not their userId")
+    assert_fails(capsys, "race_chart", variant(cumulative=False), "the lines end at", "already counts up")
+    assert_fails(capsys, "race_chart", variant(legend=False), "no legend", "ax.legend()")
+    assert_fails(capsys, "race_chart", variant(title=""), "no title", "ax.set_title")
+    assert_fails(capsys, "race_chart", one_line_for_all, "labelled ['sales']", "groupby('userId')")

@@ -36,7 +36,7 @@ EXERCISES = {
     3: ("build_zip", "consumer_policy", "create_role", "create_function", "connect_stream"),
     4: ("top_of_role", "scores_frame", "leaderboard_chart"),
     5: ("purchase_once", "handle_batch_once"),
-    6: ("sales_per_category",),
+    6: ("contributor_sales", "race_chart", "sales_per_category"),
 }
 
 #: The role an event kind contributes: a create names the merchant, an image the photographer.

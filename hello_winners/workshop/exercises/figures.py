@@ -52,3 +52,9 @@ def titles(ax: Axes) -> dict[str, str]:
     title = next((t for t in (ax.get_title(loc) for loc in ("center", "left", "right")) if t), "")
     return {"title": title, "x": ax.get_xlabel(), "y": ax.get_ylabel()}
 
+
+
+def lines(ax: Axes) -> dict[str, list[float]]:
+    """Each labelled line's y values, by its label (as the legend shows it)."""
+    return {line.get_label(): [float(y) for y in line.get_ydata()]
+            for line in ax.get_lines() if not line.get_label().startswith("_")}

@@ -19,7 +19,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 from matplotlib.figure import Figure
 
-from hello_winners import deploy, events
+from hello_winners import analysis, deploy, events
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError
@@ -264,6 +264,40 @@ def handle_batch_once(event, dynamodb, table_names):
 
 
 # --- lesson 6: extra credit ------------------------------------------------------------------------
+
+
+def contributor_sales(frame, role):
+    """Each product of each contributor of ``role`` with its sales: userId, name, productId, sales,
+    firstSale, lastSale (the times of its first and last purchase).
+
+    Who contributed a product is analysis.attribution(frame)'s answer (the first create or image wins);
+    every purchase of the product counts, also those made before the contributor was known. The
+    contributor with most sales first (ties by userId), then their products by sales (ties by productId),
+    rows numbered 0..n-1.
+    """
+    owners = analysis.attribution(frame)[["productId", role, f"{role}Name"]].dropna()
+    purchases = frame[frame["kind"] == "purchase"].astype({"productId": "string"})
+    sold = purchases.groupby("productId")["time"].agg(sales="size", firstSale="min", lastSale="max").reset_index()
+    table = owners.merge(sold, on="productId").rename(columns={role: "userId", f"{role}Name": "name"})
+    table["total"] = table.groupby("userId")["sales"].transform("sum")
+    table = table.sort_values(["total", "userId", "sales", "productId"], ascending=[False, True, False, True],
+                              ignore_index=True)
+    return table[["userId", "name", "productId", "sales", "firstSale", "lastSale"]]
+
+
+def race_chart(race, role):
+    """The sales race of ``race`` (analysis.sales_race's columns time, userId, name, sales) on a Figure:
+    one step line of cumulative sales over time per contributor, labelled with their name, a legend,
+    a title and axis titles."""
+    fig = Figure(figsize=(9, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for _, line in race.groupby("userId", sort=False, observed=True):
+        ax.step(line["time"], line["sales"], where="post", label=str(line["name"].iloc[0]))
+    ax.legend(title=f"Top {role}s")
+    ax.set_title(f"Sales race: top {role}s")
+    ax.set_xlabel("Time (UTC)")
+    ax.set_ylabel("Cumulative sales")
+    return fig
 
 
 def sales_per_category(frame):
