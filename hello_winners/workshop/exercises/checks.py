@@ -698,6 +698,21 @@ def _scores_frame(c, function):
     return "string and int64 columns, highest first, empty too"
 
 
+def _chart_axes(fig):
+    """The one Axes of a participant's chart, or what is wrong with what they returned."""
+    try:
+        return figures.axes_of(fig)
+    except ValueError as error:
+        raise _Wrong(str(error), "return the Figure you drew on (fig), one chart on one Axes") from None
+
+
+def _titled(c, ax, axes_say):
+    text = figures.titles(ax)
+    c.expect(text["title"], "the chart has no title", "ax.set_title(...): say what the room is looking at")
+    c.expect(text["x"] and text["y"], f"an axis has no title (x: {text['x']!r}, y: {text['y']!r})",
+             f"ax.set_xlabel(...) and ax.set_ylabel(...): {axes_say}")
+
+
 def leaderboard_chart(function):
     """Check leaderboard_chart(scores, role, top=10) -> a Figure with sorted, labelled bars and the leader marked."""
     _check("leaderboard_chart", _leaderboard_chart, function)
@@ -716,10 +731,7 @@ def _leaderboard_chart(c, function):
     for case, rows, top, names, leaders in cases:
         with c.on(case, "build it on a Figure: fig = Figure(); ax = fig.subplots(); ax.barh(...); return fig"):
             fig = function(_board_frame(rows), "merchant", top=top)
-            try:
-                ax = figures.axes_of(fig)
-            except ValueError as error:
-                raise _Wrong(str(error), "return the Figure you drew on (fig), one chart on one Axes") from None
+            ax = _chart_axes(fig)
             drawn = figures.bars(ax)
             c.expect(drawn, "the chart has no bars", "draw them with ax.barh(names, scores) (or ax.bar)")
             values = [int(bar.value) for bar in drawn]
@@ -734,10 +746,7 @@ def _leaderboard_chart(c, function):
             c.expect(len(set(colours[:leaders])) == 1 and colours[0] not in colours[leaders:],
                      "the leader is not marked" if leaders == 1 else "not every leader is marked alike",
                      "colour every bar at the top score apart from the rest: color=[...] with one colour per bar")
-            text = figures.titles(ax)
-            c.expect(text["title"], "the chart has no title", "ax.set_title(...): say what the room is looking at")
-            c.expect(text["x"] and text["y"], f"an axis has no title (x: {text['x']!r}, y: {text['y']!r})",
-                     "ax.set_xlabel(...) and ax.set_ylabel(...): what the bars measure, and who they are")
+            _titled(c, ax, "what the bars measure, and who they are")
     return "sorted bars, names, leaders marked, titled"
 
 
@@ -910,10 +919,7 @@ def _race_chart(c, function):
     with c.on("a race of three merchants", "one line per contributor: for _, line in race.groupby('userId', "
               "observed=True): ax.step(line['time'], line['sales'], where='post', label=...)"):
         fig = function(race, "merchant")
-        try:
-            ax = figures.axes_of(fig)
-        except ValueError as error:
-            raise _Wrong(str(error), "return the Figure you drew on (fig), one chart on one Axes") from None
+        ax = _chart_axes(fig)
         drawn = figures.lines(ax)
         c.expect(drawn, "the chart has no labelled lines", "draw each contributor's line with label=their name")
         c.expect(set(drawn) == {"Mia", "Max", "Mo"}, f"its lines are labelled {sorted(drawn)}",
@@ -923,10 +929,7 @@ def _race_chart(c, function):
                  "plot the sales column: it already counts up, one more at each purchase")
         c.expect(all(ys == sorted(ys) for ys in drawn.values()), "a line goes down", "plot each line in time order")
         c.expect(ax.get_legend() is not None, "the chart has no legend", "ax.legend(): which line is whose")
-        text = figures.titles(ax)
-        c.expect(text["title"], "the chart has no title", "ax.set_title(...): say what the room is looking at")
-        c.expect(text["x"] and text["y"], f"an axis has no title (x: {text['x']!r}, y: {text['y']!r})",
-                 "ax.set_xlabel(...) and ax.set_ylabel(...): time, and cumulative sales")
+        _titled(c, ax, "time, and cumulative sales")
     return "one cumulative line each, named, with a legend and titles"
 
 
