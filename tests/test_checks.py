@@ -73,6 +73,56 @@ def assert_fails(capsys, name, function, *hints):
         assert hint in out, out
 
 
+# --- lesson 1 --------------------------------------------------------------------------------------
+
+def _put(kinesis, stream_name, event, *, key=None, validate=True, data=None):
+    if validate:
+        events.validate(event)
+    response = kinesis.put_record(StreamName=stream_name, Data=data or events.encode(event),
+                                  PartitionKey=key or events.partition_key(event))
+    return response["ShardId"], response["SequenceNumber"]
+
+
+def test_put_event_wrong_answers(capsys):
+    def keyed_by_the_origin(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, key=event["origin"])
+
+    def one_key_for_all(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, key="hello-retail")
+
+    def not_validated(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, validate=False)
+
+    def returns_the_response(kinesis, stream_name, event):
+        return kinesis.put_record(StreamName=stream_name, Data=events.encode(event), PartitionKey=event["data"]["id"])
+
+    def puts_the_repr(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, data=repr(event).encode())
+
+    assert verdict(capsys, "put_event", lambda k, s, e: _put(k, s, e, data=json.dumps(e).encode())).startswith(
+        "put_event: passed")  # any JSON spelling of the event will do
+    assert_fails(capsys, "put_event", keyed_by_the_origin, "its partition key is 'hello-retail/", "the product id")
+    assert_fails(capsys, "put_event", one_key_for_all, "partition key is 'hello-retail', expected the product id 'p1'")
+    assert_fails(capsys, "put_event", not_validated, "a property its schema does not allow", "events.validate(event)")
+    assert_fails(capsys, "put_event", returns_the_response, "expected ('shardId-", "response['ShardId']")
+    assert_fails(capsys, "put_event", puts_the_repr, "not the event's JSON", "events.encode(event)")
+
+
+def _read(kinesis, stream_name, shard_id, sequence_number, kind="AT_SEQUENCE_NUMBER", raw=False):
+    at = {} if kind == "TRIM_HORIZON" else {"StartingSequenceNumber": sequence_number}
+    iterator = kinesis.get_shard_iterator(StreamName=stream_name, ShardId=shard_id, ShardIteratorType=kind,
+                                          **at)["ShardIterator"]
+    data = kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"][0]["Data"]
+    return data if raw else events.decode(data)
+
+
+def test_read_back_wrong_answers(capsys):
+    assert_fails(capsys, "read_back", lambda *a: _read(*a, kind="TRIM_HORIZON"), "expected the image", "not TRIM_HORIZON")
+    assert_fails(capsys, "read_back", lambda *a: _read(*a, kind="AFTER_SEQUENCE_NUMBER"),
+                 "it returned the purchase of p1, expected the image", "AFTER_SEQUENCE_NUMBER")
+    assert_fails(capsys, "read_back", lambda *a: _read(*a, raw=True), "not the event dict", "events.decode")
+
+
 # --- lesson 2 --------------------------------------------------------------------------------------
 
 def test_decode_record_wrong_answers(capsys):

@@ -32,6 +32,7 @@ __all__ = [
 
 #: The exercises of each lesson, in the order the lesson asks for them (solution and checker names).
 EXERCISES = {
+    1: ("put_event", "read_back"),
     2: ("decode_record", "validate_event", "record_contribution", "tally_purchase", "handle_batch"),
     3: ("build_zip", "consumer_policy", "create_role", "create_function", "connect_stream"),
     4: ("top_of_role", "scores_frame", "leaderboard_chart"),

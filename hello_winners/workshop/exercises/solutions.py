@@ -26,6 +26,30 @@ from hello_winners.errors import EventError
 from hello_winners.workshop.exercises import ROLES, add_to_score, cancelled_by_condition, product_item, score_update
 from hello_winners.view.fold import marker_attribute, seq_key
 
+# --- lesson 1: the stream --------------------------------------------------------------------------
+
+
+def put_event(kinesis, stream_name, event):
+    """Put one event on the stream once it is valid (events.validate): its JSON as the data
+    (events.encode), its product id as the partition key (events.partition_key), so every event of a
+    product lands on one shard, in order. Returns (shard id, sequence number); an invalid event raises
+    EventError and nothing is put."""
+    events.validate(event)
+    response = kinesis.put_record(StreamName=stream_name, Data=events.encode(event),
+                                  PartitionKey=events.partition_key(event))
+    return response["ShardId"], response["SequenceNumber"]
+
+
+def read_back(kinesis, stream_name, shard_id, sequence_number):
+    """The event (a dict) of one record, read from its shard: an iterator at its sequence number, then
+    one GetRecords."""
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream_name, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=sequence_number)["ShardIterator"]
+    record = kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"][0]
+    return events.decode(record["Data"])
+
+
 # --- lesson 2: the consumer, step by step ----------------------------------------------------------
 
 
