@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from hello_winners import deploy, events
+from hello_winners import deploy, events, naming
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError, NotDoneYet
 from hello_winners.workshop.exercises import (
     EXERCISES,
+    LISTINGS,
     ROLES,
     add_to_score,
     cancelled_by_condition,
@@ -24,6 +25,7 @@ from hello_winners.workshop.exercises import (
     product_item,
     score_update,
     solutions,
+    tags_of,
 )
 from hello_winners.workshop.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
 from hello_winners.view.fold import seq_key
@@ -702,3 +704,34 @@ def test_race_chart_wrong_answers(capsys):
     assert_fails(capsys, "race_chart", variant(legend=False), "no legend", "ax.legend()")
     assert_fails(capsys, "race_chart", variant(title=""), "no title", "ax.set_title")
     assert_fails(capsys, "race_chart", one_line_for_all, "labelled ['sales']", "groupby('userId')")
+
+
+# --- lesson 7 --------------------------------------------------------------------------------------
+
+def _leftovers(clients, prefix, stage, *, paged=True, wanted=None, prefix_first=True, order=sorted):
+    wanted = (wanted if wanted is not None else naming.tags(stage)).items()
+    left = []
+    for kind, (service, operation, key, field) in LISTINGS.items():
+        client = clients[service]
+        pages = client.get_paginator(operation).paginate() if paged else [getattr(client, operation)()]
+        for page in pages:
+            for entry in page[key]:
+                name = entry[field] if field else entry
+                if prefix_first and not name.startswith(prefix):
+                    continue
+                if wanted <= tags_of(clients, kind, name).items() and name.startswith(prefix):
+                    left.append((kind, name))
+    return order(left)
+
+
+def test_stage_leftovers_wrong_answers(capsys):
+    def variant(**mistake):
+        return lambda clients, prefix, stage: _leftovers(clients, prefix, stage, **mistake)
+
+    assert_fails(capsys, "stage_leftovers", variant(paged=False), "it missed table hw-alice-Scores", "get_paginator")
+    assert_fails(capsys, "stage_leftovers", variant(wanted={}), "table hw-alice-notes: it lacks the kit's tags",
+                 "confirm by tags")
+    assert_fails(capsys, "stage_leftovers", variant(wanted={naming.KIT_TAG: naming.KIT}),
+                 "stream hw-alice-2-stream: it is stage alice-2's", "the stage's too")
+    assert_fails(capsys, "stage_leftovers", variant(prefix_first=False), "tags of aa-filler-000", "filter by name first")
+    assert_fails(capsys, "stage_leftovers", variant(order=list), "it returned [('table'", "sorted(left)")

@@ -19,11 +19,12 @@ import pandas as pd
 from botocore.exceptions import ClientError
 from matplotlib.figure import Figure
 
-from hello_winners import analysis, deploy, events
+from hello_winners import analysis, deploy, events, naming
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError
-from hello_winners.workshop.exercises import ROLES, add_to_score, cancelled_by_condition, product_item, score_update
+from hello_winners.workshop.exercises import (LISTINGS, ROLES, add_to_score, cancelled_by_condition, product_item,
+                                              score_update, tags_of)
 from hello_winners.view.fold import marker_attribute, seq_key
 
 # --- lesson 1: the stream --------------------------------------------------------------------------
@@ -335,3 +336,21 @@ def sales_per_category(frame):
     bought = frame.loc[frame["kind"] == "purchase", "productId"].astype("string").map(category_of).dropna()
     counts = bought.value_counts().sort_index().sort_values(ascending=False, kind="stable")
     return counts.rename_axis("category").rename("purchases")
+
+
+# --- lesson 7: clean up ----------------------------------------------------------------------------
+
+
+def stage_leftovers(clients, prefix, stage):
+    """What of the stage is still there: sorted (kind, name) of every LISTINGS resource named with
+    ``prefix`` whose tags are the kit's and this stage's (naming.tags(stage)). Every list is read to its
+    last page, and only resources named with the prefix are asked for their tags."""
+    wanted = naming.tags(stage).items()
+    left = []
+    for kind, (service, operation, key, field) in LISTINGS.items():
+        for page in clients[service].get_paginator(operation).paginate():
+            for entry in page[key]:
+                name = entry[field] if field else entry
+                if name.startswith(prefix) and wanted <= tags_of(clients, kind, name).items():
+                    left.append((kind, name))
+    return sorted(left)
