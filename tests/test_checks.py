@@ -235,6 +235,13 @@ def test_tally_purchase_wrong_answers(capsys):
     assert_fails(capsys, "tally_purchase", counts_only_the_product, "the scores are {}", "add_to_score")
     assert_fails(capsys, "tally_purchase", scores_without_counting, "purchases are None", "ADD purchases :one")
 
+    def credits_the_buyer(dynamodb, table_names, event):
+        _count_on_product(dynamodb, table_names, event)
+        user_id, name = events.parse_origin(event["origin"])
+        add_to_score(dynamodb, table_names, user_id, "merchant", name, 1)
+
+    assert_fails(capsys, "tally_purchase", credits_the_buyer, "it credited the buyer, customer c1", "not from the purchase's origin")
+
 
 def test_handle_batch_wrong_answers(capsys):
     def crashes_on_bad_records(event, dynamodb, table_names):
@@ -314,6 +321,33 @@ def test_consumer_policy_wrong_answers(capsys):
     assert_fails(capsys, "consumer_policy", forgets_the_stream, "could not kinesis:", "event source mapping")
     assert_fails(capsys, "consumer_policy", may_delete_tables, "dynamodb:DeleteTable", "never uses")
     assert_fails(capsys, "consumer_policy", hard_codes_the_stage, "prefix hw-other-")
+
+
+def _with_log_statements(names, group_forms, stream_form=":*"):
+    document = solutions.consumer_policy(names)
+    group = names.log_group_arn("consumer")
+    logs = [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": [group + form for form in group_forms]},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": group + stream_form}]
+    return {**document, "Statement": [s for s in document["Statement"] if "logs:" not in str(s["Action"])] + logs}
+
+
+def test_consumer_policy_is_judged_by_effect_whatever_the_arn_form(capsys):
+    for forms in ([":*"], ["", ":*"]):
+        out = verdict(capsys, "consumer_policy", lambda names: _with_log_statements(names, forms))
+        assert out.startswith("consumer_policy: passed"), out
+
+    def lower_case_actions(names):  # IAM compares actions without regard to case
+        document = solutions.consumer_policy(names)
+        return {**document, "Statement": [{**s, "Action": [a.lower() for a in s["Action"]]} for s in document["Statement"]]}
+
+    assert verdict(capsys, "consumer_policy", lower_case_actions).startswith("consumer_policy: passed")
+
+
+def test_consumer_policy_wrong_log_forms(capsys):
+    assert_fails(capsys, "consumer_policy", lambda names: _with_log_statements(names, [""], stream_form=""),
+                 "could not logs:CreateLogStream", "that ARN + ':*'")
+    assert_fails(capsys, "consumer_policy", lambda names: _with_log_statements(names, ["-*"]),
+                 "could not logs:CreateLogGroup", "AWS's other spelling")
 
 
 def test_create_role_wrong_answers(capsys):
@@ -450,9 +484,17 @@ def test_purchase_once_wrong_answers(capsys):
         return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number))
 
     assert_fails(capsys, "purchase_once", unconditional, "a duplicate", "condition the product's update on its marker")
-    assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number 10 after 9", "seq_key")
+    assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number '10' after '9'", "seq_key")
     assert_fails(capsys, "purchase_once", one_marker_for_all_shards, "another shard", "one marker per shard")
     assert_fails(capsys, "purchase_once", crashes_on_a_repeat, "TransactionCanceledException")
+
+
+def test_a_parameter_error_is_shown_whole_with_the_seq_key_hint(capsys):
+    def marker_as_a_number(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", int(sequence_number))
+
+    assert_fails(capsys, "purchase_once", marker_as_a_number, "ParamValidationError: Parameter validation failed: "
+                 "Invalid type for parameter", ":seq.S", "{'S': seq_key(sequence_number)}")
 
 
 def _apply(record, dynamodb, table_names, data):

@@ -17,6 +17,7 @@ import zipfile
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ParamValidationError
 import pandas as pd
 
 from hello_winners import analysis, events, naming
@@ -72,7 +73,10 @@ class _Checker:
 
 
 def _short(error):
+    """The error's first line; a boto3 parameter error whole, since its first line only says that one failed."""
     text = str(error).strip().splitlines()
+    if isinstance(error, ParamValidationError):
+        return " ".join(line.strip() for line in text)
     return text[0][:200] if text else repr(error)
 
 
@@ -436,6 +440,11 @@ def _tally_purchase(c, function):
                      f"the product's purchases are {_product(db, names, 'p1').get('purchases')}, expected 1",
                      "ADD purchases :one on the product's Contributions item")
             scores = _scores(db, names)
+            buyer = sorted(key for key in scores if key[0] == "c1")
+            c.expect(not buyer, f"it credited the buyer, customer c1 ({buyer[0][1] if buyer else ''}): a purchase earns "
+                     "points for the product's merchant and photographer, not for who bought it",
+                     "take the contributors from the product's item (update_item with ReturnValues='ALL_NEW'), "
+                     "not from the purchase's origin")
             c.expect(scores == {("m1", "merchant"): 1, ("f1", "photographer"): 1},
                      f"the scores are {scores}, expected m1 and f1 with 1 each", _SCORES_HINT)
         with c.on("a purchase of a product nobody has added or photographed yet (a purchase before the photo)",
@@ -551,16 +560,26 @@ def _consumer_policy(c, function):
                      "it is not a policy document with Version 2012-10-17",
                      "return {'Version': '2012-10-17', 'Statement': [...]} (a dict, not JSON text)")
             granted, needed = _grants(document), _grants(policies.consumer(names))
+            accepted = {(action.lower(), form) for action, resource in needed for form in _same_effect(action, resource)}
             wild = sorted({a for a, r in granted if "*" in a} | {r for a, r in granted if r == "*" or r.endswith(":*:*")})
             c.expect(not wild, f"it grants wildcards: {', '.join(wild)}",
                      "name each action and the exact ARN (names.stream_arn, names.table_arn(tables.SCORES), ...)")
-            for action, resource in sorted(needed - granted)[:1]:
-                raise _Wrong(f"the consumer could not {action} on {resource}", _why_needed(action))
-            for action, resource in sorted(granted - needed)[:1]:
+            allowed = {(action.lower(), resource) for action, resource in granted}
+            for action, resource in sorted(needed):
+                if not allowed & {(action.lower(), form) for form in _same_effect(action, resource)}:
+                    raise _Wrong(f"the consumer could not {action} on {resource}", _why_needed(action))
+            for action, resource in sorted(p for p in granted if (p[0].lower(), p[1]) not in accepted)[:1]:
                 raise _Wrong(f"it also grants {action} on {resource}, which the consumer never uses",
                              "grant only what the consumer calls: read the stream, BatchGetItem/GetItem/UpdateItem "
                              "on Contributions and Scores, BatchWriteItem on Rejects, and its own logs")
     return "exact ARNs, no wildcards, nothing missing or extra"
+
+
+def _same_effect(action, resource):
+    """The ARN forms that grant the same call: AWS writes a log group's ARN both bare and with ":*"."""
+    if action.startswith("logs:") and not resource.endswith(":*"):
+        return (resource, f"{resource}:*")
+    return (resource,)
 
 
 def _why_needed(action):
@@ -571,7 +590,7 @@ def _why_needed(action):
                         "(Contributions, Scores), and writes rejects with BatchWriteItem (Rejects): "
                         "names.table_arn(tables.CONTRIBUTIONS) and so on",
             "logs": "Lambda writes the function's log with logs:CreateLogGroup on names.log_group_arn('consumer') "
-                    "and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
+                    "(or that ARN + ':*', AWS's other spelling of it) and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
 
 
 def create_role(function):
@@ -878,8 +897,9 @@ def _purchase_once(c, function):
                    "OR #marker < :seq' with #marker = marker_attribute(shard_id) and :seq = seq_key(sequence_number)")
     with _tables() as (db, names):
         _put_product(db, names, "p1", merchant=("m1", "Mia"), photographer=("f1", "Finn"))
-        with c.on("a first purchase", "one transact_write_items: the product's update and the score updates"):
-            got = function(db, names, _purchase("p1"), SHARD, 9)
+        with c.on("a first purchase", "one transact_write_items: the product's update and the score updates; the "
+                  "marker is text, {'S': seq_key(sequence_number)}, and sequence_number is text already, as Lambda sends it"):
+            got = function(db, names, _purchase("p1"), SHARD, "9")
             c.expect(got is True, f"it returned {got!r}, expected True", "return True when the purchase was counted")
             c.expect(_product(db, names, "p1").get("purchases") == 1 and
                      _scores(db, names) == {("m1", "merchant"): 1, ("f1", "photographer"): 1},
@@ -887,27 +907,27 @@ def _purchase_once(c, function):
                      "add 1 to the product's purchases and to its merchant's and photographer's scores")
         with c.on("the same record delivered again (a duplicate)",
                   "catch dynamodb.exceptions.TransactionCanceledException; cancelled_by_condition(error) says it was a repeat"):
-            got = function(db, names, _purchase("p1"), SHARD, 9)
+            got = function(db, names, _purchase("p1"), SHARD, "9")
             c.expect(_product(db, names, "p1").get("purchases") == 1, "the duplicate was counted again", marker_hint)
             c.expect(got is False, f"it returned {got!r} for a repeat", "return False when the condition failed")
-        with c.on("the next record, sequence number 10 after 9",
+        with c.on("the next record, sequence number '10' after '9' (Lambda sends them as text)",
                   "compare seq_key(sequence_number), whose text order is numeric order"):
-            got = function(db, names, _purchase("p1"), SHARD, 10)
+            got = function(db, names, _purchase("p1"), SHARD, "10")
             c.expect(got is True and _product(db, names, "p1").get("purchases") == 2,
                      "purchase 10 was taken for a repeat of 9",
                      "as text '10' < '9': store and compare seq_key(sequence_number), not the plain number")
         with c.on("an older record of a batch delivered again (sequence number 5)"):
-            function(db, names, _purchase("p1"), SHARD, 5)
+            function(db, names, _purchase("p1"), SHARD, "5")
             c.expect(_product(db, names, "p1").get("purchases") == 2, "an old record was counted again", marker_hint)
             c.expect(_scores(db, names)[("m1", "merchant")] == 2, "a repeat moved a score",
                      "put the score updates in the same transaction as the product's conditional update")
         with c.on("a record of another shard (each shard numbers its records itself)"):
-            function(db, names, _purchase("p1"), "shardId-000000000001", 3)
+            function(db, names, _purchase("p1"), "shardId-000000000001", "3")
             c.expect(_product(db, names, "p1").get("purchases") == 3, "it was taken for a repeat",
                      "keep one marker per shard: name it marker_attribute(shard_id)")
         with c.on("a purchase of a product nobody added or photographed yet",
                   "add score updates only for the roles the item has"):
-            got = function(db, names, _purchase("p9"), SHARD, 11)
+            got = function(db, names, _purchase("p9"), SHARD, "11")
             c.expect(got is True and _product(db, names, "p9").get("purchases") == 1,
                      "it was not counted on the product", "count it on the product even without contributors")
     return "duplicates and older records skipped, one marker per shard"
@@ -927,7 +947,7 @@ def _handle_batch_once(c, function):
             got = function(doubled, db, names)
             c.expect(got == {"batchItemFailures": []}, f"it returned {got!r}", "return {'batchItemFailures': []} when all went well")
             c.expect(_scores(db, names) == expected, f"the scores are {_scores(db, names)}, expected {expected}",
-                     "count purchases with purchase_once(dynamodb, table_names, event, shard_id, int(sequence_number))")
+                     "count purchases with purchase_once(dynamodb, table_names, event, shard_id, record['kinesis']['sequenceNumber'])")
         with c.on("the whole batch delivered again"):
             function(batch, db, names)
             c.expect(_scores(db, names) == expected, f"the scores are {_scores(db, names)} after a redelivery",

@@ -280,7 +280,7 @@ def handle_batch_once(event, dynamodb, table_names):
         kind, sequence = validate_event(data), record["kinesis"]["sequenceNumber"]
         try:
             if kind == "purchase":
-                purchase_once(dynamodb, table_names, data, record["eventID"].rpartition(":")[0], int(sequence))
+                purchase_once(dynamodb, table_names, data, record["eventID"].rpartition(":")[0], sequence)
             elif kind in ROLES:
                 record_contribution(dynamodb, table_names, data)
         except ClientError:
