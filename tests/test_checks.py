@@ -777,3 +777,13 @@ def test_stage_leftovers_wrong_answers(capsys):
                  "stream hw-alice-2-stream: it is stage alice-2's", "the stage's too")
     assert_fails(capsys, "stage_leftovers", variant(prefix_first=False), "tags of aa-filler-000", "filter by name first")
     assert_fails(capsys, "stage_leftovers", variant(order=list), "it returned [('table'", "sorted(left)")
+
+
+def test_tags_of_what_your_policy_may_not_read_are_none():
+    from botocore.exceptions import ClientError
+
+    class Denied:
+        def list_tags_for_stream(self, **_):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "ListTagsForStream")
+
+    assert tags_of({"kinesis": Denied()}, "stream", "hw-alice-2-stream") == {}
