@@ -77,7 +77,11 @@ def _parser():
     deploy.set_defaults(run=_deploy)
 
     commands.add_parser("status", parents=[common], help="what the stage has, and what it costs a day").set_defaults(run=_status)
-    commands.add_parser("teardown", parents=[common], help="delete everything of the stage").set_defaults(run=_teardown)
+    teardown = commands.add_parser("teardown", parents=[common], help="delete everything of the stage")
+    teardown.add_argument("--all-stages", action="store_true",
+                          help="every stage carrying the kit's tags (a room's account at the end): lists them, asks first")
+    teardown.add_argument("--yes", action="store_true", help="with --all-stages, do not ask (for scripts)")
+    teardown.set_defaults(run=_teardown)
     commands.add_parser("serve", parents=[common], help="open the leaderboard page and keep it served").set_defaults(run=_serve)
 
     server = commands.add_parser("server", parents=[common], help="the embedded AWS (a moto server on 127.0.0.1)")
@@ -160,8 +164,36 @@ def _standing_cost(clients, prefix):
 def _teardown(args):
     from hello_winners.workshop import play
 
+    if args.all_stages:
+        return _teardown_all(args)
     removed = play.teardown(_settings(args))
     print(f"removed {len(removed)} resources; nothing of the kit's is left in this stage")
+
+
+def _teardown_all(args):
+    """Tear down every stage that carries the kit's tags, after listing them and asking (unless --yes)."""
+    import dataclasses
+
+    from hello_winners import deploy
+    from hello_winners.deploy import teardown
+    from hello_winners.workshop import play
+
+    settings = _settings(args)
+    found = teardown.stages(deploy.clients(settings.target))
+    if not found:
+        print(f"no stage of the kit has anything left on {settings.target}")
+        return 0
+    for stage, count in found.items():
+        print(f"  {printable(stage):<40} {count} resources")
+    if not args.yes:
+        answer = input(f"delete everything of these {len(found)} stages on {settings.target}? [y/N] ") if sys.stdin.isatty() else ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted" + ("" if sys.stdin.isatty() else ": not a terminal, pass --yes to delete without asking"))
+            return 1
+    for stage in found:
+        play.teardown(dataclasses.replace(settings, stage=stage))
+    print(f"removed {len(found)} stages; nothing of the kit's is left in them")
+    return 0
 
 
 def _serve(args):

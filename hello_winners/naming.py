@@ -26,9 +26,12 @@ _STAGE_SHAPE = re.compile(r"[a-z][a-z0-9-]*\Z")
 _SANDBOX_SHAPE = re.compile(r"[a-z0-9]+\Z")
 
 
+KIT_PREFIX = "hw-"
+
+
 def prefix(stage_name: str) -> str:
     """Prefix of every resource name of a stage, e.g. 'hw-alice-'."""
-    return f"hw-{stage_name}-"
+    return f"{KIT_PREFIX}{stage_name}-"
 
 
 def function(prefix: str, kind: str) -> str:

@@ -48,3 +48,11 @@ def test_an_error_naming_a_path_with_escape_codes_prints_them_as_text(capsys):
     status = cli.main(["play", "--log", "missing\x1b]0;pwned\x07.jsonl"])
     err = capsys.readouterr().err
     assert status == 1 and "\\x1b]0;pwned\\x07" in err and not _controls(err)
+
+
+def test_ties_share_a_rank_on_the_command_line_as_on_the_page():
+    merchants = [{"userId": u, "name": n, "score": s} for u, n, s in (("a", "Ann", 9), ("b", "Bo", 7), ("c", "Cy", 7),
+                                                                       ("d", "Dee", 3))]
+    shown = board.table({"merchant": merchants})
+    assert [line.split(".")[0].split()[-1] for line in shown.splitlines() if ". " in line] == ["1", "2", "2", "4"]
+    assert board.ranks([5, 5, 5]) == [1, 1, 1] and board.ranks([]) == []

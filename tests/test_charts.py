@@ -106,3 +106,16 @@ def test_every_chart_draws_names_that_look_like_mathtext_literally():
 def test_a_contributor_without_sales_is_named_literally_too():
     sales = pd.DataFrame(columns=["role", "userId", "name", "productId", "sales"])
     assert _drawn(charts.product_sales(sales, MATHTEXT, "merchant"))[f"No sales yet for {MATHTEXT}"] is False
+
+
+def test_product_sales_labels_products_by_name_with_the_id_where_two_share_one():
+    from hello_winners import analysis, events
+
+    sales = pd.DataFrame({"role": ["merchant"] * 3, "userId": ["a"] * 3, "name": ["Ann"] * 3,
+                          "productId": ["p1", "p2", "p3"], "sales": [3, 2, 1]})
+    created = [events.product_create("a", "Ann", p, brand="B", name=n, description="d", category="c")
+               for p, n in (("p1", "Boot"), ("p2", "Boot"), ("p1", "Renamed later"))]
+    names = analysis.product_names(created)
+    assert names == {"p1": "Boot", "p2": "Boot"}
+    ax, _ = _bars(charts.product_sales(sales, "a", "merchant", names=names))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Boot (p1)", "Boot (p2)", "p3"]

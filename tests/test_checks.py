@@ -7,14 +7,17 @@ import io
 import json
 import zipfile
 
+import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
-from hello_winners import deploy, events
+from hello_winners import deploy, events, naming
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError, NotDoneYet
 from hello_winners.workshop.exercises import (
     EXERCISES,
+    LISTINGS,
     ROLES,
     add_to_score,
     cancelled_by_condition,
@@ -22,6 +25,7 @@ from hello_winners.workshop.exercises import (
     product_item,
     score_update,
     solutions,
+    tags_of,
 )
 from hello_winners.workshop.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
 from hello_winners.view.fold import seq_key
@@ -69,6 +73,56 @@ def assert_fails(capsys, name, function, *hints):
     assert "\n  hint: " in out
     for hint in hints:
         assert hint in out, out
+
+
+# --- lesson 1 --------------------------------------------------------------------------------------
+
+def _put(kinesis, stream_name, event, *, key=None, validate=True, data=None):
+    if validate:
+        events.validate(event)
+    response = kinesis.put_record(StreamName=stream_name, Data=data or events.encode(event),
+                                  PartitionKey=key or events.partition_key(event))
+    return response["ShardId"], response["SequenceNumber"]
+
+
+def test_put_event_wrong_answers(capsys):
+    def keyed_by_the_origin(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, key=event["origin"])
+
+    def one_key_for_all(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, key="hello-retail")
+
+    def not_validated(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, validate=False)
+
+    def returns_the_response(kinesis, stream_name, event):
+        return kinesis.put_record(StreamName=stream_name, Data=events.encode(event), PartitionKey=event["data"]["id"])
+
+    def puts_the_repr(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, data=repr(event).encode())
+
+    assert verdict(capsys, "put_event", lambda k, s, e: _put(k, s, e, data=json.dumps(e).encode())).startswith(
+        "put_event: passed")  # any JSON spelling of the event will do
+    assert_fails(capsys, "put_event", keyed_by_the_origin, "its partition key is 'hello-retail/", "the product id")
+    assert_fails(capsys, "put_event", one_key_for_all, "partition key is 'hello-retail', expected the product id 'p1'")
+    assert_fails(capsys, "put_event", not_validated, "a property its schema does not allow", "events.validate(event)")
+    assert_fails(capsys, "put_event", returns_the_response, "expected ('shardId-", "response['ShardId']")
+    assert_fails(capsys, "put_event", puts_the_repr, "not the event's JSON", "events.encode(event)")
+
+
+def _read(kinesis, stream_name, shard_id, sequence_number, kind="AT_SEQUENCE_NUMBER", raw=False):
+    at = {} if kind == "TRIM_HORIZON" else {"StartingSequenceNumber": sequence_number}
+    iterator = kinesis.get_shard_iterator(StreamName=stream_name, ShardId=shard_id, ShardIteratorType=kind,
+                                          **at)["ShardIterator"]
+    data = kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"][0]["Data"]
+    return data if raw else events.decode(data)
+
+
+def test_read_back_wrong_answers(capsys):
+    assert_fails(capsys, "read_back", lambda *a: _read(*a, kind="TRIM_HORIZON"), "expected the image", "not TRIM_HORIZON")
+    assert_fails(capsys, "read_back", lambda *a: _read(*a, kind="AFTER_SEQUENCE_NUMBER"),
+                 "it returned the purchase of p1, expected the image", "AFTER_SEQUENCE_NUMBER")
+    assert_fails(capsys, "read_back", lambda *a: _read(*a, raw=True), "not the event dict", "events.decode")
 
 
 # --- lesson 2 --------------------------------------------------------------------------------------
@@ -181,6 +235,13 @@ def test_tally_purchase_wrong_answers(capsys):
     assert_fails(capsys, "tally_purchase", counts_only_the_product, "the scores are {}", "add_to_score")
     assert_fails(capsys, "tally_purchase", scores_without_counting, "purchases are None", "ADD purchases :one")
 
+    def credits_the_buyer(dynamodb, table_names, event):
+        _count_on_product(dynamodb, table_names, event)
+        user_id, name = events.parse_origin(event["origin"])
+        add_to_score(dynamodb, table_names, user_id, "merchant", name, 1)
+
+    assert_fails(capsys, "tally_purchase", credits_the_buyer, "it credited the buyer, customer c1", "not from the purchase's origin")
+
 
 def test_handle_batch_wrong_answers(capsys):
     def crashes_on_bad_records(event, dynamodb, table_names):
@@ -260,6 +321,33 @@ def test_consumer_policy_wrong_answers(capsys):
     assert_fails(capsys, "consumer_policy", forgets_the_stream, "could not kinesis:", "event source mapping")
     assert_fails(capsys, "consumer_policy", may_delete_tables, "dynamodb:DeleteTable", "never uses")
     assert_fails(capsys, "consumer_policy", hard_codes_the_stage, "prefix hw-other-")
+
+
+def _with_log_statements(names, group_forms, stream_form=":*"):
+    document = solutions.consumer_policy(names)
+    group = names.log_group_arn("consumer")
+    logs = [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": [group + form for form in group_forms]},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": group + stream_form}]
+    return {**document, "Statement": [s for s in document["Statement"] if "logs:" not in str(s["Action"])] + logs}
+
+
+def test_consumer_policy_is_judged_by_effect_whatever_the_arn_form(capsys):
+    for forms in ([":*"], ["", ":*"]):
+        out = verdict(capsys, "consumer_policy", lambda names: _with_log_statements(names, forms))
+        assert out.startswith("consumer_policy: passed"), out
+
+    def lower_case_actions(names):  # IAM compares actions without regard to case
+        document = solutions.consumer_policy(names)
+        return {**document, "Statement": [{**s, "Action": [a.lower() for a in s["Action"]]} for s in document["Statement"]]}
+
+    assert verdict(capsys, "consumer_policy", lower_case_actions).startswith("consumer_policy: passed")
+
+
+def test_consumer_policy_wrong_log_forms(capsys):
+    assert_fails(capsys, "consumer_policy", lambda names: _with_log_statements(names, [""], stream_form=""),
+                 "could not logs:CreateLogStream", "that ARN + ':*'")
+    assert_fails(capsys, "consumer_policy", lambda names: _with_log_statements(names, ["-*"]),
+                 "could not logs:CreateLogGroup", "AWS's other spelling")
 
 
 def test_create_role_wrong_answers(capsys):
@@ -396,9 +484,17 @@ def test_purchase_once_wrong_answers(capsys):
         return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number))
 
     assert_fails(capsys, "purchase_once", unconditional, "a duplicate", "condition the product's update on its marker")
-    assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number 10 after 9", "seq_key")
+    assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number '10' after '9'", "seq_key")
     assert_fails(capsys, "purchase_once", one_marker_for_all_shards, "another shard", "one marker per shard")
     assert_fails(capsys, "purchase_once", crashes_on_a_repeat, "TransactionCanceledException")
+
+
+def test_a_parameter_error_is_shown_whole_with_the_seq_key_hint(capsys):
+    def marker_as_a_number(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", int(sequence_number))
+
+    assert_fails(capsys, "purchase_once", marker_as_a_number, "ParamValidationError: Parameter validation failed: "
+                 "Invalid type for parameter", ":seq.S", "{'S': seq_key(sequence_number)}")
 
 
 def _apply(record, dynamodb, table_names, data):
@@ -488,3 +584,206 @@ def test_the_given_helpers_used_by_the_lessons_do_what_they_say():
     error = type("E", (Exception,), {"response": {"CancellationReasons": [{"Code": "ConditionalCheckFailed"}]}})()
     assert cancelled_by_condition(error)
     assert not cancelled_by_condition(type("E", (Exception,), {"response": {}})())
+
+
+# --- lesson 4 --------------------------------------------------------------------------------------
+
+def _query(dynamodb, table, role, limit, start_key=None, **overrides):
+    params = dict(TableName=table, IndexName=tables.SCORES_INDEX, KeyConditionExpression="#r = :r",
+                  ExpressionAttributeNames={"#r": "role"}, ExpressionAttributeValues={":r": {"S": role}},
+                  ScanIndexForward=False, Limit=limit, **({"ExclusiveStartKey": start_key} if start_key else {}))
+    params.update(overrides)
+    response = dynamodb.query(**{k: v for k, v in params.items() if v is not None})
+    rows = [{"userId": i["userId"]["S"], "name": i["name"]["S"], "score": int(i["score"]["N"])} for i in response["Items"]]
+    return rows, response.get("LastEvaluatedKey")
+
+
+def test_top_of_role_wrong_answers(capsys):
+    def scans_and_sorts(dynamodb, table, role, limit, start_key=None):
+        items = dynamodb.scan(TableName=table)["Items"]
+        rows = sorted(({"userId": i["userId"]["S"], "name": i["name"]["S"], "score": int(i["score"]["N"])}
+                       for i in items if i["role"]["S"] == role), key=lambda r: -r["score"])
+        return rows[:limit], None
+
+    def lowest_first(dynamodb, table, role, limit, start_key=None):
+        return _query(dynamodb, table, role, limit, start_key, ScanIndexForward=None)
+
+    def ignores_the_start_key(dynamodb, table, role, limit, start_key=None):
+        return _query(dynamodb, table, role, limit)
+
+    def reads_all_then_cuts(dynamodb, table, role, limit, start_key=None):
+        rows, _ = _query(dynamodb, table, role, limit, start_key, Limit=None)
+        return rows[:limit], None
+
+    assert_fails(capsys, "top_of_role", scans_and_sorts, "it called Scan, expected one Query", "never a Scan")
+    assert_fails(capsys, "top_of_role", lowest_first, "expected [12, 9]", "ScanIndexForward=False")
+    assert_fails(capsys, "top_of_role", ignores_the_start_key, "three merchants tie", "ExclusiveStartKey=start_key")
+    assert_fails(capsys, "top_of_role", reads_all_then_cuts, "its Limit is None", "Limit=limit")
+
+
+def _plain_rows(items):
+    return [{"userId": i["userId"]["S"], "role": i["role"]["S"], "name": i["name"]["S"], "score": i["score"]["N"]}
+            for i in items]
+
+
+def test_scores_frame_wrong_answers(capsys):
+    def scores_as_text(items):
+        frame = pd.DataFrame(_plain_rows(items), columns=["userId", "role", "name", "score"]).astype(
+            {"userId": "string", "role": "string", "name": "string"})
+        return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+    def object_columns(items):
+        frame = pd.DataFrame(_plain_rows(items), columns=["userId", "role", "name", "score"]).astype({"score": "int64"})
+        return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+    def unsorted(items):
+        return pd.DataFrame(_plain_rows(items), columns=["userId", "role", "name", "score"]).astype(
+            {"userId": "string", "role": "string", "name": "string", "score": "int64"})
+
+    def no_columns_when_empty(items):
+        return solutions.scores_frame(items) if items else pd.DataFrame()
+
+    def keeps_the_old_index(items):
+        return unsorted(items).sort_values(["role", "score", "userId"], ascending=[True, False, True])
+
+    assert_fails(capsys, "scores_frame", scores_as_text, "its dtypes are", "'score': 'int64'}", "'9' above '12'")
+    assert_fails(capsys, "scores_frame", object_columns, "its dtypes are", "'userId': 'string'")
+    assert_fails(capsys, "scores_frame", unsorted, "its rows are", "ascending=[True, False, True]")
+    assert_fails(capsys, "scores_frame", no_columns_when_empty, "nobody sold yet", "keeps them even when there are no rows")
+    assert_fails(capsys, "scores_frame", keeps_the_old_index, "its index is", "ignore_index=True")
+
+
+def _chart(scores, role, top=10, *, by_id=False, ascending=False, title="Top", xlabel="Sales", one_colour=False,
+           every_role=False):
+    board = scores if every_role else scores[scores["role"] == role]
+    board = board.sort_values(["score", "userId"], ascending=[ascending, True]).head(top)
+    fig = Figure()
+    ax = fig.subplots()
+    best = board["score"].max()
+    colours = ["C0" if one_colour or s != best else "C1" for s in board["score"]]
+    ax.bar(list(board["userId" if by_id else "name"]), list(board["score"]), color=colours)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Sales")
+    return fig
+
+
+def test_leaderboard_chart_accepts_vertical_bars_too(capsys):
+    assert verdict(capsys, "leaderboard_chart", _chart).startswith("leaderboard_chart: passed")
+
+
+def test_leaderboard_chart_wrong_answers(capsys):
+    def variant(**mistake):
+        return lambda scores, role, top=10: _chart(scores, role, top, **mistake)
+
+    assert_fails(capsys, "leaderboard_chart", variant(ascending=True), "from the first to the last", "highest first")
+    assert_fails(capsys, "leaderboard_chart", variant(by_id=True), "labelled ['m1'", "the name column")
+    assert_fails(capsys, "leaderboard_chart", variant(one_colour=True), "the leader is not marked", "color=[...]")
+    assert_fails(capsys, "leaderboard_chart", variant(title=""), "no title", "ax.set_title")
+    assert_fails(capsys, "leaderboard_chart", variant(xlabel=""), "an axis has no title", "ax.set_xlabel")
+    assert_fails(capsys, "leaderboard_chart", variant(every_role=True), "expected 4", "scores['role'] == role")
+    assert_fails(capsys, "leaderboard_chart", lambda scores, role, top=10: None, "not a matplotlib Figure")
+
+
+# --- lesson 6: sales by contributor and the race chart ---------------------------------------------
+
+def _contributor_table(frame, role, *, keep="first", after_contribution=False, agg=("min", "max"), order=None):
+    contributions = frame[frame["kind"] == {"merchant": "create", "photographer": "image"}[role]]
+    owners = contributions.drop_duplicates("productId", keep=keep).astype(
+        {"productId": "string", "userId": "string", "name": "string"})[["productId", "userId", "name", "time"]]
+    purchases = frame[frame["kind"] == "purchase"].astype({"productId": "string"})[["productId", "time"]]
+    joined = purchases.merge(owners, on="productId", suffixes=("", "Contributed"))
+    if after_contribution:
+        joined = joined[joined["time"] > joined["timeContributed"]]
+    table = joined.groupby(["userId", "name", "productId"], as_index=False)["time"].agg(
+        sales="size", firstSale=agg[0], lastSale=agg[1])
+    table["total"] = table.groupby("userId")["sales"].transform("sum")
+    by = order or ["total", "userId", "sales", "productId"]
+    table = table.sort_values(by, ascending=[c not in ("total", "sales") for c in by], ignore_index=True)
+    return table[["userId", "name", "productId", "sales", "firstSale", "lastSale"]]
+
+
+def test_contributor_sales_wrong_answers(capsys):
+    assert verdict(capsys, "contributor_sales", _contributor_table).startswith("contributor_sales: passed")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, keep="last"),
+                 "a conflict", "the first create wins")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, after_contribution=True),
+                 "bought once before its photo", "also those before the photo")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, agg=("max", "min")),
+                 "16:30-16:05", "first create wins")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r, order=["userId", "productId"]),
+                 "in the order ['p1', 'p2', 'p3']", "transform('sum')")
+    assert_fails(capsys, "contributor_sales", lambda f, r: _contributor_table(f, r).drop(columns="lastSale"),
+                 "its columns are", "lastSale='max'")
+
+
+def _race_figure(race, role, *, label="name", cumulative=True, legend=True, title="Race"):
+    fig = Figure()
+    ax = fig.subplots()
+    for _, line in race.groupby("userId", observed=True):
+        ax.step(line["time"], line["sales"] if cumulative else [1] * len(line), label=str(line[label].iloc[0]))
+    if legend:
+        ax.legend()
+    ax.set_title(title)
+    ax.set_xlabel("Time")
+    ax.set_ylabel("Sales")
+    return fig
+
+
+def test_race_chart_wrong_answers(capsys):
+    def variant(**mistake):
+        return lambda race, role: _race_figure(race, role, **mistake)
+
+    def one_line_for_all(race, role):
+        fig = _race_figure(race.iloc[:0], role, legend=False)
+        fig.axes[0].plot(race["time"], race["sales"], label="sales")
+        fig.axes[0].legend()
+        return fig
+
+    assert verdict(capsys, "race_chart", variant()).startswith("race_chart: passed")
+    assert_fails(capsys, "race_chart", variant(label="userId"), "labelled ['m1', 'm2', 'm3']", "not their userId")
+    assert_fails(capsys, "race_chart", variant(cumulative=False), "the lines end at", "already counts up")
+    assert_fails(capsys, "race_chart", variant(legend=False), "no legend", "ax.legend()")
+    assert_fails(capsys, "race_chart", variant(title=""), "no title", "ax.set_title")
+    assert_fails(capsys, "race_chart", one_line_for_all, "labelled ['sales']", "groupby('userId')")
+
+
+# --- lesson 7 --------------------------------------------------------------------------------------
+
+def _leftovers(clients, prefix, stage, *, paged=True, wanted=None, prefix_first=True, order=sorted):
+    wanted = (wanted if wanted is not None else naming.tags(stage)).items()
+    left = []
+    for kind, (service, operation, key, field) in LISTINGS.items():
+        client = clients[service]
+        pages = client.get_paginator(operation).paginate() if paged else [getattr(client, operation)()]
+        for page in pages:
+            for entry in page[key]:
+                name = entry[field] if field else entry
+                if prefix_first and not name.startswith(prefix):
+                    continue
+                if wanted <= tags_of(clients, kind, name).items() and name.startswith(prefix):
+                    left.append((kind, name))
+    return order(left)
+
+
+def test_stage_leftovers_wrong_answers(capsys):
+    def variant(**mistake):
+        return lambda clients, prefix, stage: _leftovers(clients, prefix, stage, **mistake)
+
+    assert_fails(capsys, "stage_leftovers", variant(paged=False), "it missed table hw-alice-Scores", "get_paginator")
+    assert_fails(capsys, "stage_leftovers", variant(wanted={}), "table hw-alice-notes: it lacks the kit's tags",
+                 "confirm by tags")
+    assert_fails(capsys, "stage_leftovers", variant(wanted={naming.KIT_TAG: naming.KIT}),
+                 "stream hw-alice-2-stream: it is stage alice-2's", "the stage's too")
+    assert_fails(capsys, "stage_leftovers", variant(prefix_first=False), "tags of aa-filler-000", "filter by name first")
+    assert_fails(capsys, "stage_leftovers", variant(order=list), "it returned [('table'", "sorted(left)")
+
+
+def test_tags_of_what_your_policy_may_not_read_are_none():
+    from botocore.exceptions import ClientError
+
+    class Denied:
+        def list_tags_for_stream(self, **_):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "ListTagsForStream")
+
+    assert tags_of({"kinesis": Denied()}, "stream", "hw-alice-2-stream") == {}

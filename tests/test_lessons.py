@@ -15,3 +15,18 @@ def test_a_sandbox_reset_reads_consistently_and_leaves_the_tables_empty(mocked_a
     assert again == first
     assert scans and all(scan["ConsistentRead"] for scan in scans)
     assert dynamodb.scan(TableName=first["TABLE_REJECTS_NAME"], ConsistentRead=True)["Count"] == 0
+
+
+def test_putting_your_own_events_again_puts_nothing_twice(mocked_aws):
+    from hello_winners import events
+    from hello_winners.game import stream
+    from hello_winners.workshop.exercises.solutions import put_event
+
+    here = lessons.reach(stage_name="alice")
+    lessons.ensure_stream(here)
+    mine = [events.product_create("me", "Me", "p1", brand="B", name="N", description="D", category="C"),
+            events.product_purchase("friend", "Friend", "p1")]
+    first = lessons.put_once(here, mine, put_event)
+    again = lessons.put_once(here, [dict(e, timeOrigin="2030-01-01T00:00:00.000Z") for e in mine], put_event)
+    assert again == first
+    assert len(list(stream.read_stream(here.clients["kinesis"], here.stream))) == 2

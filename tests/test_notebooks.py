@@ -155,3 +155,10 @@ def test_every_load_line_brings_its_solution_into_the_cell_in_a_real_kernel():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_lesson_0_draws_the_readmes_architecture_diagram():
+    readme = (notebooks.ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\n merchants")
+    diagram = readme[start:readme.index("```", start + 3) + 3]
+    assert any(diagram in cell.source for cell in read(PATHS[0]).cells)

@@ -130,3 +130,42 @@ def test_teardown_finds_an_api_past_the_first_page(mocked_aws):
         stub.add_response("get_apis", {"Items": ours}, {"NextToken": "page-2"})
         found = teardown.inventory(clients, "hw-alice-", "alice")
     assert ("HTTP API", "hw-alice-winner-api", True) in {(f.kind, f.name, f.ours) for f in found}
+
+
+def _two_stages_and_a_stranger():
+    from hello_winners import deploy, naming
+    from hello_winners.view import tables
+
+    clients = deploy.clients("aws")
+    for stage in ("alice", "bob"):
+        tables.create(clients["dynamodb"], naming.prefix(stage), naming.tags(stage))
+    tables.create(clients["dynamodb"], "hw-stranger-")  # the kit's name, nobody's tags: not the kit's
+    return clients
+
+
+def test_teardown_of_all_stages_lists_the_tagged_stages_and_deletes_only_them_with_yes(mocked_aws, capsys):
+    from hello_winners import cli
+    from hello_winners.deploy import teardown
+
+    clients = _two_stages_and_a_stranger()
+    assert teardown.stages(clients) == {"alice": 3, "bob": 3}
+    assert cli.main(["teardown", "--all-stages", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "alice" in out and "bob" in out and "removed 2 stages" in out
+    assert teardown.stages(clients) == {}
+    assert all(name.startswith("hw-stranger-") for name in clients["dynamodb"].list_tables()["TableNames"])
+
+
+def test_teardown_of_all_stages_asks_first_and_deletes_nothing_without_a_yes(mocked_aws, capsys, monkeypatch):
+    from hello_winners import cli
+    from hello_winners.deploy import teardown
+
+    clients = _two_stages_and_a_stranger()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert cli.main(["teardown", "--all-stages"]) == 1
+    assert "nothing deleted" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli.main(["teardown", "--all-stages"]) == 1
+    assert "pass --yes" in capsys.readouterr().out
+    assert teardown.stages(clients) == {"alice": 3, "bob": 3}

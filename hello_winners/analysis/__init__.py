@@ -23,13 +23,14 @@ from scipy import sparse
 
 from hello_winners.game import eventlog
 from hello_winners.errors import ConfigError
-from hello_winners.events import KIND_OF_ROLE
+from hello_winners.events import KIND_OF_ROLE, PRODUCT_CREATE
 
 __all__ = [
     "also_viewed",
     "attribution",
     "bought_also_bought",
     "hot_products",
+    "product_names",
     "read_contributions",
     "read_log_frame",
     "read_scores",
@@ -98,6 +99,20 @@ def read_stream_frame(kinesis: Any, stream_name: str) -> pd.DataFrame:
     from hello_winners.game import stream
 
     return eventlog.to_frame(event for _shard, _sequence, event in stream.read_stream(kinesis, stream_name))
+
+
+def product_names(events: Iterable[dict]) -> dict[str, str]:
+    """Each product's name, from its first create (the one that counts), to label charts by name.
+
+    The event frame keeps ids only (a name per row would not fit a 10,000,000-event day), so this reads
+    the events themselves: ``product_names(eventlog.read_log(path))``.
+    """
+    names: dict[str, str] = {}
+    for event in events:
+        data = event.get("data") or {}
+        if data.get("schema") == PRODUCT_CREATE and data.get("id") not in names:
+            names[data["id"]] = data.get("name")
+    return names
 
 
 def _as_frame(events) -> pd.DataFrame:

@@ -123,8 +123,9 @@ def sales_race(race: pd.DataFrame, role: str, save_to: str | PathLike[str] | Non
 
 
 def product_sales(sales: pd.DataFrame, user_id: str, role: str, top: int = 15,
-                  save_to: str | PathLike[str] | None = None) -> Figure:
-    """Sales of each product of one contributor, best seller on top.
+                  save_to: str | PathLike[str] | None = None, names: dict[str, str] | None = None) -> Figure:
+    """Sales of each product of one contributor, best seller on top, each labelled by its name when
+    ``names`` (``analysis.product_names``) has it, its id added where two share a name.
 
     ``sales`` has columns role, userId, name, productId, sales (``analysis.sales_by_contributor``).
     """
@@ -135,6 +136,12 @@ def product_sales(sales: pd.DataFrame, user_id: str, role: str, top: int = 15,
     if mine.empty:
         _empty(ax, f"No sales yet for {name}")
     else:
-        _bars(ax, [str(p) for p in mine["productId"]], [int(v) for v in mine["sales"]],
+        _bars(ax, _product_labels([str(p) for p in mine["productId"]], names or {}), [int(v) for v in mine["sales"]],
               [OTHER_COLOUR] * len(mine))
     return _finish(fig, ax, f"Sales per product: {name} ({role})", "Sales (purchases)", "Product", save_to)
+
+
+def _product_labels(ids: list[str], names: dict[str, str]) -> list[str]:
+    """Names for ids; the id where the name is unknown, and beside the name where two bars share one."""
+    shown = [names.get(i) or i for i in ids]
+    return [f"{label} ({i})" if label != i and shown.count(label) > 1 else label for label, i in zip(shown, ids)]

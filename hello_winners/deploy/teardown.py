@@ -52,6 +52,19 @@ def inventory(clients: dict[str, Any], prefix: str, stage: str) -> list[Found]:
     return sorted(found, key=lambda f: (ORDER.index(f.kind), f.name))
 
 
+def stages(clients: dict[str, Any]) -> dict[str, int]:
+    """Every stage of the kit that has something left, with how many of its resources are listed.
+
+    Found by name (the kit's ``hw-`` prefix) and confirmed by tags (the kit's, naming a stage), so that
+    an instructor can clear a room's account of every participant's stage and of nothing else.
+    """
+    counts: dict[str, int] = {}
+    for _kind, _name, tags, _ident in _listed(clients, naming.KIT_PREFIX, {}):
+        if tags and tags.get(naming.KIT_TAG) == naming.KIT and tags.get(naming.STAGE_TAG):
+            counts[tags[naming.STAGE_TAG]] = counts.get(tags[naming.STAGE_TAG], 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def teardown(clients: dict[str, Any], prefix: str, stage: str, report: Callable[[str], None] = print,
              sleep: Callable[[float], None] = time.sleep) -> list[Found]:
     """Delete the stage's resources; returns what was removed. Raises if any of the kit's is left."""

@@ -32,6 +32,16 @@ def leading(entries: list[dict]) -> list[dict]:
     return [entry for entry in entries if entry["score"] == entries[0]["score"]] if entries else []
 
 
+def ranks(scores: list[int]) -> list[int]:
+    """Standard competition ranks of scores sorted highest first, as the leaderboard page numbers them:
+    equal scores share a rank and the next one skips (1, 2, 2, 4).
+
+    >>> ranks([9, 7, 7, 3])
+    [1, 2, 2, 4]
+    """
+    return [next(i for i, earlier in enumerate(scores, 1) if earlier == score) for score in scores]
+
+
 def summary(board: dict[str, list[dict]]) -> str:
     """One sentence per role saying who leads it."""
     if not any(board.get(role) for role in ROLES):
@@ -46,7 +56,7 @@ def table(board: dict[str, list[dict]], top: int = 10) -> str:
         entries = board.get(role) or []
         best = entries[0]["score"] if entries else None
         lines += ["", f"{role.upper()}S" + ("" if entries else ": nobody has sold anything yet")]
-        for rank, entry in enumerate(entries[:top], 1):
+        for rank, entry in zip(ranks([e["score"] for e in entries[:top]]), entries[:top]):
             mark = "*" if entry["score"] == best else " "
             name, user = printable(entry["name"]), printable(entry["userId"])
             lines.append(f" {mark} {rank:>2}. {name:<20} {entry['score']:>4}  {user}")

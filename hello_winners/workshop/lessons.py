@@ -20,7 +20,7 @@ Summaries of the tables live in :mod:`hello_winners.workshop.reports`, stand-ins
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Any, Callable
 
 from hello_winners import deploy, naming, targets
 from hello_winners.deploy import executor, models, planner, teardown
@@ -175,6 +175,23 @@ def put_workshop_day(here: Stage, progress: bool = False) -> int:
     if day.already_on(here.clients["kinesis"], here.stream, events):
         return 0
     return stream.put_events(here.clients["kinesis"], here.stream, events, progress=progress)
+
+
+def put_once(here: Stage, events: list[dict], put: Callable[[Any, str, dict], tuple[str, str]]) -> list[tuple[str, str]]:
+    """Where each event is on the stream, (shard id, sequence number): ``put(kinesis, stream, event)``
+    puts those not there yet.
+
+    An event is there when the stream holds one of the same origin, data schema and product: the cell
+    that builds your events gives them a new time on every run, and a purchase put twice counts twice.
+    """
+    kinesis = here.clients["kinesis"]
+    found = {_identity(event): (shard, sequence) for shard, sequence, event in stream.read_stream(kinesis, here.stream)}
+    return [found.get(_identity(event)) or put(kinesis, here.stream, event) for event in events]
+
+
+def _identity(event: dict) -> tuple:
+    data = event.get("data") or {}
+    return event.get("origin"), data.get("schema"), data.get("id")
 
 
 # --- tables ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ moto's in-process mock, never the participant's stage: checking costs nothing on
 
 import binascii
 import contextlib
+import hashlib
 import io
 import json
 import traceback
@@ -16,19 +17,22 @@ import zipfile
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ParamValidationError
 import pandas as pd
 
-from hello_winners import events, naming
+from hello_winners import analysis, events, naming
 from hello_winners.game import eventlog
 from hello_winners.view import tables
 from hello_winners.workshop import doubles
-from hello_winners.deploy import bundle, models, policies
+from hello_winners.workshop.exercises import figures
+from hello_winners.deploy import bundle, models, policies, tagging
 from hello_winners.errors import EventError, NotDoneYet
 from hello_winners.view.delivery import kinesis_record
 
-__all__ = ["build_zip", "connect_stream", "consumer_policy", "create_function", "create_role", "decode_record",
-           "handle_batch", "handle_batch_once", "purchase_once", "record_contribution", "sales_per_category",
-           "tally_purchase", "validate_event"]
+__all__ = ["put_event", "read_back", "build_zip", "connect_stream", "consumer_policy", "create_function", "create_role", "decode_record",
+           "contributor_sales", "handle_batch", "handle_batch_once", "leaderboard_chart", "purchase_once", "race_chart",
+           "record_contribution", "sales_per_category", "scores_frame", "stage_leftovers", "tally_purchase",
+           "top_of_role", "validate_event"]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -69,7 +73,10 @@ class _Checker:
 
 
 def _short(error):
+    """The error's first line; a boto3 parameter error whole, since its first line only says that one failed."""
     text = str(error).strip().splitlines()
+    if isinstance(error, ParamValidationError):
+        return " ".join(line.strip() for line in text)
     return text[0][:200] if text else repr(error)
 
 
@@ -169,6 +176,121 @@ def _put_product(dynamodb, table_names, product, purchases=0, merchant=None, pho
         if who:
             item[role], item[role + "Name"] = {"S": who[0]}, {"S": who[1]}
     dynamodb.put_item(TableName=table_names[tables.CONTRIBUTIONS], Item=item)
+
+
+# --- lesson 1 --------------------------------------------------------------------------------------
+
+_STREAM = "check-stream"
+
+
+@contextlib.contextmanager
+def _stream():
+    """A fresh two-shard stream in moto, as lesson 1 creates it."""
+    with _mocked() as session:
+        kinesis = session.client("kinesis")
+        kinesis.create_stream(StreamName=_STREAM, ShardCount=2)
+        yield kinesis
+
+
+def _on_stream(kinesis):
+    """Every record of the stream: (shard id, sequence number, partition key, data bytes), shard by shard."""
+    found = []
+    for shard in kinesis.list_shards(StreamName=_STREAM)["Shards"]:
+        iterator = kinesis.get_shard_iterator(StreamName=_STREAM, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        found += [(shard["ShardId"], r["SequenceNumber"], r["PartitionKey"], r["Data"])
+                  for r in kinesis.get_records(ShardIterator=iterator)["Records"]]
+    return found
+
+
+def _shard_of(kinesis, key):
+    """The shard whose hash key range holds ``key``'s MD5, as Kinesis routes a record."""
+    point = int(hashlib.md5(key.encode("utf-8")).hexdigest(), 16)
+    return next(s["ShardId"] for s in kinesis.list_shards(StreamName=_STREAM)["Shards"]
+                if int(s["HashKeyRange"]["StartingHashKey"]) <= point <= int(s["HashKeyRange"]["EndingHashKey"]))
+
+
+def put_event(function):
+    """Check put_event(kinesis, stream_name, event) -> (shard id, sequence number), reading the stream back."""
+    _check("put_event", _put_event, function)
+
+
+def _put_event(c, function):
+    key_hint = "PartitionKey=events.partition_key(event): the product id, so all events of a product share a shard"
+    with _stream() as kinesis:
+        cases = [("a merchant's product/create of p1", _create("m1", "Mia", "p1")),
+                 ("a photographer's product/image of p1", _image("f1", "Finn", "p1")),
+                 ("a customer's product/purchase of p1", _purchase("p1")),
+                 ("a purchase of another product, p4", _purchase("p4", customer="c2"))]
+        before = []
+        for case, event in cases:
+            with c.on(case, "kinesis.put_record(StreamName=stream_name, Data=events.encode(event), PartitionKey=...)"):
+                got = function(kinesis, _STREAM, event)
+                records = _on_stream(kinesis)
+                new = [record for record in records if record not in before]
+                c.expect(len(new) == 1, f"it put {len(new)} records for one event",
+                         "put exactly one record per event: one put_record call")
+                (shard, sequence, key, data), before = new[0], records
+                product = event["data"]["id"]
+                c.expect(key == product, f"its partition key is {key!r:.80}, expected the product id {product!r}", key_hint)
+                c.expect(shard == _shard_of(kinesis, product), f"it landed in {shard}, but key {product!r} belongs to "
+                         f"{_shard_of(kinesis, product)}", "do not pass ExplicitHashKey: let the key choose the shard")
+                c.expect(_decoded_or_none(data) == event, f"its data is {bytes(data)!r:.80}, not the event's JSON",
+                         "Data=events.encode(event): the event as compact JSON bytes")
+                c.expect(got == (shard, sequence), f"it returned {got!r:.120}, expected ({shard!r}, {sequence!r})",
+                         "return (response['ShardId'], response['SequenceNumber']) of put_record's response")
+        shards = {record[0] for record in before}
+        invalid = _purchase("p5")
+        invalid["data"]["coupon"] = "FREE"
+        with c.on("a purchase with a property its schema does not allow"):
+            try:
+                function(kinesis, _STREAM, invalid)
+            except EventError:
+                pass
+            else:
+                raise _Wrong("it returned without raising EventError",
+                             "check the event with events.validate(event) before putting it: it raises EventError")
+            c.expect(len(_on_stream(kinesis)) == len(cases), "the invalid event is on the stream now",
+                     "validate first, then put: once on the stream, every consumer has to cope with it forever")
+    return f"one shard per product ({len(shards)} shards used), invalid events refused"
+
+
+def _decoded_or_none(data):
+    try:
+        return events.decode(data)
+    except EventError:
+        return None
+
+
+def read_back(function):
+    """Check read_back(kinesis, stream_name, shard_id, sequence_number) -> the event of that record."""
+    _check("read_back", _read_back, function)
+
+
+def _read_back(c, function):
+    with _stream() as kinesis:
+        put = [_create("m1", "Mia", "p1"), _image("f1", "Finn", "p1"), _purchase("p1"), _purchase("p4", customer="c2")]
+        where = [kinesis.put_record(StreamName=_STREAM, Data=events.encode(e), PartitionKey=e["data"]["id"]) for e in put]
+        iterator_hint = ("kinesis.get_shard_iterator(StreamName=..., ShardId=shard_id, ShardIteratorType="
+                         "'AT_SEQUENCE_NUMBER', StartingSequenceNumber=sequence_number), then get_records(..., Limit=1)")
+        for number in (1, 0, 3):
+            event, placed = put[number], where[number]
+            with c.on(f"record {placed['SequenceNumber'][-6:]} of {placed['ShardId']} (the {events.kind(event)} of "
+                      f"{event['data']['id']})", iterator_hint):
+                got = function(kinesis, _STREAM, placed["ShardId"], placed["SequenceNumber"])
+                c.expect(isinstance(got, dict), f"it returned a {type(got).__name__}, not the event dict",
+                         "events.decode(record['Data']) turns the record's bytes into the event")
+                c.expect(got == event, f"it returned the {_kind_or(got)} of {got.get('data', {}).get('id')}, expected "
+                         f"the {events.kind(event)}", "start the iterator AT_SEQUENCE_NUMBER (not TRIM_HORIZON, which is "
+                         "the shard's oldest record, nor AFTER_SEQUENCE_NUMBER, the one after it)")
+    return "each record found by its shard and sequence number"
+
+
+def _kind_or(event):
+    try:
+        return events.kind(event)
+    except EventError:
+        return "event"
 
 
 # --- lesson 2 --------------------------------------------------------------------------------------
@@ -318,6 +440,11 @@ def _tally_purchase(c, function):
                      f"the product's purchases are {_product(db, names, 'p1').get('purchases')}, expected 1",
                      "ADD purchases :one on the product's Contributions item")
             scores = _scores(db, names)
+            buyer = sorted(key for key in scores if key[0] == "c1")
+            c.expect(not buyer, f"it credited the buyer, customer c1 ({buyer[0][1] if buyer else ''}): a purchase earns "
+                     "points for the product's merchant and photographer, not for who bought it",
+                     "take the contributors from the product's item (update_item with ReturnValues='ALL_NEW'), "
+                     "not from the purchase's origin")
             c.expect(scores == {("m1", "merchant"): 1, ("f1", "photographer"): 1},
                      f"the scores are {scores}, expected m1 and f1 with 1 each", _SCORES_HINT)
         with c.on("a purchase of a product nobody has added or photographed yet (a purchase before the photo)",
@@ -433,16 +560,26 @@ def _consumer_policy(c, function):
                      "it is not a policy document with Version 2012-10-17",
                      "return {'Version': '2012-10-17', 'Statement': [...]} (a dict, not JSON text)")
             granted, needed = _grants(document), _grants(policies.consumer(names))
+            accepted = {(action.lower(), form) for action, resource in needed for form in _same_effect(action, resource)}
             wild = sorted({a for a, r in granted if "*" in a} | {r for a, r in granted if r == "*" or r.endswith(":*:*")})
             c.expect(not wild, f"it grants wildcards: {', '.join(wild)}",
                      "name each action and the exact ARN (names.stream_arn, names.table_arn(tables.SCORES), ...)")
-            for action, resource in sorted(needed - granted)[:1]:
-                raise _Wrong(f"the consumer could not {action} on {resource}", _why_needed(action))
-            for action, resource in sorted(granted - needed)[:1]:
+            allowed = {(action.lower(), resource) for action, resource in granted}
+            for action, resource in sorted(needed):
+                if not allowed & {(action.lower(), form) for form in _same_effect(action, resource)}:
+                    raise _Wrong(f"the consumer could not {action} on {resource}", _why_needed(action))
+            for action, resource in sorted(p for p in granted if (p[0].lower(), p[1]) not in accepted)[:1]:
                 raise _Wrong(f"it also grants {action} on {resource}, which the consumer never uses",
                              "grant only what the consumer calls: read the stream, BatchGetItem/GetItem/UpdateItem "
                              "on Contributions and Scores, BatchWriteItem on Rejects, and its own logs")
     return "exact ARNs, no wildcards, nothing missing or extra"
+
+
+def _same_effect(action, resource):
+    """The ARN forms that grant the same call: AWS writes a log group's ARN both bare and with ":*"."""
+    if action.startswith("logs:") and not resource.endswith(":*"):
+        return (resource, f"{resource}:*")
+    return (resource,)
 
 
 def _why_needed(action):
@@ -453,7 +590,7 @@ def _why_needed(action):
                         "(Contributions, Scores), and writes rejects with BatchWriteItem (Rejects): "
                         "names.table_arn(tables.CONTRIBUTIONS) and so on",
             "logs": "Lambda writes the function's log with logs:CreateLogGroup on names.log_group_arn('consumer') "
-                    "and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
+                    "(or that ARN + ':*', AWS's other spelling of it) and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
 
 
 def create_role(function):
@@ -591,6 +728,163 @@ def _connect_stream(c, function):
     return "from TRIM_HORIZON, partial failures reported, safe to run again"
 
 
+# --- lesson 4 --------------------------------------------------------------------------------------
+
+_BOARD = [("m1", "merchant", "Mia", 12), ("m2", "merchant", "Max", 9), ("m3", "merchant", "Mo", 9),
+          ("m4", "merchant", "Meg", 9), ("m5", "merchant", "Mae", 2), ("f1", "photographer", "Finn", 30)]
+
+
+def _score_item(user, role, name, score):
+    return {"userId": {"S": user}, "role": {"S": role}, "name": {"S": name}, "score": {"N": str(score)}}
+
+
+@contextlib.contextmanager
+def _calls(client):
+    """The operations a client makes, with their parameters, for as long as the block runs."""
+    made = []
+
+    def remember(params, model, **_):
+        made.append((model.name, dict(params)))
+
+    client.meta.events.register("provide-client-params.dynamodb", remember)
+    try:
+        yield made
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb", remember)
+
+
+def top_of_role(function):
+    """Check top_of_role(dynamodb, scores_table, role, limit, start_key=None) -> (rows, next_key)."""
+    _check("top_of_role", _top_of_role, function)
+
+
+def _top_of_role(c, function):
+    query_hint = ("dynamodb.query(TableName=scores_table, IndexName='ScoresByRole', KeyConditionExpression='#role = "
+                  ":role', ...): the index keeps each role's scores in order, so the top is the first items it reads")
+    with _tables() as (db, names):
+        table = names[tables.SCORES]
+        for row in _BOARD:
+            db.put_item(TableName=table, Item=_score_item(*row))
+        with c.on("the first page of the merchants, limit 2", query_hint):
+            with _calls(db) as made:
+                rows, next_key = function(db, table, "merchant", 2)
+            operations = [name for name, _ in made]
+            c.expect(operations == ["Query"], f"it called {', '.join(operations) or 'nothing'}, expected one Query",
+                     "one Query, never a Scan: a Scan reads every item of the table, whatever the role; " + query_hint)
+            params = made[0][1]
+            c.expect(params.get("IndexName") == tables.SCORES_INDEX, f"it queried {params.get('IndexName') or 'the table'}",
+                     "IndexName='ScoresByRole': the table's own key is userId, the index's is role and score")
+            c.expect(params.get("Limit") == 2, f"its Limit is {params.get('Limit')}, expected 2",
+                     "Limit=limit: DynamoDB then reads (and bills) only that many items")
+            c.expect(isinstance(rows, list) and all(isinstance(r, dict) for r in rows),
+                     f"it returned {rows!r:.100} as the rows", "return (rows, next_key) with rows a list of dicts")
+            scores = [r.get("score") for r in rows]
+            c.expect(scores == [12, 9], f"the scores are {scores}, expected [12, 9]",
+                     "ScanIndexForward=False reads the index highest score first; score is int(item['score']['N'])")
+            c.expect(rows[0].get("userId") == "m1" and rows[0].get("name") == "Mia",
+                     f"the first row is {rows[0]}", "each row is {'userId': ..., 'name': ..., 'score': ...}")
+            c.expect(next_key is not None, "it returned no next_key though more merchants follow",
+                     "return response.get('LastEvaluatedKey'): DynamoDB stopped at the Limit and says where")
+        with c.on("reading the rest page by page (three merchants tie at 9)",
+                  "pass ExclusiveStartKey=start_key to the query when it is given"):
+            seen, pages = [r["userId"] for r in rows], 1
+            while next_key is not None and pages < 10:
+                rows, next_key = function(db, table, "merchant", 2, next_key)
+                seen += [r["userId"] for r in rows]
+                pages += 1
+            c.expect(sorted(seen) == ["m1", "m2", "m3", "m4", "m5"] and len(seen) == 5,
+                     f"the pages gave {seen}, expected each of the 5 merchants once",
+                     "pass ExclusiveStartKey=start_key when given, and return LastEvaluatedKey as next_key: "
+                     "the next page starts right after the last item read, even inside a tie")
+        with c.on("a role with no scores yet"):
+            got = function(db, table, "customer", 5)
+            c.expect(list(got[0]) == [] and got[1] is None, f"it returned {got!r}", "return ([], None)")
+    return "one Query a page, highest first, ties paged through"
+
+
+def scores_frame(function):
+    """Check scores_frame(items) -> DataFrame of userId, role, name, score with the right dtypes."""
+    _check("scores_frame", _scores_frame, function)
+
+
+_SCORE_DTYPES = {"userId": "string", "role": "string", "name": "string", "score": "int64"}
+
+
+def _scores_frame(c, function):
+    items = [_score_item(*row) for row in reversed(_BOARD)]
+    for case, given in (("the items of a Scan", items), ("no items at all (nobody sold yet)", [])):
+        with c.on(case, "build rows of plain values (item['score']['N'] is text), then pd.DataFrame(rows, columns=[...])"):
+            got = function(given)
+            c.expect(isinstance(got, pd.DataFrame), f"it returned a {type(got).__name__}, not a DataFrame",
+                     "return pd.DataFrame(rows, columns=['userId', 'role', 'name', 'score'])")
+            c.expect(list(got.columns) == list(_SCORE_DTYPES), f"its columns are {list(got.columns)}",
+                     "columns userId, role, name, score, in that order: pd.DataFrame(rows, columns=[...]) "
+                     "keeps them even when there are no rows")
+            dtypes = {column: str(dtype) for column, dtype in got.dtypes.items()}
+            c.expect(dtypes == _SCORE_DTYPES, f"its dtypes are {dtypes}",
+                     ".astype({'userId': 'string', 'role': 'string', 'name': 'string', 'score': 'int64'}): "
+                     "DynamoDB sends numbers as text, and text sorts '9' above '12'")
+            expected = sorted(_BOARD, key=lambda r: (r[1], -r[3], r[0])) if given else []
+            rows = [tuple(row) for row in got.astype(object).itertuples(index=False)]
+            c.expect(rows == expected, f"its rows are {rows!r:.160}",
+                     "sort_values(['role', 'score', 'userId'], ascending=[True, False, True]): highest first, ties by userId")
+            c.expect(list(got.index) == list(range(len(got))), f"its index is {list(got.index)}",
+                     "sort with ignore_index=True, so the rows are numbered 0..n-1")
+    return "string and int64 columns, highest first, empty too"
+
+
+def _chart_axes(fig):
+    """The one Axes of a participant's chart, or what is wrong with what they returned."""
+    try:
+        return figures.axes_of(fig)
+    except ValueError as error:
+        raise _Wrong(str(error), "return the Figure you drew on (fig), one chart on one Axes") from None
+
+
+def _titled(c, ax, axes_say):
+    text = figures.titles(ax)
+    c.expect(text["title"], "the chart has no title", "ax.set_title(...): say what the room is looking at")
+    c.expect(text["x"] and text["y"], f"an axis has no title (x: {text['x']!r}, y: {text['y']!r})",
+             f"ax.set_xlabel(...) and ax.set_ylabel(...): {axes_say}")
+
+
+def leaderboard_chart(function):
+    """Check leaderboard_chart(scores, role, top=10) -> a Figure with sorted, labelled bars and the leader marked."""
+    _check("leaderboard_chart", _leaderboard_chart, function)
+
+
+def _board_frame(rows):
+    frame = pd.DataFrame(rows, columns=list(_SCORE_DTYPES)).astype(_SCORE_DTYPES)
+    return frame.sample(frac=1, random_state=7, ignore_index=True)  # in no particular order, as a Scan returns
+
+
+def _leaderboard_chart(c, function):
+    untied = _BOARD[:2] + [("m6", "merchant", "Mel", 5)] + _BOARD[4:]
+    cases = [("four merchants and a photographer", untied, 10, ["Mia", "Max", "Mel", "Mae"], 1),
+             ("three merchants tied at the top, top=3", [(u, r, n, 9) for u, r, n, _ in _BOARD[:4]] + _BOARD[4:],
+              3, ["Mia", "Max", "Mo"], 3)]
+    for case, rows, top, names, leaders in cases:
+        with c.on(case, "build it on a Figure: fig = Figure(); ax = fig.subplots(); ax.barh(...); return fig"):
+            fig = function(_board_frame(rows), "merchant", top=top)
+            ax = _chart_axes(fig)
+            drawn = figures.bars(ax)
+            c.expect(drawn, "the chart has no bars", "draw them with ax.barh(names, scores) (or ax.bar)")
+            values = [int(bar.value) for bar in drawn]
+            c.expect(len(drawn) == len(names), f"it has {len(drawn)} bars, expected {len(names)}",
+                     "only this role's contributors, the top ones: scores[scores['role'] == role], then .head(top)")
+            c.expect(values == sorted(values, reverse=True), f"the bars read {values} from the first to the last",
+                     "sort highest first; with barh the first bar is drawn at the bottom: ax.invert_yaxis()")
+            labels = [bar.label for bar in drawn]
+            c.expect(labels == names, f"the bars are labelled {labels}, expected {names}",
+                     "label each bar with the contributor's name (the name column), ties by userId")
+            colours = [bar.colour for bar in drawn]
+            c.expect(len(set(colours[:leaders])) == 1 and colours[0] not in colours[leaders:],
+                     "the leader is not marked" if leaders == 1 else "not every leader is marked alike",
+                     "colour every bar at the top score apart from the rest: color=[...] with one colour per bar")
+            _titled(c, ax, "what the bars measure, and who they are")
+    return "sorted bars, names, leaders marked, titled"
+
+
 # --- lesson 5 --------------------------------------------------------------------------------------
 
 def purchase_once(function):
@@ -603,8 +897,9 @@ def _purchase_once(c, function):
                    "OR #marker < :seq' with #marker = marker_attribute(shard_id) and :seq = seq_key(sequence_number)")
     with _tables() as (db, names):
         _put_product(db, names, "p1", merchant=("m1", "Mia"), photographer=("f1", "Finn"))
-        with c.on("a first purchase", "one transact_write_items: the product's update and the score updates"):
-            got = function(db, names, _purchase("p1"), SHARD, 9)
+        with c.on("a first purchase", "one transact_write_items: the product's update and the score updates; the "
+                  "marker is text, {'S': seq_key(sequence_number)}, and sequence_number is text already, as Lambda sends it"):
+            got = function(db, names, _purchase("p1"), SHARD, "9")
             c.expect(got is True, f"it returned {got!r}, expected True", "return True when the purchase was counted")
             c.expect(_product(db, names, "p1").get("purchases") == 1 and
                      _scores(db, names) == {("m1", "merchant"): 1, ("f1", "photographer"): 1},
@@ -612,27 +907,27 @@ def _purchase_once(c, function):
                      "add 1 to the product's purchases and to its merchant's and photographer's scores")
         with c.on("the same record delivered again (a duplicate)",
                   "catch dynamodb.exceptions.TransactionCanceledException; cancelled_by_condition(error) says it was a repeat"):
-            got = function(db, names, _purchase("p1"), SHARD, 9)
+            got = function(db, names, _purchase("p1"), SHARD, "9")
             c.expect(_product(db, names, "p1").get("purchases") == 1, "the duplicate was counted again", marker_hint)
             c.expect(got is False, f"it returned {got!r} for a repeat", "return False when the condition failed")
-        with c.on("the next record, sequence number 10 after 9",
+        with c.on("the next record, sequence number '10' after '9' (Lambda sends them as text)",
                   "compare seq_key(sequence_number), whose text order is numeric order"):
-            got = function(db, names, _purchase("p1"), SHARD, 10)
+            got = function(db, names, _purchase("p1"), SHARD, "10")
             c.expect(got is True and _product(db, names, "p1").get("purchases") == 2,
                      "purchase 10 was taken for a repeat of 9",
                      "as text '10' < '9': store and compare seq_key(sequence_number), not the plain number")
         with c.on("an older record of a batch delivered again (sequence number 5)"):
-            function(db, names, _purchase("p1"), SHARD, 5)
+            function(db, names, _purchase("p1"), SHARD, "5")
             c.expect(_product(db, names, "p1").get("purchases") == 2, "an old record was counted again", marker_hint)
             c.expect(_scores(db, names)[("m1", "merchant")] == 2, "a repeat moved a score",
                      "put the score updates in the same transaction as the product's conditional update")
         with c.on("a record of another shard (each shard numbers its records itself)"):
-            function(db, names, _purchase("p1"), "shardId-000000000001", 3)
+            function(db, names, _purchase("p1"), "shardId-000000000001", "3")
             c.expect(_product(db, names, "p1").get("purchases") == 3, "it was taken for a repeat",
                      "keep one marker per shard: name it marker_attribute(shard_id)")
         with c.on("a purchase of a product nobody added or photographed yet",
                   "add score updates only for the roles the item has"):
-            got = function(db, names, _purchase("p9"), SHARD, 11)
+            got = function(db, names, _purchase("p9"), SHARD, "11")
             c.expect(got is True and _product(db, names, "p9").get("purchases") == 1,
                      "it was not counted on the product", "count it on the product even without contributors")
     return "duplicates and older records skipped, one marker per shard"
@@ -652,7 +947,7 @@ def _handle_batch_once(c, function):
             got = function(doubled, db, names)
             c.expect(got == {"batchItemFailures": []}, f"it returned {got!r}", "return {'batchItemFailures': []} when all went well")
             c.expect(_scores(db, names) == expected, f"the scores are {_scores(db, names)}, expected {expected}",
-                     "count purchases with purchase_once(dynamodb, table_names, event, shard_id, int(sequence_number))")
+                     "count purchases with purchase_once(dynamodb, table_names, event, shard_id, record['kinesis']['sequenceNumber'])")
         with c.on("the whole batch delivered again"):
             function(batch, db, names)
             c.expect(_scores(db, names) == expected, f"the scores are {_scores(db, names)} after a redelivery",
@@ -686,6 +981,94 @@ def _frame(*sequence):
     return eventlog.to_frame(sequence)
 
 
+def _at(minute):
+    return f"2017-06-13T16:{minute:02d}:00.000Z"
+
+
+def _bought(product, minute, customer="c1"):
+    return events.product_purchase(customer, "Cy", product, time=_at(minute))
+
+
+def contributor_sales(function):
+    """Check contributor_sales(frame, role) -> per contributor and product: sales, first and last sale."""
+    _check("contributor_sales", _contributor_sales, function)
+
+
+_SALES_COLUMNS = ["userId", "name", "productId", "sales", "firstSale", "lastSale"]
+
+
+def _sales_rows(table):
+    return [(str(u), str(n), str(p), int(s), pd.Timestamp(f), pd.Timestamp(last))
+            for u, n, p, s, f, last in table[_SALES_COLUMNS].itertuples(index=False)]
+
+
+def _contributor_sales(c, function):
+    day = _frame(_create("m1", "Mia", "p1"), _create("m2", "Max", "p2"), _create("m2", "Max", "p3"),
+                 _bought("p1", 5),
+                 events.product_image("f1", "Finn", "p1", "https://example.com/p1.jpg", time=_at(7)), _bought("p1", 9), _bought("p2", 12),
+                 _create("m9", "Moe", "p2"), _bought("p3", 20), _bought("p3", 22), _bought("p3", 25), _bought("p1", 30),
+                 _bought("p7", 31))
+    cases = [("the merchants of a small day (p2 created twice: a conflict)", "merchant",
+              "who added a product is analysis.attribution(frame)'s answer: the first create wins"),
+             ("its photographers (p1 was bought once before its photo)", "photographer",
+              "every purchase of the product counts, also those before the photo: join the purchases per product "
+              "to attribution(frame), whenever they happened")]
+    for case, role, hint in cases:
+        with c.on(case, "group the purchases by productId (size, min and max of time), then join analysis.attribution"):
+            got = function(day, role)
+            c.expect(isinstance(got, pd.DataFrame), f"it returned a {type(got).__name__}, not a DataFrame",
+                     "return a DataFrame with columns " + ", ".join(_SALES_COLUMNS))
+            c.expect(list(got.columns) == _SALES_COLUMNS, f"its columns are {list(got.columns)}",
+                     "columns userId, name, productId, sales, firstSale, lastSale: rename the role's columns of "
+                     "attribution, and agg(sales='size', firstSale='min', lastSale='max') on the purchases' time")
+            want = analysis.sales_by_contributor(day)
+            want = want[want["role"] == role]
+            rows, expected = _sales_rows(got), _sales_rows(want)
+            c.expect(sorted(rows, key=str) == sorted(expected, key=str),
+                     f"its rows are {_brief(rows)}, expected {_brief(expected)}", hint)
+            c.expect(rows == expected, f"its rows are in the order {[r[2] for r in rows]}, expected {[r[2] for r in expected]}",
+                     "the contributor with most sales first (their total: groupby('userId')['sales'].transform('sum')), "
+                     "ties by userId, then their products by sales, ties by productId")
+            c.expect(list(got.index) == list(range(len(got))), f"its index is {list(got.index)}",
+                     "sort with ignore_index=True, so the rows are numbered 0..n-1")
+    return "conflicts, purchases before the photo, first and last sale"
+
+
+def _brief(rows):
+    return [(user, product, sales, f"{first:%H:%M}-{last:%H:%M}") for user, _, product, sales, first, last in rows]
+
+
+def race_chart(function):
+    """Check race_chart(race, role) -> a Figure with one cumulative line per contributor, a legend and titles."""
+    _check("race_chart", _race_chart, function)
+
+
+def _race(*sales):
+    """A sales race as analysis.sales_race returns it, from (minute, userId, name) purchases, leader first."""
+    rows = pd.DataFrame([(pd.Timestamp(_at(m)), u, n) for m, u, n in sales], columns=["time", "userId", "name"])
+    rows["sales"] = rows.groupby("userId").cumcount() + 1
+    return rows.astype({"userId": "category", "name": "category"})
+
+
+def _race_chart(c, function):
+    race = _race((1, "m1", "Mia"), (3, "m1", "Mia"), (4, "m1", "Mia"), (2, "m2", "Max"), (5, "m2", "Max"), (7, "m3", "Mo"))
+    with c.on("a race of three merchants", "one line per contributor: for _, line in race.groupby('userId', "
+              "observed=True): ax.step(line['time'], line['sales'], where='post', label=...)"):
+        fig = function(race, "merchant")
+        ax = _chart_axes(fig)
+        drawn = figures.lines(ax)
+        c.expect(drawn, "the chart has no labelled lines", "draw each contributor's line with label=their name")
+        c.expect(set(drawn) == {"Mia", "Max", "Mo"}, f"its lines are labelled {sorted(drawn)}",
+                 "one line per contributor (groupby('userId')), labelled with their name, not their userId")
+        finals = {label: ys[-1] for label, ys in drawn.items()}
+        c.expect(finals == {"Mia": 3, "Max": 2, "Mo": 1}, f"the lines end at {finals}, expected Mia 3, Max 2, Mo 1",
+                 "plot the sales column: it already counts up, one more at each purchase")
+        c.expect(all(ys == sorted(ys) for ys in drawn.values()), "a line goes down", "plot each line in time order")
+        c.expect(ax.get_legend() is not None, "the chart has no legend", "ax.legend(): which line is whose")
+        _titled(c, ax, "time, and cumulative sales")
+    return "one cumulative line each, named, with a legend and titles"
+
+
 def _sales_per_category(c, function):
     cases = [
         ("two products in two categories", "count purchases per category of the purchased product",
@@ -710,3 +1093,78 @@ def _sales_per_category(c, function):
             pairs = [(str(k), int(v)) for k, v in got.items()]
             c.expect(pairs == expected, f"it returned {pairs}, expected {expected}", hint)
     return "conflicts, unknown products and ties handled"
+
+
+# --- lesson 7 --------------------------------------------------------------------------------------
+
+_FILLERS = 105  # one page of ListTables holds 100 names
+
+
+def _leftover_stage(session):
+    """Stage alice with three leftovers (its table on ListTables' second page), beside look-alikes that are not its."""
+    clients = {name: session.client(name) for name in ("kinesis", "dynamodb", "lambda", "iam")}
+    dynamodb, mine, theirs = clients["dynamodb"], naming.tags("alice"), naming.tags("alice-2")
+
+    def table(name, tags=None):
+        dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **({"Tags": tagging.as_pairs(tags)} if tags else {}),
+                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+
+    for number in range(_FILLERS):
+        table(f"aa-filler-{number:03d}")
+    table("hw-alice-Scores", mine)
+    table("hw-alice-notes")
+    role = clients["iam"].create_role(RoleName="hw-alice-consumer", AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                                      Tags=tagging.as_pairs(mine))["Role"]["Arn"]
+    clients["lambda"].create_function(FunctionName="hw-alice-consumer", Runtime=models.RUNTIME, Role=role,
+                                      Handler=models.CONSUMER_HANDLER, Code={"ZipFile": _tiny_zip("#")}, Tags=mine)
+    clients["kinesis"].create_stream(StreamName="hw-alice-2-stream", ShardCount=1)
+    clients["kinesis"].add_tags_to_stream(StreamName="hw-alice-2-stream", Tags=theirs)
+    return clients
+
+
+_LEFTOVERS = [("function", "hw-alice-consumer"), ("role", "hw-alice-consumer"), ("table", "hw-alice-Scores")]
+_NOT_ALICES = {("table", "hw-alice-notes"): ("it lacks the kit's tags: somebody else's, never yours to delete",
+                                             "confirm by tags: naming.tags(stage).items() <= tags_of(clients, kind, name).items()"),
+               ("stream", "hw-alice-2-stream"): ("it is stage alice-2's, whose names share your prefix hw-alice-",
+                                                 "compare both tags of naming.tags(stage), the stage's too, not only the kit's")}
+
+
+def stage_leftovers(function):
+    """Check stage_leftovers(clients, prefix, stage) -> sorted (kind, name), on a stage with leftovers."""
+    _check("stage_leftovers", _stage_leftovers, function)
+
+
+def _stage_leftovers(c, function):
+    with _mocked() as session:
+        clients = _leftover_stage(session)
+        with c.on("stage alice with a table, a function and a role left, and look-alikes",
+                  "for each kind of LISTINGS, read every page with clients[service].get_paginator(operation).paginate()"):
+            with _calls(clients["dynamodb"]) as made:
+                got = function(clients, "hw-alice-", "alice")
+            others = [params.get("TableName") or params.get("ResourceArn") for name, params in made
+                      if name in ("DescribeTable", "ListTagsOfResource")
+                      and "hw-alice-" not in (params.get("TableName") or params.get("ResourceArn", ""))]
+            c.expect(not others, f"it asked for the tags of {others[0] if others else ''}, which is not named like your stage",
+                     "filter by name first (name.startswith(prefix)), then ask for tags: on AWS you may not even read "
+                     "the tags of others' resources, and each ask is a call")
+            c.expect(isinstance(got, list), f"it returned a {type(got).__name__}, not a list", "return sorted(left)")
+            found = [tuple(item) for item in got]
+            for item in _LEFTOVERS:
+                c.expect(item in found, f"it missed {item[0]} {item[1]}" + (f" (on the second page of ListTables: "
+                         f"{_FILLERS + 2} tables)" if item[0] == "table" else ""),
+                         "read every page: get_paginator(operation).paginate(); ListTables gives 100 names a page")
+            for item, (what, hint) in _NOT_ALICES.items():  # the untagged one first: then no tag was compared
+                c.expect(item not in found, f"it listed {item[0]} {item[1]}: {what}", hint)
+            c.expect(set(found) <= set(_LEFTOVERS), f"it listed {sorted(set(found) - set(_LEFTOVERS))}, not stage alice's",
+                     "keep only what is named with the prefix and tagged naming.tags(stage)")
+            c.expect(found == _LEFTOVERS, f"it returned {found}", "return them sorted: sorted(left)")
+        delete = {"table": lambda name: clients["dynamodb"].delete_table(TableName=name),
+                  "function": lambda name: clients["lambda"].delete_function(FunctionName=name),
+                  "role": lambda name: clients["iam"].delete_role(RoleName=name)}
+        for kind, name in _LEFTOVERS:
+            delete[kind](name)
+        with c.on("the same stage after its teardown"):
+            got = function(clients, "hw-alice-", "alice")
+            c.expect(list(got) == [], f"it returned {got!r}", "nothing of the stage is left: return []")
+    return "every page read, look-alikes left out, nothing left after teardown"

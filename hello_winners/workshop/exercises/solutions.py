@@ -15,14 +15,41 @@ import base64
 import binascii
 import json
 
+import pandas as pd
 from botocore.exceptions import ClientError
+from matplotlib.figure import Figure
 
-from hello_winners import deploy, events
+from hello_winners import analysis, deploy, events, naming
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
 from hello_winners.errors import EventError
-from hello_winners.workshop.exercises import ROLES, add_to_score, cancelled_by_condition, product_item, score_update
+from hello_winners.workshop.exercises import (LISTINGS, ROLES, add_to_score, cancelled_by_condition, product_item,
+                                              score_update, tags_of)
 from hello_winners.view.fold import marker_attribute, seq_key
+
+# --- lesson 1: the stream --------------------------------------------------------------------------
+
+
+def put_event(kinesis, stream_name, event):
+    """Put one event on the stream once it is valid (events.validate): its JSON as the data
+    (events.encode), its product id as the partition key (events.partition_key), so every event of a
+    product lands on one shard, in order. Returns (shard id, sequence number); an invalid event raises
+    EventError and nothing is put."""
+    events.validate(event)
+    response = kinesis.put_record(StreamName=stream_name, Data=events.encode(event),
+                                  PartitionKey=events.partition_key(event))
+    return response["ShardId"], response["SequenceNumber"]
+
+
+def read_back(kinesis, stream_name, shard_id, sequence_number):
+    """The event (a dict) of one record, read from its shard: an iterator at its sequence number, then
+    one GetRecords."""
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream_name, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=sequence_number)["ShardIterator"]
+    record = kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"][0]
+    return events.decode(record["Data"])
+
 
 # --- lesson 2: the consumer, step by step ----------------------------------------------------------
 
@@ -168,6 +195,52 @@ def connect_stream(lam, names):
         MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"]))["UUID"]
 
 
+# --- lesson 4: who is winning ---------------------------------------------------------------------
+
+
+def top_of_role(dynamodb, scores_table, role, limit, start_key=None):
+    """One page of a role's leaderboard, highest score first: ``(rows, next_key)``.
+
+    One Query on the ScoresByRole index (never a Scan), at most ``limit`` rows, each
+    {"userId", "name", "score"} with an int score; ``next_key`` is the key to pass back as ``start_key``
+    for the next page, None after the last.
+    """
+    page = {"ExclusiveStartKey": start_key} if start_key else {}
+    response = dynamodb.query(
+        TableName=scores_table, IndexName=tables.SCORES_INDEX, KeyConditionExpression="#role = :role",
+        ExpressionAttributeNames={"#role": "role"}, ExpressionAttributeValues={":role": {"S": role}},
+        ScanIndexForward=False, Limit=limit, **page)
+    rows = [{"userId": i["userId"]["S"], "name": i["name"]["S"], "score": int(i["score"]["N"])}
+            for i in response["Items"]]
+    return rows, response.get("LastEvaluatedKey")
+
+
+def scores_frame(items):
+    """The Scores items (as DynamoDB returns them) as a DataFrame: userId, role, name (string dtype)
+    and score (int64), by role, highest score first, ties by userId, indexed 0..n-1; empty gives no rows."""
+    rows = [{"userId": i["userId"]["S"], "role": i["role"]["S"], "name": i["name"]["S"], "score": i["score"]["N"]}
+            for i in items]
+    frame = pd.DataFrame(rows, columns=["userId", "role", "name", "score"]).astype(
+        {"userId": "string", "role": "string", "name": "string", "score": "int64"})
+    return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+
+def leaderboard_chart(scores, role, top=10):
+    """A bar chart of the ``top`` contributors of ``role`` in ``scores`` (scores_frame's columns):
+    highest first, each bar labelled with the name, every leader in another colour, a title and axis titles."""
+    board = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True]).head(top)
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    best = board["score"].max()
+    ax.barh(list(board["name"]), list(board["score"]),
+            color=["gold" if score == best else "steelblue" for score in board["score"]])
+    ax.invert_yaxis()  # the first bar on top
+    ax.set_title(f"Top {role}s by sales")
+    ax.set_xlabel("Sales (purchases of their products)")
+    ax.set_ylabel(role.capitalize())
+    return fig
+
+
 # --- lesson 5: delivery for real -------------------------------------------------------------------
 
 
@@ -207,7 +280,7 @@ def handle_batch_once(event, dynamodb, table_names):
         kind, sequence = validate_event(data), record["kinesis"]["sequenceNumber"]
         try:
             if kind == "purchase":
-                purchase_once(dynamodb, table_names, data, record["eventID"].rpartition(":")[0], int(sequence))
+                purchase_once(dynamodb, table_names, data, record["eventID"].rpartition(":")[0], sequence)
             elif kind in ROLES:
                 record_contribution(dynamodb, table_names, data)
         except ClientError:
@@ -216,6 +289,40 @@ def handle_batch_once(event, dynamodb, table_names):
 
 
 # --- lesson 6: extra credit ------------------------------------------------------------------------
+
+
+def contributor_sales(frame, role):
+    """Each product of each contributor of ``role`` with its sales: userId, name, productId, sales,
+    firstSale, lastSale (the times of its first and last purchase).
+
+    Who contributed a product is analysis.attribution(frame)'s answer (the first create or image wins);
+    every purchase of the product counts, also those made before the contributor was known. The
+    contributor with most sales first (ties by userId), then their products by sales (ties by productId),
+    rows numbered 0..n-1.
+    """
+    owners = analysis.attribution(frame)[["productId", role, f"{role}Name"]].dropna()
+    purchases = frame[frame["kind"] == "purchase"].astype({"productId": "string"})
+    sold = purchases.groupby("productId")["time"].agg(sales="size", firstSale="min", lastSale="max").reset_index()
+    table = owners.merge(sold, on="productId").rename(columns={role: "userId", f"{role}Name": "name"})
+    table["total"] = table.groupby("userId")["sales"].transform("sum")
+    table = table.sort_values(["total", "userId", "sales", "productId"], ascending=[False, True, False, True],
+                              ignore_index=True)
+    return table[["userId", "name", "productId", "sales", "firstSale", "lastSale"]]
+
+
+def race_chart(race, role):
+    """The sales race of ``race`` (analysis.sales_race's columns time, userId, name, sales) on a Figure:
+    one step line of cumulative sales over time per contributor, labelled with their name, a legend,
+    a title and axis titles."""
+    fig = Figure(figsize=(9, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for _, line in race.groupby("userId", sort=False, observed=True):
+        ax.step(line["time"], line["sales"], where="post", label=str(line["name"].iloc[0]))
+    ax.legend(title=f"Top {role}s")
+    ax.set_title(f"Sales race: top {role}s")
+    ax.set_xlabel("Time (UTC)")
+    ax.set_ylabel("Cumulative sales")
+    return fig
 
 
 def sales_per_category(frame):
@@ -229,3 +336,21 @@ def sales_per_category(frame):
     bought = frame.loc[frame["kind"] == "purchase", "productId"].astype("string").map(category_of).dropna()
     counts = bought.value_counts().sort_index().sort_values(ascending=False, kind="stable")
     return counts.rename_axis("category").rename("purchases")
+
+
+# --- lesson 7: clean up ----------------------------------------------------------------------------
+
+
+def stage_leftovers(clients, prefix, stage):
+    """What of the stage is still there: sorted (kind, name) of every LISTINGS resource named with
+    ``prefix`` whose tags are the kit's and this stage's (naming.tags(stage)). Every list is read to its
+    last page, and only resources named with the prefix are asked for their tags."""
+    wanted = naming.tags(stage).items()
+    left = []
+    for kind, (service, operation, key, field) in LISTINGS.items():
+        for page in clients[service].get_paginator(operation).paginate():
+            for entry in page[key]:
+                name = entry[field] if field else entry
+                if name.startswith(prefix) and wanted <= tags_of(clients, kind, name).items():
+                    left.append((kind, name))
+    return sorted(left)
