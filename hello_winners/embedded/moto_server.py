@@ -14,10 +14,8 @@
 
 import argparse
 import os
-import threading
 from pathlib import Path
 
-from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -27,9 +25,6 @@ from hello_winners.embedded import strict
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
-# moto's names of the kit's services, in the order a first deploy reaches them. HTTP APIs need
-# "apigateway" too: its models import an OpenAPI validator that alone takes over a second.
-_PRELOADED = ("sts", "iam", "kinesis", "dynamodb", "lambda", "apigateway", "apigatewayv2", "logs")
 
 
 def _polled_by_the_local_runtime(self, **_record):
@@ -65,14 +60,6 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
-def _preload(dispatcher: DomainDispatcherApplication) -> None:
-    for service in _PRELOADED:
-        backends.get_backend(service)  # the slow import, outside the lock every request takes
-        with dispatcher.lock:
-            if service not in dispatcher.app_instances:
-                dispatcher.app_instances[service] = dispatcher.create_app(service)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The kit's embedded AWS (started by hello-winners).")
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -84,9 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     LambdaFunction.get_code = _get_code_with_location
     strict.install()
     strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
-    dispatcher = DomainDispatcherApplication(create_backend_app)
-    threading.Thread(target=_preload, args=(dispatcher,), daemon=True).start()
-    app = strict.guarded(dispatcher)
+    app = strict.guarded(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True, request_handler=_QuietHandler)
 
 
