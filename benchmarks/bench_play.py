@@ -91,11 +91,10 @@ def _drain(count):
         outputs = deploy.deploy(stage="drain", report=lambda line: None)
         participants = max(30, count // 40)
         events = list(simulator.simulate(seed=11, participants=participants))[:count]
-        stream.put_events(deploy.clients()["kinesis"], outputs.stream, events)
+        put = stream.put_events(deploy.clients()["kinesis"], outputs.stream, events)
         started = time.perf_counter()
         runtime.drain(timeout_s=1800)
-        rate = len(events) / (time.perf_counter() - started)
-        return {"events": len(events), "rate": rate, **_in_process(events)}
+        return {"events": put, "rate": put / (time.perf_counter() - started), **_in_process(events)}
     finally:
         _stop()
 
