@@ -103,6 +103,9 @@ class Target:
         """The URL of a deployed HTTP API's default stage."""
         return f"https://{api_id}.execute-api.{region}.amazonaws.com"
 
+    def before_deploy(self) -> None:
+        """What may start while a deploy runs: nothing on AWS, where Lambda is always there."""
+
     def after_teardown(self) -> None:
         """What follows a teardown: nothing on AWS, where Lambda stops polling by itself."""
 

@@ -80,13 +80,24 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
     names = stage_names(settings, clients_)
     desired = models.desired(names, settings.tags, options or models.Options())
     code = bundle.build()
-    calls = planner.plan(clients_, desired, code)
     if dry_run:
-        report(describe(calls))
+        report(describe(planner.plan(clients_, desired, code)))
         return None
+    # The roles are applied before the rest is even read, so IAM's propagation delay also covers the
+    # planning; their lines are told after the plan's headline, in the plan's order.
+    roles, told = planner.roles(clients_["iam"], desired), []
+    try:
+        execute(clients_, roles, sleep=sleep, report=told.append)
+    except Exception:
+        for line in told:
+            report(line)
+        raise
+    calls = roles + (rest := planner.rest(clients_, desired, code))
     report(f"deploying stage {settings.stage} on {settings.target}: "
            + (f"{len(calls)} changes" if calls else "nothing to change"))
-    execute(clients_, calls, sleep=sleep, report=report)
+    for line in told:
+        report(line)
+    execute(clients_, rest, sleep=sleep, report=report)
     return dataclasses.replace(outputs(settings, clients_, names), changes=len(calls))
 
 

@@ -51,8 +51,17 @@ def plan(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call
 
     Roles come first: IAM takes seconds before Lambda may use a new role, time the stream and tables fill.
     """
+    return roles(clients["iam"], stage) + rest(clients, stage, code)
+
+
+def roles(iam: Any, stage: models.Stage) -> list[Call]:
+    """The calls that bring the stage's roles to their desired state: the first part of the plan."""
+    return [step for role in stage.roles for step in _role(iam, role)]
+
+
+def rest(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call]:
+    """The plan after the roles: what a deploy may read once new roles are on their way."""
     return [
-        *(step for role in stage.roles for step in _role(clients["iam"], role)),
         *stream(clients["kinesis"], stage),
         *_tables(clients["dynamodb"], stage),
         *(step for function in stage.functions for step in _function(clients["lambda"], function, code)),

@@ -14,6 +14,7 @@ import tenacity
 from botocore.exceptions import ClientError
 
 PATIENCE_S = 120.0  # AWS's own guidance: a new role is usually usable within a minute or two
+PROMPT_S = 10.0  # most new roles are usable within seconds: retry about once a second for this long
 _NOT_READY = ("cannot be assumed by lambda", "cannot access stream", "role defined for the function")
 
 T = TypeVar("T")
@@ -30,9 +31,11 @@ def role_not_ready(error: BaseException) -> bool:
 
 def until_role_ready(call: Callable[[], T], report: Callable[[str], None] = print,
                      sleep: Callable[[float], None] = time.sleep, patience_s: float = PATIENCE_S) -> T:
-    """``call()``, retried with jittered backoff while Lambda cannot use a new role, for up to ``patience_s``.
+    """``call()``, retried while Lambda cannot use a new role, for up to ``patience_s``.
 
-    Any other error, and the same error once the patience is spent, is raised as it came.
+    About once a second (jittered) for the first PROMPT_S of waiting, where most roles become usable,
+    so a deploy starts its function within a second of its role's readiness; then with jittered
+    exponential backoff up to 15 s, so a slow propagation does not keep hammering Lambda. Any other error, and the same error once the patience is spent, is raised as it came.
     """
     def waiting(state: tenacity.RetryCallState) -> None:
         report(f"  the new role is not usable by Lambda yet (IAM is eventually consistent): "
@@ -40,10 +43,18 @@ def until_role_ready(call: Callable[[], T], report: Callable[[str], None] = prin
 
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(role_not_ready),
-        wait=tenacity.wait_random_exponential(multiplier=1, max=15),
+        wait=_prompt_then_backing_off,
         stop=lambda state: state.idle_for >= patience_s,  # the time spent waiting: testable with a fake sleep
         sleep=sleep,
         before_sleep=waiting,
         reraise=True,
     )
     return retrying(call)
+
+
+_PROMPT = tenacity.wait_random(0.5, 1.0)
+_BACKING_OFF = tenacity.wait_random_exponential(multiplier=1, max=15)
+
+
+def _prompt_then_backing_off(state: tenacity.RetryCallState) -> float:
+    return (_PROMPT if state.idle_for < PROMPT_S else _BACKING_OFF)(state)

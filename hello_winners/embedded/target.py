@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import time
 from collections.abc import Callable
 
@@ -28,6 +30,13 @@ class EmbeddedTarget(targets.Target):
 
     def api_url(self, api_id: str, region: str) -> str:
         return runtime.api_url(api_id)
+
+    def before_deploy(self) -> None:
+        """Start the local runtime in the background: its start then overlaps the deploy, not the drain.
+
+        A failure is left to the deploy's own request to the runtime, which says it.
+        """
+        threading.Thread(target=_quietly, args=(runtime.ensure_running,), daemon=True).start()
 
     def after_teardown(self) -> None:
         """The local runtime stops running the deleted functions now, not at its next periodic read."""
@@ -55,6 +64,11 @@ class EmbeddedTarget(targets.Target):
                  + (f", {s['checkpoint_reset']}" if s.get("checkpoint_reset") else "")
                  for s in state["shards"] if s.get("stream") == stream_name]
         return lines + ([f"  local runtime: {state['checkpoints']}"] if state.get("checkpoints") else [])
+
+
+def _quietly(start: Callable[[], object]) -> None:
+    with contextlib.suppress(Exception):
+        start()
 
 
 def _session() -> boto3.Session:

@@ -32,6 +32,7 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     events_of_log = list(eventlog.read_log(log))  # read whole first: a bad log must leave the stage as it was
     if fresh:
         teardown(settings, report)
+    targets.get(settings.target).before_deploy()
     outputs = deploy.deploy(settings.target, settings.stage, report=report)
     clients = deploy.clients(settings.target)
     shown = board.printable(log.name)

@@ -10,6 +10,9 @@ MaximumBatchingWindowInSeconds for a batch to fill. After the function answers:
   invoked (and bisected again if it fails) on its own before batching resumes; a failing batch of one
   record, or any failure without bisection, is retried up to MaximumRetryAttempts (-1: forever) and
   then discarded with a line in the runtime's log.
+Between polls it keeps Lambda's pace (pacing.py): at once while records come, about once a second when
+none do, less after a quiet while; :meth:`ShardPoller.wake` makes it poll now (the runtime's sync: something
+may have changed). Clock and sleep are injectable, so the semantics are tested without timing.
 Checkpoints are kept in the state folder (checkpoints.py), so a restarted runtime resumes where it
 stopped. A checkpoint that is not the sequence number of a record of its shard (a garbled or foreign
 value) is said in the runtime's log and status, forgotten, and the shard re-read from its trim horizon:
@@ -25,13 +28,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import botocore.exceptions
 
+from hello_winners.embedded.runtime import pacing
 from hello_winners.embedded.runtime.checkpoints import Checkpoints, usable
 from hello_winners.view.delivery import kinesis_record, retry_position
 
 if TYPE_CHECKING:
     from hello_winners.embedded.runtime.functions import Function
 
-IDLE_POLL_S = 0.25  # Lambda polls an idle shard about once a second; a workshop room wants it snappier.
 GET_RECORDS_LIMIT = 10_000
 # A change to any of these restarts the mapping's pollers (from their checkpoints).
 SETTINGS = ("BatchSize", "MaximumBatchingWindowInSeconds", "BisectBatchOnFunctionError", "MaximumRetryAttempts",
@@ -43,10 +46,15 @@ def settings(mapping: dict) -> dict:
 
 
 class ShardPoller(threading.Thread):
-    """Feeds one shard of a mapping's stream to its function until stopped."""
+    """Feeds one shard of a mapping's stream to its function until stopped.
+
+    ``clock`` tells the time; ``sleep(seconds)`` pauses between polls and returns True when woken early
+    (default: until :meth:`wake` or :meth:`stop`).
+    """
 
     def __init__(self, kinesis: Any, mapping: dict, shard_id: str, function: Callable[[], Function],
-                 checkpoints: Checkpoints, log: Callable[[str], None], region: str, role_arn: str = "") -> None:
+                 checkpoints: Checkpoints, log: Callable[[str], None], region: str, role_arn: str = "",
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], Any] | None = None) -> None:
         super().__init__(daemon=True, name=f"poll-{shard_id}")
         self.kinesis = kinesis
         self.mapping = mapping
@@ -57,6 +65,9 @@ class ShardPoller(threading.Thread):
         self.region = region
         self.role_arn = role_arn  # the function's execution role: what Lambda puts in invokeIdentityArn
         self.stopping = threading.Event()
+        self._woken = threading.Event()
+        self._clock = clock
+        self._sleep = sleep or self._until_woken
         self.caught_up_at = 0.0  # start time of the last poll that found the shard empty and nothing pending
         self.in_flight = False
         self.batches = self.records = self.retries = self.discarded = 0
@@ -69,6 +80,16 @@ class ShardPoller(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+        self._woken.set()
+
+    def wake(self) -> None:
+        """Poll now rather than at the quiet pace: records may have just been put."""
+        self._woken.set()
+
+    def _until_woken(self, seconds):
+        woken = self._woken.wait(seconds)
+        self._woken.clear()
+        return woken
 
     def run(self) -> None:
         try:
@@ -84,24 +105,26 @@ class ShardPoller(threading.Thread):
         buffer = collections.deque()
         first_buffered = None
         segments = []  # sizes of the pending halves of a bisected batch; the next one is last
-        attempts = 0
+        attempts = empty_polls = 0
         while not self.stopping.is_set():
             if len(buffer) < batch_size and iterator:
-                started = time.time()
+                started = self._clock()
                 page = self.kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
                 iterator = page.get("NextShardIterator")
                 buffer.extend(page["Records"])
+                empty_polls = 0 if page["Records"] else empty_polls + 1
                 if buffer and first_buffered is None:
-                    first_buffered = time.time()
+                    first_buffered = self._clock()
                 if not buffer and not page.get("MillisBehindLatest"):
                     self.caught_up_at = started
             if not buffer:
                 if iterator is None:
                     return  # a closed shard, fully processed
-                self.stopping.wait(IDLE_POLL_S)
+                if self._sleep(pacing.idle_wait(empty_polls)):
+                    empty_polls = 0
                 continue
-            if not segments and len(buffer) < batch_size and iterator and time.time() - first_buffered < window:
-                self.stopping.wait(min(IDLE_POLL_S, window))
+            if not segments and len(buffer) < batch_size and iterator and self._clock() - first_buffered < window:
+                self._sleep(pacing.window_wait(self._clock() - first_buffered, window))
                 continue
             batch = [buffer[i] for i in range(min(segments[-1] if segments else batch_size, len(buffer)))]
             done, attempts = self._run_batch(batch, segments, attempts)
@@ -109,7 +132,7 @@ class ShardPoller(threading.Thread):
                 buffer.popleft()
             if done:
                 self.checkpoints.set(self.uuid, self.shard_id, batch[done - 1]["SequenceNumber"])
-            first_buffered = time.time() if buffer else None
+            first_buffered = self._clock() if buffer else None
 
     def _run_batch(self, batch, segments, attempts):
         """Invoke the function on ``batch``; returns (records done, failed attempts so far).

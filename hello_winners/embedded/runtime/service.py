@@ -2,9 +2,11 @@
 
 It reads the event source mappings and function configurations back from the (moto) Lambda API and
 runs them: a poller per shard of every enabled Kinesis mapping, and a local HTTP endpoint per HTTP API
-whose default route goes to a function. It re-reads the configuration every few seconds, or at once
-when asked, so a redeploy (new code, new settings) takes effect without a restart. A small control API
-on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST /sync).
+whose default route goes to a function. It re-reads the configuration at once when asked (deploy,
+teardown, drain), and periodically as a fallback, every few seconds after a change and less while
+nothing changes (pacing.py), so a redeploy takes effect without a restart and a stage at rest costs
+little. A small control API on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST
+/sync), which also makes every poller poll now.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from hello_winners.embedded.runtime.functions import Config, Function
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
 from hello_winners.embedded.runtime.addresses import Addresses
 from hello_winners.embedded.runtime.checkpoints import Checkpoints
+from hello_winners.embedded.runtime.pacing import sync_wait
 from hello_winners.embedded.runtime.pollers import ShardPoller, settings
 
 SERVICE = "hello-winners-lambda-runtime"
-SYNC_EVERY_S = 3.0
 # How long an API request waits for one of the function's workers before its 429.
 API_WAIT_S = 2.0
 
@@ -58,14 +60,18 @@ class Runtime:
         self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
         self.apis = {}        # api id -> (function name, LocalApi)
         self.lock = threading.Lock()
+        self.changes = 0  # pollers, functions or endpoints started or stopped: the periodic sync's pace
 
     def log(self, line: str) -> None:
         stamped = f"{time.strftime('%H:%M:%S')} {line}"
         self.log_lines = (self.log_lines + [stamped])[-50:]
         print(stamped, flush=True)
 
-    def sync(self) -> None:
-        """Bring pollers, functions and endpoints in line with what the Lambda and API Gateway APIs say."""
+    def sync(self, wake: bool = False) -> None:
+        """Bring pollers, functions and endpoints in line with what the Lambda and API Gateway APIs say.
+
+        ``wake``: every poller then polls at once (records may have just been put).
+        """
         with self.lock:
             mappings = [m for m in self._mappings() if m.get("State", "Enabled") == "Enabled"
                         and ":kinesis:" in m.get("EventSourceArn", "")]
@@ -90,8 +96,12 @@ class Runtime:
                                              self.log, server.REGION, function.config.role)
                         self.pollers[key] = poller
                         poller.start()
+                        self.changes += 1
+                    elif wake:
+                        poller.wake()
             for key in set(self.pollers) - wanted:
                 self.pollers.pop(key).stop()
+                self.changes += 1
             self.checkpoints.keep_only({m["UUID"] for m in mappings})
             self._sync_apis()
             for function in self.functions.values():
@@ -139,6 +149,7 @@ class Runtime:
             except Exception as error:  # noqa: BLE001 - e.g. code the kit did not build: said in the log
                 self.log(f"cannot run {name}: {error}")
                 return None
+            self.changes += 1
             if current is not None:
                 current.close()
                 self.log(f"{name}: new code or configuration, fresh workers")
@@ -166,9 +177,11 @@ class Runtime:
             if api["ApiId"] not in self.apis:
                 local = self._serve(api["ApiId"], name)
                 self.apis[api["ApiId"]] = (name, local)
+                self.changes += 1
                 self.log(f"HTTP API {api['Name']} serving at {local.url}")
         for api_id in set(self.apis) - live:
             self.apis.pop(api_id)[1].stop()
+            self.changes += 1
         self.addresses.remember({api_id: local.port for api_id, (_, local) in self.apis.items()})
 
     def _serve(self, api_id, name):
@@ -211,7 +224,7 @@ def _control(runtime, port):
                 return self._json(403, {"error": "only the kit may make the runtime act: it signs with its state "
                                                  "folder's key"})
             if self.path == "/sync":
-                runtime.sync()
+                runtime.sync(wake=True)
                 return self._json(200, runtime.status())
             return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
 
@@ -240,12 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     threading.Thread(target=control.serve_forever, daemon=True).start()
     runtime.log(f"local Lambda runtime for {args.endpoint}, control on port {args.port}")
+    seen, unchanged = -1, 0
     while not stopping.is_set():
         try:
             runtime.sync()
         except Exception as error:  # noqa: BLE001 - keep serving; the next sync may succeed
             runtime.log(f"sync failed: {type(error).__name__}: {error}")
-        stopping.wait(SYNC_EVERY_S)
+        unchanged = 0 if runtime.changes != seen else unchanged + 1  # also counts what a /sync changed
+        seen = runtime.changes
+        stopping.wait(sync_wait(unchanged))
     runtime.stop()
     control.shutdown()
     return 0
