@@ -112,10 +112,10 @@ def _settings(args):
 def _play(args):
     from hello_winners.workshop import play
 
-    settings = _settings(args)
+    settings = play.play_settings(getattr(args, "target", None), getattr(args, "stage", None))
     play.play(settings.target, settings.stage, log=args.log or play.WORKSHOP_DAY, fresh=args.fresh)
     if args.serve:
-        _serve(args)
+        _serve(args, settings)
 
 
 def _deploy(args):
@@ -196,14 +196,15 @@ def _teardown_all(args):
     return 0
 
 
-def _serve(args):
+def _serve(args, settings=None):
     from hello_winners import deploy
 
-    settings = _settings(args)
+    settings = settings or _settings(args)
     clients = deploy.clients(settings.target)
     outputs = deploy.outputs(settings, clients, deploy.stage_names(settings, clients))
     if not outputs.api_url:
-        print("hello-winners: nothing is deployed in this stage yet: run `hello-winners play` or `deploy` first",
+        print(f"hello-winners: nothing is deployed in stage {printable(settings.stage)} yet: deploy it (lesson 3 or "
+              f"`hello-winners deploy`), or show play's board with --stage {printable(settings.stage)}-play",
               file=sys.stderr)
         return 1
     page = outputs.api_url.rstrip("/") + "/"

@@ -119,3 +119,23 @@ def test_product_sales_labels_products_by_name_with_the_id_where_two_share_one()
     assert names == {"p1": "Boot", "p2": "Boot"}
     ax, _ = _bars(charts.product_sales(sales, "a", "merchant", names=names))
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Boot (p1)", "Boot (p2)", "p3"]
+
+
+def test_the_cost_knob_chart_shows_each_catalogs_write_units_dollars_and_window():
+    import pandas as pd
+
+    knob = pd.DataFrame([
+        {"products": 180, "batch_size": 100, "write_units_per_1000": 616.0, "total_daily": 4.46, "window_s": 3.5},
+        {"products": 180, "batch_size": 10_000, "write_units_per_1000": 26.0, "total_daily": 0.67, "window_s": 346.0},
+        {"products": 6_000, "batch_size": 100, "write_units_per_1000": 896.0, "total_daily": 6.21, "window_s": 3.5},
+        {"products": 6_000, "batch_size": 10_000, "write_units_per_1000": 318.0, "total_daily": 2.49, "window_s": 346.0},
+    ])
+    fig = charts.batch_size_knob(knob)
+    ax = fig.axes[0]
+    heights = sorted(round(bar.get_height()) for bar in ax.patches)
+    assert heights == [26, 318, 616, 896]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["100", "10,000"]
+    labels = [t.get_text() for t in ax.texts]
+    assert "$4.46/day\n4 s" in labels and "$0.67/day\n346 s (never fills)" in labels
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["180 products", "6,000 products"]
+    fig.savefig(io.BytesIO())

@@ -106,3 +106,10 @@ def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch
         assert len(removed) == 10
         assert teardown.inventory(deploy.clients(), "hw-realaws-", "realaws") == []
     targets._aws_session.cache_clear()
+
+
+def test_play_without_a_stage_plays_in_its_own_never_the_lessons(monkeypatch):
+    monkeypatch.setenv("HELLO_WINNERS_STAGE", "alice")
+    assert play.play_settings().stage == "alice-play"
+    assert targets.settings().stage == "alice"                       # the lessons' stage is untouched
+    assert play.play_settings(stage="alice").stage == "alice"         # a stage given is used as given

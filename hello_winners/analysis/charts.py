@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-__all__ = ["WINNER_COLOUR", "OTHER_COLOUR", "leaderboard", "sales_race", "product_sales"]
+__all__ = ["WINNER_COLOUR", "OTHER_COLOUR", "leaderboard", "sales_race", "product_sales", "batch_size_knob"]
 
 WINNER_COLOUR = "#d4a017"  # gold
 OTHER_COLOUR = "#8da9c4"  # muted blue
@@ -145,3 +145,34 @@ def _product_labels(ids: list[str], names: dict[str, str]) -> list[str]:
     """Names for ids; the id where the name is unknown, and beside the name where two bars share one."""
     shown = [names.get(i) or i for i in ids]
     return [f"{label} ({i})" if label != i and shown.count(label) > 1 else label for label, i in zip(shown, ids)]
+
+
+def batch_size_knob(knob: pd.DataFrame, max_window_s: float = 300,
+                    save_to: str | PathLike[str] | None = None) -> Figure:
+    """The cost knob: write units per 1,000 events against BatchSize, one group of bars per catalog size.
+
+    ``knob`` has columns products, batch_size, write_units_per_1000, total_daily and window_s (as
+    ``workshop.batching.knob`` measures them); each bar is labelled with its dollars a day and the batching
+    window the batch needs to fill, marked when Lambda's ``max_window_s`` is too short for it to fill.
+    """
+    fig, ax = _figure()
+    catalogs = sorted(knob["products"].unique())
+    sizes = sorted(knob["batch_size"].unique())
+    width = 0.8 / max(len(catalogs), 1)
+    for n, products in enumerate(catalogs):
+        rows = knob[knob["products"] == products].set_index("batch_size").reindex(sizes)
+        positions = [i + (n - (len(catalogs) - 1) / 2) * width for i in range(len(sizes))]
+        bars = ax.bar(positions, rows["write_units_per_1000"], width=width * 0.95,
+                      color=_LINE_COLOURS[n % len(_LINE_COLOURS)], label=f"{products:,} products")
+        labels = [f"${daily:,.2f}/day\n{window:,.0f} s" + (" (never fills)" if window > max_window_s else "")
+                  for daily, window in zip(rows["total_daily"], rows["window_s"])]
+        _literally(ax.bar_label(bars, labels=labels, padding=3, fontsize=_TICK - 2))
+    ax.set_xticks(range(len(sizes)), [f"{size:,}" for size in sizes])
+    _literally(ax.get_xticklabels())
+    ax.margins(y=0.25)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    legend = ax.legend(title="catalog", frameon=False)
+    _literally(legend.get_texts())
+    return _finish(fig, ax, "The cost knob: bigger batches, fewer writes, longer waits",
+                   "BatchSize (records per invocation)", "DynamoDB write units per 1,000 events", save_to)

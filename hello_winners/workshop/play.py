@@ -22,14 +22,20 @@ from hello_winners.game import day, eventlog, stream
 from hello_winners.view import board
 
 WORKSHOP_DAY = day.workshop_day_path()
+PLAY_SUFFIX = "-play"
 
 
 def play(target: str | None = None, stage: str | None = None, log: Path | str = WORKSHOP_DAY, fresh: bool = False,
          report: Callable[[str], None] = print, progress: bool = True) -> dict[str, list[dict]]:
-    """Run the workshop on ``log``; returns the leaderboards as the winner API gave them."""
-    settings = targets.settings(target, stage)
+    """Run the workshop on ``log``; returns the leaderboards as the winner API gave them.
+
+    Without a ``stage`` it plays in its own (see :func:`play_settings`), never the lessons' stage.
+    """
+    settings = play_settings(target, stage)
     log = Path(log)
     events_of_log = list(eventlog.read_log(log))  # read whole first: a bad log must leave the stage as it was
+    report(f"playing in stage {board.printable(settings.stage)} on {settings.target}"
+           + ("" if stage is not None else " (play's own: the lessons' stage is left to you)"))
     if fresh:
         teardown(settings, report)
     targets.get(settings.target).before_deploy()
@@ -52,6 +58,18 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     if target_.closing_note():
         report(target_.closing_note())
     return boards
+
+
+def play_settings(target: str | None = None, stage: str | None = None) -> targets.Settings:
+    """Where play plays: the stage given, else the participant's own stage plus "-play".
+
+    Played first, as README suggests, in the lessons' own stage, it would leave them nothing to do: the
+    stream and the day already there, the consumer already deployed.
+    """
+    if stage is not None:
+        return targets.settings(target, stage)
+    lessons = targets.settings(target)
+    return targets.settings(lessons.target, lessons.stage + PLAY_SUFFIX)
 
 
 def teardown(settings: targets.Settings, report: Callable[[str], None] = print) -> list:
