@@ -121,7 +121,10 @@ class Refusal(HTTPException):
 
 
 def _authorize(self: Any, resource: str = "*") -> None:
-    """Replaces moto's check: a signature from a known key always, the caller's policies unless switched off."""
+    """Replaces moto's check: a signature from a known key always, the caller's policies unless switched off.
+
+    moto passes the ``resource`` it determined (``*`` for most services); the checks name their own.
+    """
     authorization_header = self.headers.get("Authorization", "")  # present: the guard refuses unsigned requests
     if not (authorization_header.startswith("AWS4-HMAC-SHA256 ")
             and all(part in authorization_header for part in ("Credential=", "SignedHeaders=", "Signature="))):
@@ -178,34 +181,34 @@ def _call(response: Any) -> authorization.Call:
 
 
 def _trusted(self: IAMRequestBase, role_arn: str) -> bool:
-    """Whether the caller may assume ``role_arn``: the kit, for Lambda, once the role has propagated."""
+    """Whether the caller may assume ``role_arn``: the kit, for Lambda, once the role has propagated; anyone
+    else only when the trust policy names them (moto's own check fails on a Service principal)."""
     role = self.backend.get_role_by_arn(role_arn)
-    if self._access_key.arn.endswith(f":user/{credentials.USER_NAMES[credentials.KIT]}"):
-        return _trusts_lambda(role) and _propagated(role)
-    trust = IAMPolicy(role.assume_role_policy_document)
     caller = self._access_key.arn
-    statements = trust._policy_json["Statement"]
-    for statement in statements if isinstance(statements, list) else [statements]:
-        allowed = statement.get("Principal", {})
-        principals = allowed.get("AWS", []) if isinstance(allowed, dict) else allowed
-        principals = [principals] if isinstance(principals, str) else principals
-        if statement.get("Effect") == "Allow" and (caller in principals or "*" in principals):
-            return True
-    return False
+    if caller.endswith(f":user/{credentials.USER_NAMES[credentials.KIT]}"):
+        return _trusts_lambda(role) and _propagated(role)
+    return any(statement.get("Effect") == "Allow" and {caller, "*"} & set(_principals(statement, "AWS"))
+               for statement in _statements(role.assume_role_policy_document))
 
 
 def _trusts_lambda(role: Any) -> bool:
-    document = json.loads(role.assume_role_policy_document)
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        services = (statement.get("Principal") or {}).get("Service", []) if isinstance(statement.get("Principal"), dict) else []
-        services = [services] if isinstance(services, str) else services
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if (statement.get("Effect") == "Allow" and LAMBDA_PRINCIPAL in services
-                and any(action in ("sts:AssumeRole", "sts:*", "*") for action in actions)):
-            return True
-    return False
+    return any(statement.get("Effect") == "Allow" and LAMBDA_PRINCIPAL in _principals(statement, "Service")
+               and {"sts:AssumeRole", "sts:*", "*"} & set(_listed(statement.get("Action")))
+               for statement in _statements(role.assume_role_policy_document))
+
+
+def _statements(document: str) -> list[dict]:
+    statements = json.loads(document).get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _principals(statement: dict, kind: str) -> list[str]:
+    principal = statement.get("Principal") or {}
+    return _listed(principal.get(kind)) if isinstance(principal, dict) else _listed(principal)
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _propagated(role: Any) -> bool:
