@@ -144,8 +144,7 @@ UNSCOPED = {
 
 def _without_account(names, service, resource):
     """An ARN of a service whose ARNs name no account, e.g. arn:aws:apigateway:us-east-1::/apis."""
-    partition_service_region = names.arn(service, "").split(":")[:4]
-    return ":".join(partition_service_region) + "::" + resource
+    return f"arn:{names.partition}:{service}:{names.region}::{resource}"
 
 
 def _logs(names, kind):
