@@ -35,7 +35,8 @@ def until_role_ready(call: Callable[[], T], report: Callable[[str], None] = prin
 
     About once a second (jittered) for the first PROMPT_S of waiting, where most roles become usable,
     so a deploy starts its function within a second of its role's readiness; then with jittered
-    exponential backoff up to 15 s, so a slow propagation does not keep hammering Lambda. Any other error, and the same error once the patience is spent, is raised as it came.
+    exponential backoff up to 15 s, so a slow propagation does not keep hammering Lambda. Any other
+    error, and the same error once the patience is spent, is raised as it came.
     """
     def waiting(state: tenacity.RetryCallState) -> None:
         report(f"  the new role is not usable by Lambda yet (IAM is eventually consistent): "

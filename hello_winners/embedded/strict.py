@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 from typing import Any, Callable
+from xml.sax.saxutils import escape
 
 from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend
@@ -238,22 +239,24 @@ def _after_role_check(create: Callable) -> Callable:
     return checked
 
 
-def _check_assumable(backend: LambdaBackend, role_arn: str) -> None:
+def _role(backend: LambdaBackend, role_arn: str) -> Any:
+    """The role, or None when it does not exist (moto's own check then names the missing role)."""
     try:
-        role = iam_backends[backend.account_id][backend.partition].get_role_by_arn(role_arn)
-    except Exception:  # noqa: BLE001 - moto's own check names a missing role
-        return
-    if not (_trusts_lambda(role) and _propagated(role)):
+        return iam_backends[backend.account_id][backend.partition].get_role_by_arn(role_arn)
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types
+        return None
+
+
+def _check_assumable(backend: LambdaBackend, role_arn: str) -> None:
+    role = _role(backend, role_arn)
+    if role is not None and not (_trusts_lambda(role) and _propagated(role)):
         raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
 
 
 def _check_stream_access(backend: LambdaBackend, role_arn: str, stream_arn: str) -> None:
     """Lambda reads the stream with the function's role: a role that cannot is refused at mapping time."""
-    if ":kinesis:" not in stream_arn or not enforced():
-        return
-    try:
-        role = iam_backends[backend.account_id][backend.partition].get_role_by_arn(role_arn)
-    except Exception:  # noqa: BLE001
+    role = _role(backend, role_arn) if ":kinesis:" in stream_arn and enforced() else None
+    if role is None:
         return
     documents = list(role.policies.values())
     for action in ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards"):
@@ -285,6 +288,5 @@ def _refuse(start_response, query, code, message):
 def _error_body(query, code, message):
     if not query:
         return json.dumps({"__type": code, "message": message, "Message": message})
-    text = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{text}</Message>"
+    return (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
             "</Error></ErrorResponse>")

@@ -212,6 +212,8 @@ def api_answer(function: Function, event: dict, wait_s: float = API_WAIT_S) -> A
 
 
 def _control(runtime, port):
+    token = credentials.control_token().encode()  # the state folder's keys do not change while it runs
+
     class Control(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             if self.path == "/status":
@@ -220,7 +222,7 @@ def _control(runtime, port):
 
         def do_POST(self):
             shown = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            if not hmac.compare_digest(shown.encode(), credentials.control_token().encode()):
+            if not hmac.compare_digest(shown.encode(), token):
                 return self._json(403, {"error": "only the kit may make the runtime act: it signs with its state "
                                                  "folder's key"})
             if self.path == "/sync":
