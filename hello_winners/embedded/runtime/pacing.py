@@ -10,6 +10,7 @@ from __future__ import annotations
 POLL_BASE_S = 1.0  # Lambda polls a shard that has no new records about once a second
 POLL_CAP_S = 2.0  # after a quiet while, half as often: the first record after it still runs within ~2 s
 WINDOW_POLL_S = 0.25  # while a batching window is open, fetch more this often, so the window fills
+WINDOW_SLACK_S = 0.001  # a batching window this close to its end is over
 SYNC_BASE_S = 3.0  # re-read the Lambda API this often after a change (deploy and teardown also ask at once)
 SYNC_CAP_S = 30.0  # and back off to this when nothing changes: the periodic read is only a fallback
 
@@ -28,8 +29,13 @@ def idle_wait(empty_polls: int) -> float:
 
 
 def window_wait(open_for_s: float, window_s: float) -> float:
-    """Seconds before fetching again while a batching window of ``window_s``, open ``open_for_s``, fills."""
-    return max(0.0, min(WINDOW_POLL_S, window_s - open_for_s))
+    """Seconds before fetching again while a batching window of ``window_s``, open ``open_for_s``, fills.
+
+    0 when the window is over: within WINDOW_SLACK_S of its end it counts as over, since a wait shorter
+    than the clock's resolution would never end it.
+    """
+    remaining = window_s - open_for_s
+    return 0.0 if remaining < WINDOW_SLACK_S else min(WINDOW_POLL_S, remaining)
 
 
 def sync_wait(unchanged_syncs: int) -> float:

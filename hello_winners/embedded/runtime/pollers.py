@@ -1,7 +1,9 @@
 """Polling one shard for one event source mapping, the way Lambda does.
 
 One batch at a time per shard, in shard order, up to BatchSize records, waiting up to
-MaximumBatchingWindowInSeconds for a batch to fill. After the function answers:
+MaximumBatchingWindowInSeconds for a batch to fill. The window is the time spent gathering a batch, so
+it runs from when the batch's first record was read: records read while earlier batches ran have
+already waited. After the function answers:
 - success: the batch is done and the checkpoint moves past it;
 - batchItemFailures (with ReportBatchItemFailures): the records before the lowest reported sequence
   number are done, and the next batch starts at it (an identifier that is not in the batch fails the
@@ -102,8 +104,7 @@ class ShardPoller(threading.Thread):
         batch_size = int(self.mapping.get("BatchSize") or 100)
         window = float(self.mapping.get("MaximumBatchingWindowInSeconds") or 0)
         iterator = self._iterator()
-        buffer = collections.deque()
-        first_buffered = None
+        buffer = collections.deque()  # (when it was read, record): the batching window runs from the first's
         segments = []  # sizes of the pending halves of a bisected batch; the next one is last
         attempts = empty_polls = 0
         while not self.stopping.is_set():
@@ -111,10 +112,9 @@ class ShardPoller(threading.Thread):
                 started = self._clock()
                 page = self.kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
                 iterator = page.get("NextShardIterator")
-                buffer.extend(page["Records"])
+                read_at = self._clock()
+                buffer.extend((read_at, record) for record in page["Records"])
                 empty_polls = 0 if page["Records"] else empty_polls + 1
-                if buffer and first_buffered is None:
-                    first_buffered = self._clock()
                 if not buffer and not page.get("MillisBehindLatest"):
                     self.caught_up_at = started
             if not buffer:
@@ -123,16 +123,17 @@ class ShardPoller(threading.Thread):
                 if self._sleep(pacing.idle_wait(empty_polls)):
                     empty_polls = 0
                 continue
-            if not segments and len(buffer) < batch_size and iterator and self._clock() - first_buffered < window:
-                self._sleep(pacing.window_wait(self._clock() - first_buffered, window))
-                continue
-            batch = [buffer[i] for i in range(min(segments[-1] if segments else batch_size, len(buffer)))]
+            if not segments and len(buffer) < batch_size and iterator:
+                wait = pacing.window_wait(self._clock() - buffer[0][0], window)
+                if wait:
+                    self._sleep(wait)
+                    continue
+            batch = [buffer[i][1] for i in range(min(segments[-1] if segments else batch_size, len(buffer)))]
             done, attempts = self._run_batch(batch, segments, attempts)
             for _ in range(done):
                 buffer.popleft()
             if done:
                 self.checkpoints.set(self.uuid, self.shard_id, batch[done - 1]["SequenceNumber"])
-            first_buffered = self._clock() if buffer else None
 
     def _run_batch(self, batch, segments, attempts):
         """Invoke the function on ``batch``; returns (records done, failed attempts so far).
