@@ -260,6 +260,33 @@ def test_a_function_runs_with_its_roles_temporary_credentials_and_is_held_to_its
     assert seen["denied"] == "AccessDeniedException"  # its policy grants reading the stream, not listing tables
 
 
+# A handler that says when its module was initialised, and which process serves each invocation.
+INITIALISED = textwrap.dedent('''
+    import json, os
+
+    with open(os.environ["INVOCATIONS"], "a") as log:
+        log.write(json.dumps({"init": os.getpid()}) + "\\n")
+
+    def handler(event, context):
+        with open(os.environ["INVOCATIONS"], "a") as log:
+            log.write(json.dumps({"invoked": os.getpid()}) + "\\n")
+        return {"batchItemFailures": []}
+''')
+
+
+def test_a_function_the_runtime_takes_on_is_initialised_before_its_first_event(stage, tmp_path):
+    """As Lambda may pre-initialise an on-demand function: the first batch does not wait for the import."""
+    log = tmp_path / "invocations.jsonl"
+    kinesis, stream = mapped_function(stage, zip_with({"init.py": INITIALISED}), "init.handler",
+                                      {"INVOCATIONS": str(log)})
+    runtime.sync()
+    wait_until(lambda: log.exists() and invocations(log), "the handler module initialised")
+    assert invocations(log) == [{"init": invocations(log)[0]["init"]}]  # initialised, not invoked
+    put(kinesis, stream, ["hello"])
+    runtime.drain(timeout_s=120)
+    assert invocations(log)[1:] == [{"invoked": invocations(log)[0]["init"]}]  # by the environment made ready
+
+
 # A handler that holds its worker until the test opens the gate, so the test decides when workers are busy.
 GATED = textwrap.dedent('''
     import os, time

@@ -143,6 +143,10 @@ class Function:
         self.errors += outcome.error is not None
         return outcome
 
+    def warm(self, count: int = 1) -> int:
+        """Start ``count`` workers before invocations need them (see WorkerPool.warm); returns how many started."""
+        return self.workers.warm(count)
+
     def reap(self) -> int:
         """Close the workers idle for too long; returns how many."""
         return self.workers.reap()

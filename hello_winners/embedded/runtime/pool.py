@@ -74,6 +74,29 @@ class WorkerPool(Generic[W]):
             self._give_slot_back()
             raise
 
+    def warm(self, count: int = 1) -> int:
+        """Start workers ahead of invocations until ``count`` exist, within the limit; returns how many started.
+
+        Lambda may pre-initialise an on-demand function's environments; here it spares the first batches
+        or requests the handler's import. Each worker starts in its own process, so this returns at once.
+        """
+        started = 0
+        while self._slots.acquire(blocking=False):
+            with self._lock:
+                needed = not self._closed and self._busy + len(self._idle) < min(count, self.limit)
+                self._busy += needed
+            if not needed:
+                self._slots.release()
+                break
+            try:
+                worker = self._start()
+            except BaseException:
+                self._give_slot_back()
+                raise
+            self.give_back(worker)
+            started += 1
+        return started
+
     def give_back(self, worker: W, reusable: bool = True) -> None:
         """End an invocation: keep the worker warm, or close it when it is not ``reusable`` (it timed out)."""
         with self._lock:

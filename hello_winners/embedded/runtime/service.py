@@ -12,6 +12,7 @@ little. A small control API on 127.0.0.1 reports its state (GET /status) and re-
 from __future__ import annotations
 
 import argparse
+import collections
 import hmac
 import http.server
 import json
@@ -57,6 +58,7 @@ class Runtime:
         self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json", self.log)
         self.addresses = Addresses(state_dir() / "runtime" / "api-ports.json")
         self.functions = {}   # name -> Function
+        self.fresh = set()    # names of the functions the current sync took on
         self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
         self.apis = {}        # api id -> (function name, LocalApi)
         self.lock = threading.Lock()
@@ -73,9 +75,11 @@ class Runtime:
         ``wake``: every poller then polls at once (records may have just been put).
         """
         with self.lock:
+            self.fresh = set()  # names of the functions taken on in this sync (new code or configuration)
             mappings = [m for m in self._mappings() if m.get("State", "Enabled") == "Enabled"
                         and ":kinesis:" in m.get("EventSourceArn", "")]
             wanted = set()
+            feeding = collections.Counter()  # function name: shards polled for it
             for mapping in mappings:
                 function_name = mapping["FunctionArn"].rpartition(":")[2]
                 function = self._function(function_name)
@@ -84,6 +88,7 @@ class Runtime:
                 for shard in self._shards(mapping["EventSourceArn"]):
                     key = (mapping["UUID"], shard)
                     wanted.add(key)
+                    feeding[function_name] += 1
                     poller = self.pollers.get(key)
                     if poller is not None and (settings(poller.mapping) != settings(mapping)
                                                or poller.role_arn != function.config.role):
@@ -106,6 +111,8 @@ class Runtime:
             self._sync_apis()
             for function in self.functions.values():
                 function.reap()
+            for name in self.fresh:  # an environment per shard that will feed it, else one for its API
+                self.functions[name].warm(max(1, feeding[name]))
 
     def status(self) -> dict:
         return {
@@ -153,6 +160,7 @@ class Runtime:
             if current is not None:
                 current.close()
                 self.log(f"{name}: new code or configuration, fresh workers")
+            self.fresh.add(name)
         return self.functions[name]
 
     def _role_credentials(self, config):
