@@ -10,12 +10,15 @@
 - GetFunction answers, as on AWS, with ``Code.Location``: where the function's zip can be fetched.
   moto names an S3 address it does not serve; here the zip is published as a file in the state folder
   (named by its SHA-256, written once), so the runtime runs whatever code was deployed, whoever built it.
+
+moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
 """
 
 import argparse
 import os
 from pathlib import Path
 
+from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -53,6 +56,12 @@ def _published(code: bytes, sha256_hex: str) -> Path:
     return path
 
 
+def _listed_once(listing):
+    """moto lists its own package folder on every request to find the service; it does not change."""
+    names = tuple(listing())
+    return lambda: names
+
+
 class _QuietHandler(MotoRequestHandler):
     """No line per request: at rest the runtime's polls alone would write megabytes an hour."""
 
@@ -69,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["MOTO_PORT"] = str(args.port)  # moto writes its own address into some answers
     LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
     LambdaFunction.get_code = _get_code_with_location
+    backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
     strict.install()
     strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
     app = strict.guarded(DomainDispatcherApplication(create_backend_app))

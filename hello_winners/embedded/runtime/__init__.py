@@ -27,6 +27,7 @@ def _healthy(record):
 
 
 _RUNTIME = detached.Detached("lambda-runtime", _healthy)
+DRAIN_POLL_S = 0.05  # a local status read is cheap; play's last batch should not wait for the next look
 
 
 def ensure_running() -> detached.Record:
@@ -87,7 +88,7 @@ def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None) 
             )
         if report:
             report(state)
-        time.sleep(0.2)
+        time.sleep(DRAIN_POLL_S)
         state = status() or sync()
 
 
