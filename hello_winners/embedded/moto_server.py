@@ -16,6 +16,7 @@ moto also lists its package folder on every request; the listing is read once (a
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from moto import backends
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
     LambdaFunction.get_code = _get_code_with_location
     backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
+    # moto's API Gateway imports jsonschema, which imports rfc3987_syntax when it is installed (Jupyter
+    # brings it) and that builds a grammar for over a second (jsonschema issue #1428): each cold
+    # server's first API Gateway call waited for it. Only JSON Schema's "iri" formats use it, and nothing
+    # the kit sends moto has one; without it, jsonschema leaves those formats unchecked.
+    sys.modules.setdefault("rfc3987_syntax", None)
     strict.install()
     strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
     app = strict.guarded(DomainDispatcherApplication(create_backend_app))
