@@ -36,8 +36,9 @@ from hello_winners.embedded import authorization, credentials
 
 IAM_ENV = "HELLO_WINNERS_IAM"
 ROLE_DELAY_ENV = "HELLO_WINNERS_ROLE_DELAY_S"
-# Long enough that play's first CreateFunction, about 1.4 s after its roles on a cold server, is refused
-# and retried as on AWS (where it often takes longer); short enough for play to finish in under 5 s.
+# Long enough that a deploy's first CreateFunction (well under a second after its roles, on a cold
+# server too) is refused and retried as on AWS, where it often takes longer; short enough for play to
+# finish in under 5 s.
 DEFAULT_ROLE_DELAY_S = 2.0
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # The one moto route anyone may call: GET of the server's configuration, the kit's health check.
