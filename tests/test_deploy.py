@@ -165,7 +165,7 @@ def test_a_role_not_yet_assumable_is_retried_with_backoff_for_about_two_minutes(
     lam = deploy.clients()["lambda"]
     call = planner.Call("lambda", "create_function", {
         "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
-        "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", retry_on=planner.ROLE_NOT_READY)
+        "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", names_role=True)
     not_ready = "The role defined for the function cannot be assumed by Lambda."
     slept, heard = [], []
     with Stubber(lam) as stub:
@@ -196,7 +196,7 @@ def test_only_lambda_saying_it_cannot_use_the_role_is_retried():
     lam = deploy.clients()["lambda"]
     call = planner.Call("lambda", "create_function", {
         "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
-        "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", retry_on=planner.ROLE_NOT_READY)
+        "Handler": "h.handler", "Code": {"ZipFile": b"zip"}}, "create the function f", names_role=True)
     with Stubber(lam) as stub:
         stub.add_client_error("create_function", "InvalidParameterValueException", "Unsupported runtime")
         with pytest.raises(DeployError, match="Unsupported runtime"):

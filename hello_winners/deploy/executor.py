@@ -57,7 +57,7 @@ def _resolve(value, results):
 def _applied(method, params, call, sleep, report):
     """One call; a call that names a new role is retried while the role propagates (see propagation)."""
     try:
-        if call.retry_on:
+        if call.names_role:
             return propagation.until_role_ready(lambda: method(**params), report=report, sleep=sleep)
         return method(**params)
     except ClientError as error:

@@ -22,8 +22,6 @@ from hello_winners.deploy.bundle import code_sha256
 if TYPE_CHECKING:
     from hello_winners.deploy import models
 
-# IAM is eventually consistent: a role created a moment ago may not be assumable by Lambda yet.
-ROLE_NOT_READY = ("InvalidParameterValueException",)
 STATEMENT_ID = "hello-winners-http-api"
 
 
@@ -36,14 +34,18 @@ class Ref:
 
 @dataclasses.dataclass(frozen=True)
 class Call:
-    """One API call of the plan. ``service`` "kit" names the kit's own steps (see executor.KitSteps)."""
+    """One API call of the plan. ``service`` "kit" names the kit's own steps (see executor.KitSteps).
+
+    ``names_role``: the call hands Lambda a role, which may be too new to assume (IAM is eventually
+    consistent), so the executor retries it while Lambda says so (deploy.propagation).
+    """
 
     service: str
     method: str
     params: dict
     reason: str
     save_as: str = None
-    retry_on: tuple = ()
+    names_role: bool = False
 
 
 def plan(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call]:
@@ -158,7 +160,7 @@ def _function(lam, function, code):
         return [
             Call("lambda", "create_function", {
                 "FunctionName": function.name, **config, "Code": {"ZipFile": code}, "Tags": function.tags,
-            }, f"create the function {function.name}", retry_on=ROLE_NOT_READY),
+            }, f"create the function {function.name}", names_role=True),
             Call("kit", "wait", {"service": "lambda", "waiter": "function_active_v2", "FunctionName": function.name},
                  f"wait until {function.name} is active"),
         ]
@@ -177,7 +179,7 @@ def _function(lam, function, code):
     if changed:
         calls += [
             Call("lambda", "update_function_configuration", {"FunctionName": function.name, **config},
-                 f"update {', '.join(changed)} of {function.name}", retry_on=ROLE_NOT_READY),
+                 f"update {', '.join(changed)} of {function.name}", names_role=True),
             Call("kit", "wait", {"service": "lambda", "waiter": "function_updated_v2", "FunctionName": function.name},
                  f"wait until {function.name} is updated"),
         ]
@@ -219,7 +221,7 @@ def _mapping(lam, mapping):
         return [Call("lambda", "create_event_source_mapping", {
             "FunctionName": mapping.function_name, "EventSourceArn": mapping.stream_arn,
             "StartingPosition": "TRIM_HORIZON", "Enabled": True, **settings,
-        }, f"connect the stream to {mapping.function_name} from TRIM_HORIZON", retry_on=ROLE_NOT_READY)]
+        }, f"connect the stream to {mapping.function_name} from TRIM_HORIZON", names_role=True)]
     current = existing[0]
     changed = sorted(k for k, v in settings.items() if current.get(k) != v)
     if not changed:
