@@ -15,16 +15,21 @@ import tempfile
 import time
 
 RUNS = 3
+PLAY_RUNS = 5  # play is short and the machines noisy: more runs for its median
 IAM_ENV = "HELLO_WINNERS_IAM"  # read by the embedded server when it starts (hello_winners.embedded.strict)
 
 
 def run(quick):
     rows = []
     runs = 1 if quick else RUNS
-    play = _alternating(runs, _play_once)
-    on, off = statistics.median(play["on"]), statistics.median(play["off"])
+    play = _alternating(1 if quick else PLAY_RUNS, _play_once)
+    on, off = (statistics.median(p["total"] for p in play[s]) for s in ("on", "off"))
     rows.append({"name": "play, workshop day (2,134 events), cold server, IAM enforced", "figure": on,
                  "unit": "s (median)", "compared_with": "target < 5 s (issue 15): the README's main job"})
+    for n, (phase, _) in enumerate(PHASES):
+        seconds = statistics.median(p["phases"][n] for p in play["on"])
+        rows.append({"name": f"  of which: {phase}", "figure": seconds, "unit": "s (median)",
+                     "compared_with": f"{seconds / on:.0%} of the enforced play"})
     rows.append({"name": "play, the same, IAM enforcement off", "figure": off, "unit": "s (median)",
                  "compared_with": f"enforced / off = {on / off:.2f}"})
     drain = _alternating(runs, lambda: _drain(2_000 if quick else 10_000))
@@ -68,16 +73,33 @@ def _stop():
     embedded.stop()
 
 
+# Where a cold play spends its time, from when play says each step: a phase ends when the first of
+# play's report lines starting with its marker is said; the last runs to play's return.
+PHASES = (
+    ("server started, roles made, plan read", "deploying stage"),
+    ("stream and tables made", "  create the function"),
+    ("new roles propagating (HELLO_WINNERS_ROLE_DELAY_S), functions made", "  connect the stream"),
+    ("mapping and HTTP API made, runtime synced", "putting "),
+    ("day put on the stream and drained", "the consumer caught up"),
+    ("winner API asked, boards printed", None),
+)
+
+
 def _play_once():
+    """Seconds of one cold play, and of each of its PHASES."""
     from hello_winners.workshop import play
 
     _private_state()
+    said = []
     try:
         started = time.perf_counter()
-        play.play(stage="bench", report=lambda line: None, progress=False)
-        return time.perf_counter() - started
+        play.play(stage="bench", report=lambda line: said.append((time.perf_counter() - started, line)),
+                  progress=False)
+        total = time.perf_counter() - started
     finally:
         _stop()
+    ends = [next(at for at, line in said if line.startswith(marker)) if marker else total for _, marker in PHASES]
+    return {"total": total, "phases": [end - begin for begin, end in zip([0.0, *ends], ends)]}
 
 
 def _drain(count):
