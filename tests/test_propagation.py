@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,13 +28,23 @@ def waits_until_ready(refusals):
 
 
 @given(st.integers(1, 16))  # refusals that end well within the patience
-def test_a_new_role_is_asked_about_within_a_second_early_on_and_at_most_about_once_a_second(refusals):
+def test_a_new_role_is_asked_about_every_half_second_early_on_and_never_more_than_twice_a_second(refusals):
     slept, heard = waits_until_ready(refusals)
-    assert slept[0] <= 0.5  # the first refusal usually comes moments before the role is usable
     early = list(itertools.takewhile(lambda total: total < propagation.PROMPT_S, itertools.accumulate(slept)))
-    assert all(wait <= 1.2 for wait in slept[:len(early)])
-    assert len(early) <= 15  # a room deploying at once stays within Lambda's control-plane rate
+    assert all(0.4 <= wait <= 0.6 for wait in slept[:len(early)])  # on within half a second of readiness
     assert len(heard) == refusals and all("retrying in" in line for line in heard)
+
+
+def test_a_role_that_never_becomes_usable_is_asked_about_less_and_less_then_given_up():
+    slept = []
+
+    def never_ready():
+        raise NOT_READY
+
+    with pytest.raises(ClientError, match="cannot be assumed by Lambda"):
+        propagation.until_role_ready(never_ready, report=lambda line: None, sleep=slept.append)
+    assert min(slept) >= 0.4  # never more than about twice a second
+    assert max(slept) <= 15 and propagation.PATIENCE_S <= sum(slept) <= propagation.PATIENCE_S + 15
 
 
 def test_the_wait_is_told_to_a_tenth_of_a_second():

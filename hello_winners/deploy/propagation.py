@@ -14,7 +14,7 @@ import tenacity
 from botocore.exceptions import ClientError
 
 PATIENCE_S = 120.0  # AWS's own guidance: a new role is usually usable within a minute or two
-PROMPT_S = 10.0  # most new roles are usable within seconds: retry within a second for this long
+PROMPT_S = 10.0  # most new roles are usable within seconds: retry promptly for this long
 _NOT_READY = ("cannot be assumed by lambda", "cannot access stream", "role defined for the function")
 
 T = TypeVar("T")
@@ -33,11 +33,10 @@ def until_role_ready(call: Callable[[], T], report: Callable[[str], None] = prin
                      sleep: Callable[[float], None] = time.sleep, patience_s: float = PATIENCE_S) -> T:
     """``call()``, retried while Lambda cannot use a new role, for up to ``patience_s``.
 
-    For the first PROMPT_S of waiting, where most roles become usable, after a quarter of a second,
-    then half, three quarters, and about once a second (jittered): a deploy's first call often comes
-    moments before its role is ready. Then jittered exponential backoff up to 15 s, so a slow propagation
-    does not keep hammering Lambda. Any other error, and the same error once the patience is spent, is
-    raised as it came.
+    For the first PROMPT_S of waiting, where most roles become usable, about twice a second (jittered),
+    so a deploy goes on within half a second of its role's readiness; then with jittered exponential
+    backoff up to 15 s, so a slow propagation does not keep asking Lambda. Any other error, and the
+    same error once the patience is spent, is raised as it came.
     """
     def waiting(state: tenacity.RetryCallState) -> None:
         report(f"  the new role is not usable by Lambda yet (IAM is eventually consistent): "
@@ -54,8 +53,8 @@ def until_role_ready(call: Callable[[], T], report: Callable[[str], None] = prin
     return retrying(call)
 
 
-_PROMPT = tenacity.wait_incrementing(start=0.25, increment=0.25, max=1.0) + tenacity.wait_random(0, 0.1)
-_BACKING_OFF = tenacity.wait_random_exponential(multiplier=1, max=15)
+_PROMPT = tenacity.wait_random(0.4, 0.6)
+_BACKING_OFF = tenacity.wait_random_exponential(multiplier=1, min=1, max=15)
 
 
 def _prompt_then_backing_off(state: tenacity.RetryCallState) -> float:
