@@ -68,11 +68,7 @@ class WorkerPool(Generic[W]):
                 if worker.alive():
                     return worker
                 worker.close()  # it died while idle: collect it
-        try:
-            return self._start()
-        except BaseException:
-            self._give_slot_back()
-            raise
+        return self._started()
 
     def warm(self, count: int = 1) -> int:
         """Start workers ahead of invocations until ``count`` exist, within the limit; returns how many started.
@@ -88,12 +84,7 @@ class WorkerPool(Generic[W]):
             if not needed:
                 self._slots.release()
                 break
-            try:
-                worker = self._start()
-            except BaseException:
-                self._give_slot_back()
-                raise
-            self.give_back(worker)
+            self.give_back(self._started())
             started += 1
         return started
 
@@ -124,6 +115,14 @@ class WorkerPool(Generic[W]):
             idle, self._idle = self._idle, []
         for worker, _ in idle:
             worker.close()
+
+    def _started(self) -> W:
+        """A new worker for a slot already taken; the slot is given back when it fails to start."""
+        try:
+            return self._start()
+        except BaseException:
+            self._give_slot_back()
+            raise
 
     def _give_slot_back(self):
         with self._lock:
