@@ -287,6 +287,17 @@ def test_a_function_the_runtime_takes_on_is_initialised_before_its_first_event(s
     assert invocations(log)[1:] == [{"invoked": invocations(log)[0]["init"]}]  # by the environment made ready
 
 
+def test_a_mapping_made_by_hand_is_taken_on_without_telling_the_runtime_the_server_does(stage, tmp_path):
+    """As on AWS, where the service that stores a mapping also runs it: a notebook's boto3 calls are enough."""
+    runtime.ensure_running()
+    asked = runtime.status()["syncs_asked"]
+    log = tmp_path / "invocations.jsonl"
+    _kinesis, stream = mapped_function(stage, zip_with({"init.py": INITIALISED}), "init.handler",
+                                       {"INVOCATIONS": str(log)})  # boto3 only: nothing asks the runtime
+    wait_until(lambda: any(s["stream"] == stream for s in runtime.status()["shards"]), "the new mapping polled")
+    assert runtime.status()["syncs_asked"] > asked  # the server asked: no waiting for the periodic read
+
+
 # A handler that holds its worker until the test opens the gate, so the test decides when workers are busy.
 GATED = textwrap.dedent('''
     import os, time

@@ -1,4 +1,4 @@
-"""Entry point of the embedded server: moto's server, made strict, with two changes for the local runtime.
+"""Entry point of the embedded server: moto's server, made strict, with three changes for the local runtime.
 
 - Strict as AWS (hello_winners.embedded.strict): only requests signed with this state folder's keys,
   IAM policies enforced, moto's control routes closed, no CORS, and a new role's propagation delay.
@@ -10,6 +10,8 @@
 - GetFunction answers, as on AWS, with ``Code.Location``: where the function's zip can be fetched.
   moto names an S3 address it does not serve; here the zip is published as a file in the state folder
   (named by its SHA-256, written once), so the runtime runs whatever code was deployed, whoever built it.
+- A write to the Lambda or API Gateway API makes the server ask the runtime to read the deployment
+  again at once (hello_winners.embedded.lambda_changes), as Lambda itself knows of a change at once.
 
 moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
 """
@@ -25,7 +27,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from hello_winners.embedded import strict
+from hello_winners.embedded import lambda_changes, strict
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     sys.modules.setdefault("rfc3987_syntax", None)
     strict.install()
     strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
-    app = strict.guarded(DomainDispatcherApplication(create_backend_app))
+    app = lambda_changes.telling(strict.guarded(DomainDispatcherApplication(create_backend_app)),
+                                 lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
     run_simple(args.host, args.port, app, threaded=True, request_handler=_QuietHandler)
 
 

@@ -72,7 +72,7 @@ def guarded(app: Callable) -> Callable:
             return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
         if method == "OPTIONS":
             return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
-        if (method, path) != HEALTH and _signing_name(environ.get("HTTP_AUTHORIZATION", "")) not in SIGNING_NAMES:
+        if (method, path) != HEALTH and signing_name(environ.get("HTTP_AUTHORIZATION", "")) not in SIGNING_NAMES:
             return _refuse(start_response, query, "MissingAuthenticationToken",
                            "the embedded AWS answers only requests signed for the services the kit uses, with its "
                            "keys: `hello-winners server env` prints them")
@@ -270,7 +270,7 @@ def _check_stream_access(backend: LambdaBackend, role_arn: str, stream_arn: str)
                 "GetShardIterator, DescribeStream, and ListShards Actions on your stream in IAM.")
 
 
-def _signing_name(authorization_header):
+def signing_name(authorization_header: str) -> str | None:
     """The service a SigV4 Authorization header was signed for (Credential=KEY/DATE/REGION/SERVICE/aws4_request)."""
     scope = authorization_header.partition("Credential=")[2].partition(",")[0].split("/")
     return scope[3] if len(scope) == 5 else None

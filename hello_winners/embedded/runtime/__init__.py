@@ -51,6 +51,18 @@ def sync() -> dict:
     return _post(ensure_running().url + "/sync")
 
 
+def nudge() -> bool:
+    """Make a running runtime read the deployed configuration now, as :func:`sync` does, but start none.
+
+    Returns whether one was running to ask.
+    """
+    record = _RUNTIME.find()
+    if record is None:
+        return False
+    _post(record.url + "/sync")
+    return True
+
+
 def status() -> dict | None:
     """The runtime's status, or None when it is not running."""
     record = _RUNTIME.find()

@@ -3,9 +3,9 @@
 It reads the event source mappings and function configurations back from the (moto) Lambda API and
 runs them: a poller per shard of every enabled Kinesis mapping, and a local HTTP endpoint per HTTP API
 whose default route goes to a function. It re-reads the configuration at once when asked (deploy,
-teardown, drain), and periodically as a fallback, every few seconds after a change and less while
-nothing changes (pacing.py), so a redeploy takes effect without a restart and a stage at rest costs
-little. A small control API on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST
+teardown, drain, and the embedded server after every write to Lambda or API Gateway), and
+periodically as a fallback, every few seconds after a change and less while nothing changes
+(pacing.py), so a redeploy takes effect without a restart and a stage at rest costs little. A small control API on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST
 /sync), which also makes every poller poll now.
 """
 
@@ -63,18 +63,21 @@ class Runtime:
         self.apis = {}        # api id -> (function name, LocalApi)
         self.lock = threading.Lock()
         self.changes = 0  # pollers, functions or endpoints started or stopped: the periodic sync's pace
+        self.syncs_asked = 0  # reads made because someone asked (POST /sync), not on the periodic pace
 
     def log(self, line: str) -> None:
         stamped = f"{time.strftime('%H:%M:%S')} {line}"
         self.log_lines = (self.log_lines + [stamped])[-50:]
         print(stamped, flush=True)
 
-    def sync(self, wake: bool = False) -> None:
+    def sync(self, asked: bool = False) -> None:
         """Bring pollers, functions and endpoints in line with what the Lambda and API Gateway APIs say.
 
-        ``wake``: every poller then polls at once (records may have just been put).
+        ``asked``: someone asked for it (POST /sync: a deploy, a drain, the server after a write), not the
+        periodic pace; every poller then polls at once, as records may have just been put.
         """
         with self.lock:
+            self.syncs_asked += asked
             self.fresh = set()  # names of the functions taken on in this sync (new code or configuration)
             mappings = [m for m in self._mappings() if m.get("State", "Enabled") == "Enabled"
                         and ":kinesis:" in m.get("EventSourceArn", "")]
@@ -102,7 +105,7 @@ class Runtime:
                         self.pollers[key] = poller
                         poller.start()
                         self.changes += 1
-                    elif wake:
+                    elif asked:
                         poller.wake()
             for key in set(self.pollers) - wanted:
                 self.pollers.pop(key).stop()
@@ -119,6 +122,7 @@ class Runtime:
             "service": SERVICE,
             "endpoint": self.endpoint,
             "now": time.time(),
+            "syncs_asked": self.syncs_asked,
             "shards": [p.status() for p in self.pollers.values()],
             "checkpoints": self.checkpoints.problem,
             "functions": {n: {"invocations": f.invocations, "errors": f.errors, "throttles": f.throttles,
@@ -234,7 +238,7 @@ def _control(runtime, port):
                 return self._json(403, {"error": "only the kit may make the runtime act: it signs with its state "
                                                  "folder's key"})
             if self.path == "/sync":
-                runtime.sync(wake=True)
+                runtime.sync(asked=True)
                 return self._json(200, runtime.status())
             return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
 
