@@ -9,6 +9,9 @@ whole batch. :class:`Flaky` wraps the DynamoDB client to crash or fail at chosen
 import base64
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -215,6 +218,20 @@ def test_handler_creates_its_client_once_per_process(aws, monkeypatch):
     first = consumer._client
     consumer.handler(event, Context())
     assert consumer._client is first is not None
+
+
+@pytest.mark.parametrize("in_lambda", [True, False])
+def test_in_lambda_the_init_makes_the_client_and_elsewhere_an_import_needs_no_aws_setting(in_lambda, tmp_path):
+    """Both handlers: in Lambda the first batch or request finds the client made; a notebook's import needs no region."""
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_CONFIG_FILE": str(tmp_path / "none"), "HOME": str(tmp_path)}
+    if in_lambda:
+        env |= {"AWS_LAMBDA_FUNCTION_NAME": "hw-test-winner-consumer", "AWS_REGION": "eu-west-1",
+                "AWS_DEFAULT_REGION": "eu-west-1"}  # Lambda sets both
+    made = subprocess.run(
+        [sys.executable, "-c", "from hello_winners.view import api, consumer\n"
+                               "print([m._client and m._client.meta.region_name for m in (api, consumer)])"],
+        env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert made == ("['eu-west-1', 'eu-west-1']" if in_lambda else "[None, None]")
 
 
 def test_handler_without_table_names_says_which_variable_is_missing(monkeypatch):

@@ -296,7 +296,8 @@ def _leaderboard_html():
 
 
 def _dynamodb():
-    """The process's DynamoDB client, made on first use from the environment, as Lambda provides it.
+    """The process's DynamoDB client, made from the environment as Lambda provides it: in Lambda by the
+    function's init (the end of this module), so no request pays for it; elsewhere on first use.
 
     The lock matters only when a local server calls the handler from several threads at once:
     boto3's default session is not safe to build concurrently.
@@ -306,3 +307,7 @@ def _dynamodb():
         if _client is None:
             _client = boto3.client("dynamodb")
         return _client
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # set by Lambda (and the kit's local runtime) only
+    _dynamodb()

@@ -64,8 +64,10 @@ def handler(event: dict, context: object) -> dict:
 def _dynamodb():
     """One client per process, boto3's defaults; the consumer's own loop does the retrying.
 
-    boto3 itself is imported with the module, in the function's init, as AWS advises: the import
-    is most of a cold start, and an environment initialised ahead of its first batch has paid it.
+    In Lambda, boto3 is imported and this client made in the function's init (the end of this module),
+    as AWS advises: they are most of a cold start, and an environment initialised ahead of its first
+    batch has paid them. Elsewhere (tests, notebooks) the client waits for first use, so importing the
+    module needs no AWS configuration.
     """
     global _client
     if _client is None:
@@ -287,3 +289,7 @@ class _Writes:
 
 def _event_id(put_request):
     return put_request["PutRequest"]["Item"]["eventId"]["S"]
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # set by Lambda (and the kit's local runtime) only
+    _dynamodb()
