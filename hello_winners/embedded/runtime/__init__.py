@@ -83,7 +83,8 @@ def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None) 
     Only records put before the call are waited for. ``report(status)`` hears progress.
     """
     started = time.time()
-    state = sync()
+    url = ensure_running().url  # asked directly from here on: finding the runtime costs a lock and a process check
+    state = _post(url + "/sync")
     if not state["shards"]:
         raise DeployError("no event source mapping is deployed, so nothing consumes the stream: deploy first")
     while True:
@@ -101,7 +102,10 @@ def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None) 
         if report:
             report(state)
         time.sleep(DRAIN_POLL_S)
-        state = status() or sync()
+        state = _get(url + "/status")
+        if state.get("service") != SERVICE:  # the runtime went away: find it again, or start a new one
+            url = ensure_running().url
+            state = _post(url + "/sync")
 
 
 def stop() -> bool:
