@@ -35,6 +35,9 @@ MARK_ENV = "HELLO_WINNERS_DETACHED"
 # How far a recorded start time may be from psutil's (read to 1/100 s; records written before the kit
 # used psutil hold the time Popen returned). A reused pid would also need the very same command line.
 _START_SLACK_S = 1.0
+# A starting process is asked this often whether it answers yet: a refused connection costs next to
+# nothing, and every caller of a cold start waits for the first answer after it is up.
+_START_POLL_S = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +164,7 @@ class Detached:
                 raise EmbeddedServerError(
                     f"the {self.name} did not start on port {port}: see {self.log_path} for why, then try again"
                 )
-            time.sleep(0.1)
+            time.sleep(_START_POLL_S)
         _write(self._path, record)
         self._gone_path.unlink(missing_ok=True)
         return record
