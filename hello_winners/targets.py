@@ -89,11 +89,15 @@ class Target:
 
     def client(self, service: str) -> Any:
         """A boto3 client of ``service``."""
-        return self.session().client(service, endpoint_url=self.endpoint(), config=CLIENT_CONFIG)
+        return self._client(service, self.endpoint())
 
     def clients(self, services: Iterable[str]) -> dict:
-        """One client per service."""
-        return {service: self.client(service) for service in services}
+        """One client per service, at one endpoint looked up once (the embedded target asks its server)."""
+        endpoint = self.endpoint()
+        return {service: self._client(service, endpoint) for service in services}
+
+    def _client(self, service, endpoint):
+        return self.session().client(service, endpoint_url=endpoint, config=CLIENT_CONFIG)
 
     def where(self) -> str:
         """Where the kit works, for a one-line report."""

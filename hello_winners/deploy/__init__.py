@@ -79,12 +79,11 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
     clients_ = clients(settings.target)
     names = stage_names(settings, clients_)
     desired = models.desired(names, settings.tags, options or models.Options())
-    code = bundle.build()
     if dry_run:
-        report(describe(planner.plan(clients_, desired, code)))
+        report(describe(planner.plan(clients_, desired, bundle.build())))
         return None
-    # The roles are applied before the rest is even read, so IAM's propagation delay also covers the
-    # planning; their lines are told after the plan's headline, in the plan's order.
+    # The roles are applied before the zip is built or the rest even read, so IAM's propagation delay
+    # also covers both; their lines are told after the plan's headline, in the plan's order.
     roles, told = planner.roles(clients_["iam"], desired), []
     try:
         execute(clients_, roles, sleep=sleep, report=told.append)
@@ -92,7 +91,7 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
         for line in told:
             report(line)
         raise
-    calls = roles + (rest := planner.rest(clients_, desired, code))
+    calls = roles + (rest := planner.rest(clients_, desired, bundle.build()))
     report(f"deploying stage {settings.stage} on {settings.target}: "
            + (f"{len(calls)} changes" if calls else "nothing to change"))
     for line in told:
