@@ -16,7 +16,7 @@ import boto3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from test_consumer import (
+from consumer_delivery import (
     SHARD_A,
     SHARD_B,
     Crash,
