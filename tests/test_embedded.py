@@ -215,6 +215,21 @@ def test_a_stream_and_a_table_work_through_the_kits_clients(state):
     assert dynamodb.get_item(TableName="hw-test-scores", Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "1"}
 
 
+def test_connections_that_send_nothing_do_not_keep_the_server_from_answering(state):
+    """Its threads are a pool: silent connections (a browser's preconnects, a stuck tool) are closed after a while,
+    before the kit would give up on the server as gone."""
+    from hello_winners.embedded.moto_server import POOL_THREADS
+
+    host, port = embedded.ensure_running().endpoint.removeprefix("http://").split(":")
+    silent = [socket.create_connection((host, int(port)), timeout=60) for _ in range(POOL_THREADS + 1)]
+    try:
+        assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners-participant")
+        assert silent[0].recv(1) == b""  # closed by the server, not left holding a thread
+    finally:
+        for connection in silent:
+            connection.close()
+
+
 def test_the_real_aws_target_leaves_the_endpoint_to_boto3(state, monkeypatch):
     monkeypatch.setenv(targets.TARGET_ENV, "aws")
     kinesis = targets.client("kinesis")

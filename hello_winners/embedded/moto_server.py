@@ -14,23 +14,32 @@
   again at once (hello_winners.embedded.lambda_changes), as Lambda itself knows of a change at once.
 
 moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
+Requests are served by a pool of threads, not a new thread each (:class:`_PooledServer`).
 """
 
 import argparse
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import run_simple
+from werkzeug.serving import BaseWSGIServer
 
 from hello_winners.embedded import lambda_changes, strict
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
+# Connections served at once. A handful is the usual need (the runtime's pollers and workers, a few kernels);
+# the pool starts threads only while all are busy, so the cap only has to be out of reach.
+POOL_THREADS = 256
+# boto3 sends its request as soon as it connects. A connection silent this long is closed, so silent ones
+# cannot hold the pool: well within the 10 s the kit waits for a busy server before calling it gone.
+IDLE_CONNECTION_S = 5
 
 
 def _polled_by_the_local_runtime(self, **_record):
@@ -66,10 +75,42 @@ def _listed_once(listing):
 
 
 class _QuietHandler(MotoRequestHandler):
-    """No line per request: at rest the runtime's polls alone would write megabytes an hour."""
+    """No line per request: at rest the runtime's polls alone would write megabytes an hour.
+
+    A connection that sends nothing for ``timeout`` seconds is closed, giving its pool thread back.
+    """
+
+    timeout = IDLE_CONNECTION_S
 
     def log_request(self, code="-", size="-"):
         pass
+
+
+class _PooledServer(BaseWSGIServer):
+    """werkzeug's server, each connection served by a thread of a pool instead of a thread of its own.
+
+    werkzeug closes every connection after one answer, so its threaded server starts a thread per
+    request: a thread start and a hand-over of the GIL in the accept loop for every boto3 call, 5 to 7%
+    of a DynamoDB call's time against moto. The pool keeps its threads and starts more only while all
+    are busy, up to ``threads``.
+    """
+
+    multithread = True  # read by BaseWSGIServer: HTTP/1.1 and wsgi.multithread, as run_simple(threaded=True)
+
+    def __init__(self, host: str, port: int, app: Callable, threads: int) -> None:
+        super().__init__(host, port, app, handler=_QuietHandler)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="moto")
+
+    def process_request(self, request, client_address):
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request, client_address):  # what socketserver.ThreadingMixIn runs in its thread
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - reported by the server, as from a thread of its own
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -91,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
     app = lambda_changes.telling(strict.guarded(DomainDispatcherApplication(create_backend_app)),
                                  lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
-    run_simple(args.host, args.port, app, threaded=True, request_handler=_QuietHandler)
+    _PooledServer(args.host, args.port, app, POOL_THREADS).serve_forever()
 
 
 if __name__ == "__main__":
