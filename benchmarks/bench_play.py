@@ -2,13 +2,14 @@
 
 Each run uses a private state folder, so it starts its own moto server cold, as a participant's first
 run does (a new role's propagation delay included, as participants meet it). ``play`` is timed in this
-process, phase by phase, and the README's command is also timed whole in a new process each run, which
-adds the interpreter's start, the imports and the client-side caches a long-lived process has warm. The drain rate is measured
-separately on a larger simulated log: the events actually put before the drain, divided by the seconds
-until the consumer has caught up. What bounds it is measured in the same run, against the same server:
-the consumer in process, batch after batch as Lambda would deliver them to fresh tables, with its
-DynamoDB calls counted, so the row says moto's cost per call and how close the runtime comes. Both are measured with IAM enforcement on (the default) and off, alternating in
-one run, so the price of enforcement is a ratio of figures taken side by side.
+process, phase by phase, and README's command is also timed whole, in a new process each run: it pays
+the interpreter's start, the imports and cold client caches, which in-process runs after the first do
+not. The drain rate is measured separately on a larger simulated log: the events actually put before the
+drain, divided by the seconds until the consumer has caught up. What bounds it is measured in the same
+run, against the same server: the consumer in process, batch after batch as Lambda would deliver them to
+fresh tables, with its DynamoDB calls counted, so the row says moto's cost per call and how close the
+runtime comes. Both are measured with IAM enforcement on (the default) and off, alternating in one run,
+so the price of enforcement is a ratio of figures taken side by side.
 """
 
 import os
@@ -39,7 +40,7 @@ def run(quick):
     command = statistics.median(_command_once() for _ in range(1 if quick else PLAY_RUNS))
     rows.append({"name": "`hello-winners play --stage bench`, as README runs it: a new process, cold server",
                  "figure": command, "unit": "s (median)",
-                 "compared_with": f"target < 5 s; in process {on:.2f} s (the process's own start and imports: "
+                 "compared_with": f"target < 5 s; in process {on:.2f} s (new process - in process: "
                                   f"{command - on:+.2f} s)"})
     drain = _alternating(runs, lambda: _drain(2_000 if quick else 10_000))
     for setting in ("on", "off"):

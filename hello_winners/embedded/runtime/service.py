@@ -5,8 +5,9 @@ runs them: a poller per shard of every enabled Kinesis mapping, and a local HTTP
 whose default route goes to a function. It re-reads the configuration at once when asked (deploy,
 teardown, drain, and the embedded server after every write to Lambda or API Gateway), and
 periodically as a fallback, every few seconds after a change and less while nothing changes
-(pacing.py), so a redeploy takes effect without a restart and a stage at rest costs little. A small control API on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST
-/sync), which also makes every poller poll now.
+(pacing.py), so a redeploy takes effect without a restart and a stage at rest costs little. A small
+control API on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST /sync), which
+also makes every poller poll now.
 """
 
 from __future__ import annotations
