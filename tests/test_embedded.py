@@ -216,18 +216,31 @@ def test_a_stream_and_a_table_work_through_the_kits_clients(state):
 
 
 def test_connections_that_send_nothing_do_not_keep_the_server_from_answering(state):
-    """Its threads are a pool: silent connections (a browser's preconnects, a stuck tool) are closed after a while,
-    before the kit would give up on the server as gone."""
-    from hello_winners.embedded.moto_server import POOL_THREADS
-
+    """Silent connections (a browser's preconnects, a stuck tool) hold no thread of moto's and are closed after a
+    while, so the server answers the kit meanwhile and never looks gone to it."""
     host, port = embedded.ensure_running().endpoint.removeprefix("http://").split(":")
-    silent = [socket.create_connection((host, int(port)), timeout=60) for _ in range(POOL_THREADS + 1)]
+    silent = [socket.create_connection((host, int(port)), timeout=60) for _ in range(300)]
     try:
         assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners-participant")
-        assert silent[0].recv(1) == b""  # closed by the server, not left holding a thread
+        assert silent[0].recv(1) == b""  # closed by the server, not held open for ever
     finally:
         for connection in silent:
             connection.close()
+
+
+def test_a_variable_of_the_servers_environment_named_like_a_header_is_not_read_as_one(state, monkeypatch):
+    """The HTTP server starts each request's WSGI environ from the process environment; moto reads it for headers."""
+    monkeypatch.setenv("HTTP_X_AMZ_SECURITY_TOKEN", "not-a-token-of-this-server")
+    assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners-participant")
+
+
+def test_a_name_that_boto3_percent_encodes_in_the_path_is_signed_and_routed_as_sent(state):
+    """An ARN's colons and a qualifier's dollar: the server sees the path decoded and must check what was signed."""
+    account = targets.client("sts").get_caller_identity()["Account"]
+    lambda_ = targets.client("lambda")
+    with pytest.raises(lambda_.exceptions.ResourceNotFoundException, match="hw-test-winner-consumer"):
+        lambda_.get_function(FunctionName=f"arn:aws:lambda:us-east-1:{account}:function:hw-test-winner-consumer",
+                             Qualifier="$LATEST")
 
 
 def test_the_real_aws_target_leaves_the_endpoint_to_boto3(state, monkeypatch):

@@ -209,6 +209,7 @@ def _running(process):
 def _strays(name):
     """(record, process) of each running process of ours of kind ``name`` for this state folder, from its mark."""
     folder = str(state_dir())
+    found = []
     for process in psutil.process_iter():
         try:
             mark = json.loads(process.environ().get(MARK_ENV) or "null")
@@ -216,9 +217,15 @@ def _strays(name):
                 continue
             if process.cmdline() != mark["command"] or not _running(process):
                 continue  # a child that inherited the mark, or a process on its way out
-            yield Record(process.pid, int(mark["port"]), process.create_time(), mark["details"], mark["command"]), process
+            found.append((Record(process.pid, int(mark["port"]), process.create_time(), mark["details"],
+                                 mark["command"]), process))
         except (psutil.Error, ValueError, TypeError, KeyError):
             continue
+    pids = {record.pid for record, _ in found}
+    for record, process in found:
+        with contextlib.suppress(psutil.Error):
+            if process.ppid() not in pids:  # else a worker its parent forked (same command line): the parent's
+                yield record, process
 
 
 def _read(path):

@@ -14,31 +14,44 @@
   again at once (hello_winners.embedded.lambda_changes), as Lambda itself knows of a change at once.
 
 moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
-Requests are served by a pool of threads, not a new thread each (:class:`_PooledServer`).
+
+HTTP is served by granian (Rust: sockets, parsing, keep-alive, all outside the GIL) in one worker
+process, which runs moto one request at a time (:data:`APP_THREADS`).
 """
 
 import argparse
+import ctypes
+import functools
 import os
+import signal
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+import urllib.parse
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
 from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from hello_winners.embedded import lambda_changes, strict
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
-# Connections served at once. A handful is the usual need (the runtime's pollers and workers, a few kernels);
-# the pool starts threads only while all are busy, so the cap only has to be out of reach.
-POOL_THREADS = 256
-# boto3 sends its request as soon as it connects. A connection silent this long is closed, so silent ones
-# cannot hold the pool: well within the 10 s the kit waits for a busy server before calling it gone.
+# Python threads that run moto. One: moto's work is all CPU under one GIL, so more threads only hand the
+# GIL back and forth (two processes draining against the server: 3.85 ms a call with one thread, 4.94 with
+# eight, 6.07 with werkzeug's thread per request), and moto's backends are not thread-safe (an UpdateItem
+# is a read, a change and a write), while every DynamoDB write is atomic on AWS. granian queues the other
+# requests meanwhile, outside Python.
+APP_THREADS = 1
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_WATCH_S = 0.5  # where the kernel cannot be asked to end the worker with the server (not Linux)
+# A connection that has not sent its request's headers after this long is closed (boto3 sends at once).
 IDLE_CONNECTION_S = 5
 
 
@@ -74,45 +87,6 @@ def _listed_once(listing):
     return lambda: names
 
 
-class _QuietHandler(MotoRequestHandler):
-    """No line per request: at rest the runtime's polls alone would write megabytes an hour.
-
-    A connection that sends nothing for ``timeout`` seconds is closed, giving its pool thread back.
-    """
-
-    timeout = IDLE_CONNECTION_S
-
-    def log_request(self, code="-", size="-"):
-        pass
-
-
-class _PooledServer(BaseWSGIServer):
-    """werkzeug's server, each connection served by a thread of a pool instead of a thread of its own.
-
-    werkzeug closes every connection after one answer, so its threaded server starts a thread per
-    request: a thread start and a hand-over of the GIL in the accept loop for every boto3 call, 5 to 7%
-    of a DynamoDB call's time against moto. The pool keeps its threads and starts more only while all
-    are busy, up to ``threads``.
-    """
-
-    multithread = True  # read by BaseWSGIServer: HTTP/1.1 and wsgi.multithread, as run_simple(threaded=True)
-
-    def __init__(self, host: str, port: int, app: Callable, threads: int) -> None:
-        super().__init__(host, port, app, handler=_QuietHandler)
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="moto")
-
-    def process_request(self, request, client_address):
-        self._pool.submit(self._serve, request, client_address)
-
-    def _serve(self, request, client_address):  # what socketserver.ThreadingMixIn runs in its thread
-        try:
-            self.finish_request(request, client_address)
-        except Exception:  # noqa: BLE001 - reported by the server, as from a thread of its own
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The kit's embedded AWS (started by hello-winners).")
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -120,6 +94,39 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default="us-east-1")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto writes its own address into some answers
+    server = Granian(__name__, address=args.host, port=args.port, interface=Interfaces.WSGI, workers=1,
+                     blocking_threads=APP_THREADS, http=HTTPModes.http1, log_enabled=False,
+                     http1_settings=HTTP1Settings(header_read_timeout=IDLE_CONNECTION_S * 1000))
+    # granian serves from a worker process it starts; the app (and the threads it starts) is made there.
+    server.serve(target_loader=functools.partial(_worker_app, args.region, os.getpid()), wrap_loader=False)
+
+
+def _worker_app(region: str, server_pid: int) -> Callable:
+    _ends_with(server_pid)
+    return app(region)
+
+
+def _ends_with(server_pid: int) -> None:
+    """Make granian's worker end when the server process does (killed, it cannot stop its worker).
+
+    An orphaned worker would serve on, holding the port and state that no record names.
+    """
+    if sys.platform.startswith("linux"):  # the kernel kills it the moment its parent dies
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(server_pid,), daemon=True, name="parent-watch").start()
+    if os.getppid() != server_pid:  # it died before the above could take effect
+        os._exit(1)
+
+
+def _watch_parent(server_pid: int) -> None:
+    while os.getppid() == server_pid:
+        time.sleep(PARENT_WATCH_S)
+    os._exit(1)
+
+
+def app(region: str) -> Callable:
+    """moto's WSGI application, made strict and telling the runtime of changes; call once per process."""
     LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
     LambdaFunction.get_code = _get_code_with_location
     backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
@@ -129,10 +136,33 @@ def main(argv: list[str] | None = None) -> None:
     # the kit sends moto has one; without it, jsonschema leaves those formats unchecked.
     sys.modules.setdefault("rfc3987_syntax", None)
     strict.install()
-    strict.register_identities(DEFAULT_ACCOUNT_ID, args.region)
-    app = lambda_changes.telling(strict.guarded(DomainDispatcherApplication(create_backend_app)),
-                                 lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
-    _PooledServer(args.host, args.port, app, POOL_THREADS).serve_forever()
+    strict.register_identities(DEFAULT_ACCOUNT_ID, region)
+    moto = _as_sent(DomainDispatcherApplication(create_backend_app))
+    return lambda_changes.telling(strict.guarded(moto), lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
+
+
+def _as_sent(app: Callable) -> Callable:
+    """The request as werkzeug's server would hand it to moto, from granian's WSGI environ.
+
+    - ``RAW_URI``: granian gives only the decoded path, and moto routes and checks signatures on the path
+      as sent. boto3 percent-encodes every character of a path's labels but the unreserved ones, so
+      encoding it again gives back what it sent, for every label without a ``/`` (none of the kit's
+      names can hold one: a name that does fails its signature check, never passes).
+    - granian starts each environ from the process environment: a variable named like a header
+      (``HTTP_PROXY``) would read as one in every request that did not send it.
+    """
+    like_headers = {key: value for key, value in os.environ.items()
+                    if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")}
+
+    def as_sent(environ: dict, start_response: Callable) -> Any:
+        for key, value in like_headers.items():
+            if environ.get(key) == value:
+                del environ[key]
+        query = environ.get("QUERY_STRING")
+        environ["RAW_URI"] = urllib.parse.quote(environ.get("PATH_INFO", "/"), safe="/~") + (f"?{query}" if query else "")
+        return app(environ, start_response)
+
+    return as_sent
 
 
 if __name__ == "__main__":
