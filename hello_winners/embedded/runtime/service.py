@@ -84,6 +84,7 @@ class Runtime:
                         and ":kinesis:" in m.get("EventSourceArn", "")]
             wanted = set()
             feeding = collections.Counter()  # function name: shards polled for it
+            starting = []
             for mapping in mappings:
                 function_name = mapping["FunctionArn"].rpartition(":")[2]
                 function = self._function(function_name)
@@ -104,10 +105,16 @@ class Runtime:
                                              lambda n=function_name: self.functions[n], self.checkpoints,
                                              self.log, server.REGION, function.config.role)
                         self.pollers[key] = poller
-                        poller.start()
+                        starting.append(poller)
                         self.changes += 1
                     elif asked:
                         poller.wake()
+            # An environment per shard that will feed a new function, started before its pollers read:
+            # an environment's init (a Python, boto3) takes longer than a first read of the stream.
+            for name in self.fresh & feeding.keys():
+                self.functions[name].warm(feeding[name])
+            for poller in starting:
+                poller.start()
             for key in set(self.pollers) - wanted:
                 self.pollers.pop(key).stop()
                 self.changes += 1
@@ -115,8 +122,8 @@ class Runtime:
             self._sync_apis()
             for function in self.functions.values():
                 function.reap()
-            for name in self.fresh:  # an environment per shard that will feed it, else one for its API
-                self.functions[name].warm(max(1, feeding[name]))
+            for name in self.fresh - feeding.keys():  # one environment for a new function behind an API only
+                self.functions[name].warm(1)
 
     def status(self) -> dict:
         return {
