@@ -187,6 +187,27 @@ def test_a_role_not_yet_assumable_is_retried_with_backoff_for_about_two_minutes(
     assert len(slept) < 60
 
 
+@pytest.mark.parametrize("calls, expected", [
+    (["stream", "function", "mapping"], ["stream", "meanwhile", "function", "mapping"]),
+    (["stream", "tables"], ["stream", "tables", "meanwhile"]),
+    ([], ["meanwhile"]),
+])
+def test_the_work_given_to_do_meanwhile_runs_once_before_the_first_call_that_may_wait_for_a_role(calls, expected):
+    from hello_winners.deploy import executor
+
+    done = []
+
+    class Service:
+        def __getattr__(self, method):
+            return lambda **params: done.append(method)
+
+    plan = [planner.Call("svc", name, {}, f"make the {name}", names_role=name in ("function", "mapping"))
+            for name in calls]
+    executor.execute({"svc": Service()}, plan, sleep=pytest.fail, report=lambda line: None,
+                     meanwhile=lambda: done.append("meanwhile"))
+    assert done == expected
+
+
 def test_only_lambda_saying_it_cannot_use_the_role_is_retried():
     from botocore.stub import Stubber
 

@@ -73,8 +73,14 @@ class Outputs:
 
 def deploy(target: str | None = None, stage: str | None = None, options: models.Options | None = None,
            dry_run: bool = False, report: Callable[[str], None] = print,
-           sleep: Callable[[float], None] = time.sleep) -> Outputs | None:
-    """Bring the stage to its desired state; returns its Outputs (None on a dry run, which only prints the plan)."""
+           sleep: Callable[[float], None] = time.sleep,
+           meanwhile: Callable[[dict[str, Any], models.Names], None] | None = None) -> Outputs | None:
+    """Bring the stage to its desired state; returns its Outputs (None on a dry run, which only prints the plan).
+
+    ``meanwhile(clients, names)`` is work that needs the stage's stream and tables: it runs once they
+    exist, before the first call that may wait for a new role to propagate (else at the end), so that
+    the wait runs on while it works (see executor.execute). It is not run on a dry run.
+    """
     settings = targets.settings(target, stage)
     clients_ = clients(settings.target)
     names = stage_names(settings, clients_)
@@ -96,7 +102,8 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
            + (f"{len(calls)} changes" if calls else "nothing to change"))
     for line in told:
         report(line)
-    execute(clients_, rest, sleep=sleep, report=report)
+    execute(clients_, rest, sleep=sleep, report=report,
+            meanwhile=meanwhile and (lambda: meanwhile(clients_, names)))
     return dataclasses.replace(outputs(settings, clients_, names), changes=len(calls))
 
 

@@ -27,17 +27,26 @@ class KitSteps:
 
 
 def execute(clients: dict[str, Any], calls: list[Call], sleep: Callable[[float], None] = time.sleep,
-            report: Callable[[str], None] = print) -> dict:
-    """Run ``calls`` in order; returns the saved results by name. ``report`` hears each step."""
+            report: Callable[[str], None] = print, meanwhile: Callable[[], None] | None = None) -> dict:
+    """Run ``calls`` in order; returns the saved results by name. ``report`` hears each step.
+
+    ``meanwhile()`` runs once: before the first call that names a role (what comes before it has been
+    made, and a new role's propagation delay runs on while it works), else after the last call.
+    """
     kit = KitSteps(clients)
     results = {}
     for call in calls:
+        if meanwhile is not None and call.names_role:
+            meanwhile()
+            meanwhile = None
         report(f"  {call.reason}")
         target = kit if call.service == "kit" else clients[call.service]
         params = {k: _resolve(v, results) for k, v in call.params.items()}
         result = _applied(getattr(target, call.method), params, call, sleep, report)
         if call.save_as:
             results[call.save_as] = result
+    if meanwhile is not None:
+        meanwhile()
     return results
 
 

@@ -1,5 +1,6 @@
 """The whole workshop in one go: deploy, put the recorded day on the stream, let the consumer drain it,
-ask the winner API, and print both leaderboards.
+ask the winner API, and print both leaderboards. The day is put during the deploy, once the stream
+exists, while IAM makes the new roles usable: that wait costs a cold play two seconds or more.
 
 The same steps run on both targets; what differs (the API's URL, how to wait for the consumer, what
 follows a teardown) is the target object's (:mod:`hello_winners.targets`).
@@ -39,15 +40,19 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     if fresh:
         teardown(settings, report)
     targets.get(settings.target).before_deploy()
-    outputs = deploy.deploy(settings.target, settings.stage, report=report)
-    clients = deploy.clients(settings.target)
     shown = board.printable(log.name)
-    if day.already_on(clients["kinesis"], outputs.stream, events_of_log):
-        report(f"the stream {outputs.stream} already holds {shown}: not putting it again, which would count it "
-               "twice. Showing its winners; `hello-winners play --fresh` starts over.")
-    else:
-        report(f"putting {len(events_of_log)} events of {shown} on {outputs.stream}")
-        stream.put_events(clients["kinesis"], outputs.stream, events_of_log, progress=progress)
+
+    def put_the_day(clients: dict, names: deploy.models.Names) -> None:
+        """Put while new roles propagate: the mapping reads the stream from its start (TRIM_HORIZON) anyway."""
+        if day.already_on(clients["kinesis"], names.stream, events_of_log):
+            report(f"the stream {names.stream} already holds {shown}: not putting it again, which would count "
+                   "it twice. Showing its winners; `hello-winners play --fresh` starts over.")
+        else:
+            report(f"putting {len(events_of_log)} events of {shown} on {names.stream}")
+            stream.put_events(clients["kinesis"], names.stream, events_of_log, progress=progress)
+
+    outputs = deploy.deploy(settings.target, settings.stage, report=report, meanwhile=put_the_day)
+    clients = deploy.clients(settings.target)
     target_ = targets.get(settings.target)
     target_.wait_until_consumed(clients, outputs.stream, outputs.tables, report)
     api = WinnerApi(lambda: target_.api_url(outputs.api_id, clients["kinesis"].meta.region_name))
