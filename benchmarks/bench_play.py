@@ -87,10 +87,11 @@ def _stop():
 # play's report lines starting with its marker is said; the last runs to play's return.
 PHASES = (
     ("server started, roles made, plan read", "deploying stage"),
-    ("stream and tables made", "  create the function"),
-    ("new roles propagating (HELLO_WINNERS_ROLE_DELAY_S), functions made", "  connect the stream"),
-    ("mapping and HTTP API made, runtime synced", "putting "),
-    ("day put on the stream and drained", "the consumer caught up"),
+    ("stream and tables made", "putting "),
+    ("day put on the stream, as the new roles propagate", "  create the function"),
+    ("rest of the roles' propagation (HELLO_WINNERS_ROLE_DELAY_S), functions made", "  connect the stream"),
+    ("mapping and HTTP API made, runtime synced", "waiting for the consumer"),
+    ("day drained", "the consumer caught up"),
     ("winner API asked, boards printed", None),
 )
 

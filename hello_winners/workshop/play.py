@@ -54,6 +54,7 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     outputs = deploy.deploy(settings.target, settings.stage, report=report, meanwhile=put_the_day)
     clients = deploy.clients(settings.target)
     target_ = targets.get(settings.target)
+    report(f"waiting for the consumer to read {outputs.stream} to its end")
     target_.wait_until_consumed(clients, outputs.stream, outputs.tables, report)
     api = WinnerApi(lambda: target_.api_url(outputs.api_id, clients["kinesis"].meta.region_name))
     boards = {role: api.get(f"/scores?role={role}&limit=100")["scores"] for role in events.ROLES}
