@@ -34,6 +34,7 @@ from typing import Any, Callable
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
+from granian.log import LogLevels
 from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto writes its own address into some answers
     server = Granian(__name__, address=args.host, port=args.port, interface=Interfaces.WSGI, workers=1,
-                     blocking_threads=APP_THREADS, http=HTTPModes.http1, log_enabled=False,
+                     blocking_threads=APP_THREADS, http=HTTPModes.http1,
+                     log_level=LogLevels.warning,  # what went wrong (a worker lost), no line per start or request
                      http1_settings=HTTP1Settings(header_read_timeout=IDLE_CONNECTION_S * 1000))
     # granian serves from a worker process it starts; the app (and the threads it starts) is made there.
     server.serve(target_loader=functools.partial(_worker_app, args.region, os.getpid()), wrap_loader=False)
