@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import string
+import tempfile
 from pathlib import Path
 
 from hello_winners.errors import EmbeddedServerError
@@ -69,8 +70,9 @@ def _all() -> dict:
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
     made = {identity: dataclasses.asdict(_new_keys()) for identity in USER_NAMES}
-    draft = target.with_name(f".{target.name}.{os.getpid()}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A draft of its own (readable by the user alone) for each asker: threads of one process ask at once too.
+    descriptor, draft = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    draft = Path(draft)
     with os.fdopen(descriptor, "w") as file:
         json.dump(made, file)
     try:
