@@ -109,6 +109,7 @@ def test_the_reported_reconfiguration_of_a_deployed_function_runs_nothing(embedd
     ("POST", "/moto-api/seed?a=42", b""),
     ("POST", "/moto-api/config", b'{"batch": {"use_docker": true}}'),
     ("GET", "/moto-api/", None),
+    ("POST", "/%6Doto-api/reset", b""),  # percent-encoded: the HTTP server hands the path on decoded
 ])
 def test_motos_control_routes_answer_nobody(embedded_server, method, path, body):
     kinesis = targets.client("kinesis", "embedded")
