@@ -46,7 +46,7 @@ from hello_winners.state import state_dir
 _moto_get_code = LambdaFunction.get_code
 # Python threads that run moto. One: moto's work is all CPU under one GIL, so more threads only hand the
 # GIL back and forth (two processes draining against the server: 3.85 ms a call with one thread, 4.94 with
-# eight, 6.07 with werkzeug's thread per request), and moto's backends are not thread-safe (an UpdateItem
+# eight, 6.07 under werkzeug with a pool of threads), and moto's backends are not thread-safe (an UpdateItem
 # is a read, a change and a write), while every DynamoDB write is atomic on AWS. granian queues the other
 # requests meanwhile, outside Python.
 APP_THREADS = 1
@@ -161,7 +161,8 @@ def _as_sent(app: Callable) -> Callable:
             if environ.get(key) == value:
                 del environ[key]
         query = environ.get("QUERY_STRING")
-        environ["RAW_URI"] = urllib.parse.quote(environ.get("PATH_INFO", "/"), safe="/~") + (f"?{query}" if query else "")
+        path = urllib.parse.quote(environ.get("PATH_INFO", "/"), safe="/~")
+        environ["RAW_URI"] = path + (f"?{query}" if query else "")
         return app(environ, start_response)
 
     return as_sent
