@@ -22,8 +22,9 @@ from hello_winners.state import state_dir
 from hello_winners.embedded import runtime
 from hello_winners.deploy import bundle, models, policies, teardown
 from hello_winners.embedded.local_api import LocalApi
+from hello_winners.embedded.runtime import spares
 from hello_winners.embedded.runtime.checkpoints import Checkpoints
-from hello_winners.embedded.runtime.functions import Config, Function
+from hello_winners.embedded.runtime.functions import Config, Function, spare_workers
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
 from hello_winners.embedded.runtime.service import api_answer
 
@@ -196,6 +197,67 @@ def test_the_handler_sees_only_its_zip_and_the_runtimes_packages(tmp_path):
     assert 0 < seen["remaining_ms"] <= 3000 and seen["table"] == "t1"
 
 
+# What a handler can tell of the process it runs in, for comparing a worker made from a spare with a fresh one.
+WHERE_AM_I = textwrap.dedent('''
+    import os, sys, time
+
+    def handler(event, context):
+        import boto3
+        print("said by", os.getpid())
+        return {"pid": os.getpid(), "environ": dict(os.environ), "cwd": os.getcwd(), "path": sys.path[:2],
+                "argv": sys.argv[1:], "tz": list(time.tzname), "boto3": getattr(boto3, "MADE_BY", "the runtime"),
+                "hash_randomization": sys.flags.hash_randomization}
+''')
+
+
+def probe(files, environment=(), spares=None):
+    """Invoke a WHERE_AM_I function once, as a worker made from one of ``spares`` when one fits."""
+    code = zip_with({"probe.py": WHERE_AM_I, **files})
+    function = Function(Config("probe", "arn:aws:lambda:us-east-1:000000000000:function:probe", "probe.handler", 30,
+                               128, bundle.code_sha256(code), environment, code_location=published(code)),
+                        {"AWS_REGION": "us-east-1"}, spares=spares)
+    try:
+        outcome = function.invoke({})
+        assert outcome.error is None, outcome.error
+        return outcome.result, function.log_path.read_text()
+    finally:
+        function.close()
+
+
+@pytest.fixture
+def spare_pool():
+    made = spare_workers(count=2)
+    made.top_up()
+    yield made
+    made.close()
+
+
+def spare_pids():
+    return {child.pid for child in psutil.Process().children() if "--spare" in child.cmdline()}
+
+
+def test_a_worker_made_from_a_spare_runs_the_function_as_a_fresh_worker_does(spare_pool):
+    waiting = spare_pids()
+    from_a_spare, its_log = probe({}, (("TABLE", "t1"),), spare_pool)
+    fresh, fresh_log = probe({}, (("TABLE", "t1"),))
+    assert from_a_spare["pid"] in waiting and spare_pool.ready == 1
+    assert fresh["pid"] not in waiting
+    assert from_a_spare["environ"]["TABLE"] == "t1"
+    assert {key: value for key, value in from_a_spare.items() if key != "pid"} == {
+        key: value for key, value in fresh.items() if key != "pid"}
+    assert f"said by {from_a_spare['pid']}" in its_log and f"said by {fresh['pid']}" in fresh_log
+
+
+def test_a_zip_with_its_own_boto3_gets_a_fresh_worker_and_imports_its_own(spare_pool):
+    seen, _ = probe({"boto3/__init__.py": "MADE_BY = 'the zip'\n"}, spares=spare_pool)
+    assert seen["boto3"] == "the zip" and spare_pool.ready == 2
+
+
+def test_a_function_that_sets_a_variable_python_reads_at_startup_gets_a_fresh_worker(spare_pool):
+    seen, _ = probe({}, (("PYTHONHASHSEED", "0"),), spare_pool)
+    assert seen["hash_randomization"] == 0 and spare_pool.ready == 2
+
+
 def test_drain_without_a_mapping_says_what_to_do(monkeypatch):
     monkeypatch.setattr(runtime, "sync", lambda: {"shards": []})
     with pytest.raises(runtime.DeployError, match="nothing consumes the stream: deploy first"):
@@ -285,6 +347,18 @@ def test_a_function_the_runtime_takes_on_is_initialised_before_its_first_event(s
     put(kinesis, stream, ["hello"])
     runtime.drain(timeout_s=120)
     assert invocations(log)[1:] == [{"invoked": invocations(log)[0]["init"]}]  # by the environment made ready
+
+
+def test_the_runtime_keeps_spare_workers_and_ends_them_when_it_stops(stage):
+    def workers_of_this_state_folder():  # spares, and the workers that spares became
+        return [process for process in psutil.process_iter(["cmdline"])
+                if "--spare" in (process.info["cmdline"] or []) and str(state_dir()) in " ".join(process.info["cmdline"])]
+
+    runtime.ensure_running()
+    wait_until(lambda: runtime.status()["spare_workers"] == spares.COUNT, "the spare workers started")
+    assert len(workers_of_this_state_folder()) >= spares.COUNT
+    runtime.stop()
+    wait_until(lambda: not workers_of_this_state_folder(), "the spare workers ended with the runtime")
 
 
 def test_a_mapping_made_by_hand_is_taken_on_without_telling_the_runtime_the_server_does(stage, tmp_path):

@@ -6,6 +6,10 @@ standard library and what the python3.12 runtime provides (RUNTIME_LIB: boto3 an
 A module missing from the zip therefore fails here as it would on AWS. It then answers invocations:
 one JSON request per line on stdin, one JSON answer per line on the original stdout; whatever the
 function prints goes to stderr, the function's log.
+
+Started as a spare (``python -S bootstrap.py --spare RUNTIME_LIB``, spares.py), it imports the runtime's
+boto3 first, then waits for one line that makes it a function's worker: its task root, its whole
+environment and its log. From there it is the worker above.
 """
 
 from __future__ import annotations
@@ -54,9 +58,35 @@ def _error(error_type, message, stack=None):
     return {"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}
 
 
+SPARE = "--spare"
+
+
+def become(assignment: dict) -> str:
+    """Turn a spare into the worker of the function ``assignment`` names; returns its task root."""
+    os.environ.clear()
+    os.environ.update(assignment["environment"])
+    if hasattr(time, "tzset"):  # not on Windows
+        time.tzset()
+    log = os.open(assignment["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(log, 2)
+    os.close(log)
+    sys.argv[1:] = [assignment["task_root"], sys.argv[2]]
+    return assignment["task_root"]
+
+
 def main() -> None:
-    task_root, runtime_lib = sys.argv[1], sys.argv[2]
-    sys.path[:] = [task_root, runtime_lib] + [p for p in sys.path[1:] if p]
+    runtime_lib = sys.argv[2]
+    sys.path[:] = [runtime_lib] + [p for p in sys.path[1:] if p]
+    if sys.argv[1] == SPARE:
+        import boto3  # noqa: F401 - the runtime's own, which the handler's import then finds loaded
+
+        assignment = sys.stdin.readline()
+        if not assignment:  # the runtime stopped before it needed this spare
+            return
+        task_root = become(json.loads(assignment))
+    else:
+        task_root = sys.argv[1]
+    sys.path.insert(0, task_root)
     os.chdir(task_root)
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

@@ -29,8 +29,10 @@ from typing import Any, Callable
 
 import boto3
 
+from hello_winners.embedded.runtime.bootstrap import SPARE
 from hello_winners.embedded.runtime.pool import (DEFAULT_IDLE_S, DEFAULT_LIMIT, TooManyRequestsException,
                                                  WorkerPool)
+from hello_winners.embedded.runtime.spares import COUNT, Spares
 from hello_winners.errors import DeployError
 from hello_winners.lambda_platform import RUNTIME, RUNTIME_PROVIDED
 from hello_winners.state import state_dir
@@ -86,11 +88,13 @@ class Function:
     """One deployed function, ready to invoke; ``target_environment`` points boto3 at the embedded AWS.
 
     It runs at most its reserved concurrency of workers at once (else ``default_concurrency``), and
-    closes those idle for ``idle_s``; ``clock`` tells idle time.
+    closes those idle for ``idle_s``; ``clock`` tells idle time. A new worker is one of ``spares`` when
+    one fits, else a fresh process.
     """
 
     def __init__(self, config: Config, target_environment: dict[str, str], default_concurrency: int = DEFAULT_LIMIT,
-                 idle_s: float = DEFAULT_IDLE_S, clock: Callable[[], float] = time.monotonic) -> None:
+                 idle_s: float = DEFAULT_IDLE_S, clock: Callable[[], float] = time.monotonic,
+                 spares: Spares | None = None) -> None:
         self.config = config
         self.task_root = _unpacked(config)
         self.environment = {
@@ -103,13 +107,11 @@ class Function:
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
             "LAMBDA_TASK_ROOT": str(self.task_root),
             "_HANDLER": config.handler,
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "TZ": "UTC",
+            **_base_environment(),
         }
         self.log_path = state_dir() / "runtime" / "logs" / f"{config.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.workers = WorkerPool(lambda: _Worker(self.task_root, self.environment, self.log_path),
+        self.workers = WorkerPool(lambda: _Worker(self.task_root, self.environment, self.log_path, spares),
                                   config.reserved_concurrency or default_concurrency, idle_s, clock)
         self.invocations = 0
         self.errors = 0
@@ -156,14 +158,32 @@ class Function:
         self.workers.close()
 
 
+def spare_workers(count: int = COUNT, log: Callable[[str], None] = print) -> Spares:
+    """Spare workers for any function this process will run (see spares.py): none starts before a top-up."""
+    return Spares(_spare, _base_environment(), count, log)
+
+
+def _base_environment():
+    """What every worker's environment holds besides its function's: all that a spare starts with."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TZ": "UTC"}
+
+
+def _spare():
+    return subprocess.Popen([sys.executable, "-S", str(BOOTSTRAP), SPARE, str(_runtime_library())],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_base_environment(),
+                            text=True, bufsize=1)
+
+
 class _Worker:
-    def __init__(self, task_root, environment, log_path):
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-S", str(BOOTSTRAP), str(task_root), str(_runtime_library())],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=environment, cwd=task_root,
-                text=True, bufsize=1,
-            )
+    def __init__(self, task_root, environment, log_path, spares=None):
+        self.process = spares and spares.assign(task_root, environment, log_path)
+        if self.process is None:
+            with open(log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-S", str(BOOTSTRAP), str(task_root), str(_runtime_library())],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=environment, cwd=task_root,
+                    text=True, bufsize=1,
+                )
         self._answers = queue.SimpleQueue()
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -31,7 +31,7 @@ from hello_winners.embedded import credentials, server
 from hello_winners.errors import ConfigError
 from hello_winners.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
-from hello_winners.embedded.runtime.functions import Config, Function
+from hello_winners.embedded.runtime.functions import Config, Function, spare_workers
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
 from hello_winners.embedded.runtime.addresses import Addresses
 from hello_winners.embedded.runtime.checkpoints import Checkpoints
@@ -59,6 +59,7 @@ class Runtime:
         self.checkpoints = Checkpoints(state_dir() / "runtime" / "checkpoints.json", self.log)
         self.addresses = Addresses(state_dir() / "runtime" / "api-ports.json")
         self.functions = {}   # name -> Function
+        self.spares = spare_workers(log=self.log)
         self.fresh = set()    # names of the functions the current sync took on
         self.pollers = {}     # (mapping uuid, shard id) -> ShardPoller
         self.apis = {}        # api id -> (function name, LocalApi)
@@ -75,7 +76,8 @@ class Runtime:
         """Bring pollers, functions and endpoints in line with what the Lambda and API Gateway APIs say.
 
         ``asked``: someone asked for it (POST /sync: a deploy, a drain, the server after a write), not the
-        periodic pace; every poller then polls at once, as records may have just been put.
+        periodic pace; every poller then polls at once, as records may have just been put. The periodic
+        sync, which runs when nothing asks, tops the spare workers up.
         """
         with self.lock:
             self.syncs_asked += asked
@@ -124,6 +126,8 @@ class Runtime:
                 function.reap()
             for name in self.fresh - feeding.keys():  # one environment for a new function behind an API only
                 self.functions[name].warm(1)
+            if not asked:
+                self.spares.top_up()
 
     def status(self) -> dict:
         return {
@@ -133,6 +137,7 @@ class Runtime:
             "syncs_asked": self.syncs_asked,
             "shards": [p.status() for p in self.pollers.values()],
             "checkpoints": self.checkpoints.problem,
+            "spare_workers": self.spares.ready,
             "functions": {n: {"invocations": f.invocations, "errors": f.errors, "throttles": f.throttles,
                               "workers": f.workers.size, "log": str(f.log_path)} for n, f in self.functions.items()},
             "apis": {api_id: {"function": name, "url": local.url} for api_id, (name, local) in self.apis.items()},
@@ -146,6 +151,7 @@ class Runtime:
             local.stop()
         for function in self.functions.values():
             function.close()
+        self.spares.close()
 
     def _mappings(self):
         pages = self.clients["lambda"].get_paginator("list_event_source_mappings").paginate()
@@ -164,7 +170,8 @@ class Runtime:
         current = self.functions.get(name)
         if current is None or current.config != config:
             try:
-                self.functions[name] = Function(config, {**self.target_environment, **self._role_credentials(config)})
+                self.functions[name] = Function(config, {**self.target_environment, **self._role_credentials(config)},
+                                                spares=self.spares)
             except Exception as error:  # noqa: BLE001 - e.g. code the kit did not build: said in the log
                 self.log(f"cannot run {name}: {error}")
                 return None
