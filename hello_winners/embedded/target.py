@@ -6,7 +6,7 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import boto3
 
@@ -24,6 +24,20 @@ class EmbeddedTarget(targets.Target):
 
     def endpoint(self) -> str:
         return server.endpoint()
+
+    def clients(self, services: Iterable[str]) -> dict:
+        """As on AWS; what the clients load (models, endpoint rules) is read while the server starts.
+
+        Making seven clients takes 0.15 s, and a cold server half a second; made again once the endpoint is
+        known, from what the session has kept, they take 0.02 s.
+        """
+        services = tuple(services)
+        loading = threading.Thread(target=_quietly, args=(functools.partial(_load, self.session(), services),),
+                                   daemon=True)
+        loading.start()
+        endpoint = self.endpoint()
+        loading.join()
+        return {service: self._client(service, endpoint) for service in services}
 
     def where(self) -> str:
         return f"the embedded AWS at {self.endpoint()}"
@@ -64,6 +78,12 @@ class EmbeddedTarget(targets.Target):
                  + (f", {s['checkpoint_reset']}" if s.get("checkpoint_reset") else "")
                  for s in state["shards"] if s.get("stream") == stream_name]
         return lines + ([f"  local runtime: {state['checkpoints']}"] if state.get("checkpoints") else [])
+
+
+def _load(session: boto3.Session, services: tuple[str, ...]) -> None:
+    """Make and drop a client of each service: the session keeps what they read for the real ones."""
+    for service in services:
+        session.client(service, endpoint_url=f"http://{server.HOST}")
 
 
 def _quietly(start: Callable[[], object]) -> None:
