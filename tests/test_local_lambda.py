@@ -19,10 +19,10 @@ import pytest
 
 from hello_winners import deploy, targets
 from hello_winners.state import state_dir
-from hello_winners.embedded import runtime
+from hello_winners.embedded import runtime, server
 from hello_winners.deploy import bundle, models, policies, teardown
 from hello_winners.embedded.local_api import LocalApi
-from hello_winners.embedded.runtime import spares
+from hello_winners.embedded.runtime import service, spares
 from hello_winners.embedded.runtime.checkpoints import Checkpoints
 from hello_winners.embedded.runtime.functions import Config, Function, spare_workers
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
@@ -359,6 +359,31 @@ def test_the_runtime_keeps_spare_workers_and_ends_them_when_it_stops(stage):
     assert len(workers_of_this_state_folder()) >= spares.COUNT
     runtime.stop()
     wait_until(lambda: not workers_of_this_state_folder(), "the spare workers ended with the runtime")
+
+
+def test_spares_are_topped_up_only_once_every_shard_is_caught_up(stage, tmp_path):
+    """Starting spares takes the CPU that the batches which just took them need: the runtime waits for them.
+
+    Run in this process, one sync at a time, with the detached runtime stopped so that only it polls.
+    """
+    runtime.stop()
+    kinesis, stream = mapped_function(stage, zip_with({"gated.py": GATED}), "gated.handler", {"GATE": str(tmp_path)},
+                                      timeout=120)
+    local = service.Runtime(server.endpoint())
+    try:
+        local.spares.top_up()
+        local.sync()  # takes the function on: one environment for its one shard, from a spare
+        assert local.spares.ready == spares.COUNT - 1
+        put(kinesis, stream, ["held"])
+        wait_until(lambda: started(tmp_path) == 1, "the batch running")
+        local.sync()
+        assert local.spares.ready == spares.COUNT - 1  # not while the batch runs
+        (tmp_path / "open").touch()
+        wait_until(lambda: all(p.caught_up and not p.in_flight for p in local.pollers.values()), "the shard read")
+        local.sync()
+        assert local.spares.ready == spares.COUNT
+    finally:
+        local.stop()
 
 
 def test_a_mapping_made_by_hand_is_taken_on_without_telling_the_runtime_the_server_does(stage, tmp_path):

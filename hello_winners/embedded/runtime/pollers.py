@@ -71,6 +71,7 @@ class ShardPoller(threading.Thread):
         self._clock = clock
         self._sleep = sleep or self._until_woken
         self.caught_up_at = 0.0  # start time of the last poll that found the shard empty and nothing pending
+        self.caught_up = False  # whether the latest poll did
         self.in_flight = False
         self.batches = self.records = self.retries = self.discarded = 0
         self.error = None
@@ -115,7 +116,8 @@ class ShardPoller(threading.Thread):
                 read_at = self._clock()
                 buffer.extend((read_at, record) for record in page["Records"])
                 empty_polls = 0 if page["Records"] else empty_polls + 1
-                if not buffer and not page.get("MillisBehindLatest"):
+                self.caught_up = not buffer and not page.get("MillisBehindLatest")
+                if self.caught_up:
                     self.caught_up_at = started
             if not buffer:
                 if iterator is None:

@@ -76,8 +76,8 @@ class Runtime:
         """Bring pollers, functions and endpoints in line with what the Lambda and API Gateway APIs say.
 
         ``asked``: someone asked for it (POST /sync: a deploy, a drain, the server after a write), not the
-        periodic pace; every poller then polls at once, as records may have just been put. The periodic
-        sync, which runs when nothing asks, tops the spare workers up.
+        periodic pace; every poller then polls at once, as records may have just been put. A periodic sync
+        tops the spare workers up when every shard is caught up.
         """
         with self.lock:
             self.syncs_asked += asked
@@ -126,8 +126,8 @@ class Runtime:
                 function.reap()
             for name in self.fresh - feeding.keys():  # one environment for a new function behind an API only
                 self.functions[name].warm(1)
-            if not asked:
-                self.spares.top_up()
+            if not asked and all(p.caught_up and not p.in_flight for p in self.pollers.values()):
+                self.spares.top_up()  # not while batches run: starting spares takes the CPU they need
 
     def status(self) -> dict:
         return {
