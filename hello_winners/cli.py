@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
 import sys
+import threading
 import time
 import webbrowser
+from collections.abc import Callable
 
-import boto3
-
-from hello_winners import targets
+from hello_winners import target_choice
 from hello_winners.errors import HelloWinnersError
 from hello_winners.view.board import printable
 
@@ -39,6 +40,9 @@ def _run(argv):
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    start_early(args)
+    from hello_winners import targets  # boto3 and the rest of the kit: a quarter of a second to load
+
     try:
         with targets.friendly_errors():
             return args.run(args) or 0
@@ -54,7 +58,7 @@ def _parser():
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a flag given before or after the command name is kept, never reset by the other level.
     common.add_argument("--target", default=argparse.SUPPRESS,
-                        help=f"embedded (default) or aws; also ${targets.TARGET_ENV}")
+                        help=f"embedded (default) or aws; also ${target_choice.TARGET_ENV}")
     common.add_argument("--stage", default=argparse.SUPPRESS,
                         help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name, "
                              "or on AWS your IAM user or role session name)")
@@ -105,7 +109,38 @@ def _parser():
     return parser
 
 
+def start_early(args: argparse.Namespace, start: Callable[[], object] | None = None) -> bool:
+    """Start the embedded AWS on a thread of its own now, when the command would start it anyway.
+
+    A cold server takes half a second, and the command a quarter of one to load the kit: meanwhile.
+    Whatever goes wrong here is left to the command's own start, which says it. ``start`` (tests)
+    stands for the embedded server's start; returns whether it was called.
+    """
+    if args.run not in (_play, _deploy):
+        return False
+    try:
+        if target_choice.chosen(getattr(args, "target", None)) != target_choice.EMBEDDED:
+            return False
+    except HelloWinnersError:  # an unknown target: the command says so
+        return False
+    threading.Thread(target=_quietly, args=(start or _start_the_embedded_aws,), daemon=True).start()
+    return True
+
+
+def _start_the_embedded_aws():
+    from hello_winners import embedded
+
+    embedded.endpoint()  # starts none when $HELLO_WINNERS_ENDPOINT names a moto server run elsewhere
+
+
+def _quietly(call):
+    with contextlib.suppress(Exception):
+        call()
+
+
 def _settings(args):
+    from hello_winners import targets
+
     return targets.settings(getattr(args, "target", None), getattr(args, "stage", None))
 
 
@@ -131,7 +166,7 @@ def _deploy(args):
 
 
 def _status(args):
-    from hello_winners import deploy
+    from hello_winners import deploy, targets
     from hello_winners.deploy import teardown
     from hello_winners.deploy.models import Names
 
@@ -238,6 +273,8 @@ def _server_env(args):
 
 
 def _policy(args):
+    import boto3
+
     from hello_winners import deploy
 
     partition = "aws" if args.region == "*" else boto3.session.Session().get_partition_for_region(args.region)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -23,15 +22,13 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from hello_winners import events, naming, pages, state
+from hello_winners import events, naming, pages, target_choice
 from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
 from hello_winners.game import stream
+from hello_winners.target_choice import AWS, EMBEDDED, TARGET_ENV, TARGETS  # noqa: F401 - the kit's names for them
+from hello_winners.target_choice import record as choose_target  # noqa: F401 - lesson 0's one setting
 from hello_winners.view import tables
 
-TARGET_ENV = "HELLO_WINNERS_TARGET"
-EMBEDDED = "embedded"
-AWS = "aws"
-TARGETS = (EMBEDDED, AWS)
 CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
 
 
@@ -55,23 +52,14 @@ def settings(target: str | None = None, stage: str | None = None) -> Settings:
     """Resolve the target and the stage.
 
     The target is the argument, else $HELLO_WINNERS_TARGET, else the choice recorded by
-    :func:`choose_target` (lesson 0), else embedded. The stage is the argument, else
+    :func:`choose_target` (lesson 0), else embedded (hello_winners.target_choice). The stage is the argument, else
     $HELLO_WINNERS_STAGE, else whose it is: on real AWS the caller's IAM user or role session name
     (everyone on a JupyterHub or EC2 host shares one OS user name), on the embedded AWS the OS user name.
     """
-    chosen = _chosen_target(target)
+    chosen = target_choice.chosen(target)
     if chosen == AWS:
         return Settings(chosen, naming.stage_name(stage, default=_caller_name, default_from="your AWS identity"))
     return Settings(chosen, naming.stage_name(stage))
-
-
-def choose_target(target: str) -> str:
-    """Record the target for every later kernel and command of this checkout (lesson 0's one setting)."""
-    chosen = _known_target(target)
-    path = _target_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(chosen + "\n")
-    return chosen
 
 
 class Target:
@@ -143,7 +131,7 @@ class Target:
 
 def get(target: str | None = None) -> Target:
     """The target object of ``target`` (resolved as :func:`settings` does): the one place that chooses."""
-    return _target(_chosen_target(target))
+    return _target(target_choice.chosen(target))
 
 
 def client(service: str, target: str | None = None) -> Any:
@@ -191,36 +179,12 @@ def _aws_session() -> boto3.Session:
     return boto3.Session()
 
 
-def _chosen_target(target):
-    return _known_target(target or os.environ.get(TARGET_ENV) or _recorded_target() or EMBEDDED)
-
-
 @functools.lru_cache(maxsize=None)
 def _caller_name():
     """The caller's name on real AWS, asked once per process (STS answers with the same ARN every time)."""
     with friendly_errors():
         return naming.caller_name(_target(AWS).client("sts").get_caller_identity()["Arn"])
 
-
-def _known_target(target: str) -> str:
-    chosen = str(target).strip().lower()
-    if chosen not in TARGETS:
-        raise ConfigError(
-            f"unknown target {chosen!r}: use 'embedded' (the local moto server, the default) or 'aws' "
-            f"(your AWS account through boto3's usual credentials), with --target or {TARGET_ENV}"
-        )
-    return chosen
-
-
-def _target_file():
-    return state.state_dir() / "target"
-
-
-def _recorded_target() -> str | None:
-    try:
-        return _target_file().read_text().strip() or None
-    except OSError:
-        return None
 
 
 def _is_purchase(event: dict) -> bool:

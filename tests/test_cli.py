@@ -1,10 +1,14 @@
-"""The command as a shell runs it: a reader that stops early (`hello-winners ... | head`) ends it quietly."""
+"""The command as a shell runs it: a reader that stops early (`hello-winners ... | head`) ends it quietly, and a
+command that will start the embedded AWS starts it before it loads the rest of the kit."""
 
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
+
+from hello_winners import cli, target_choice
 
 
 @pytest.mark.parametrize("command", [["server", "status"], ["--help"]])
@@ -16,3 +20,28 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_command_without_a_tracebac
     err = child.stderr.read().decode()
     child.wait(timeout=60)
     assert err == ""  # no BrokenPipeError traceback, no "Exception ignored" line
+
+
+@pytest.mark.parametrize("argv, environment, recorded, starts", [
+    (["play"], {}, None, True),
+    (["deploy", "--stage", "x"], {}, None, True),
+    (["play", "--target", "aws"], {}, None, False),
+    (["--target", "aws", "play"], {}, None, False),
+    (["play"], {target_choice.TARGET_ENV: "aws"}, None, False),
+    (["play"], {}, "aws", False),
+    (["play", "--target", "embedded"], {target_choice.TARGET_ENV: "aws"}, "aws", True),
+    (["play", "--target", "mars"], {}, None, False),
+    (["status"], {}, None, False),
+    (["teardown"], {}, None, False),
+])
+def test_the_embedded_aws_starts_early_only_for_a_command_that_would_start_it(
+        argv, environment, recorded, starts, tmp_path, monkeypatch):
+    monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if recorded:
+        target_choice.record(recorded)
+    started = threading.Event()
+    assert cli.start_early(cli._parser().parse_args(argv), start=started.set) is starts
+    assert started.wait(timeout=10 if starts else 0) is starts

@@ -21,6 +21,7 @@ PACKAGE = Path(bundle.__file__).resolve().parents[1]
 LAYERS = [
     {"hello_winners", "hello_winners.errors", "hello_winners.data"},
     {"hello_winners.naming", "hello_winners.pages", "hello_winners.state", "hello_winners.lambda_platform"},
+    {"hello_winners.target_choice"},
     {"hello_winners.events"},
     {"hello_winners.view"},
     {"hello_winners.game"},
