@@ -1,5 +1,5 @@
 import sys
 
-from hello_winners.cli import main
+from hello_winners.cli import command
 
-sys.exit(main())
+sys.exit(command())
