@@ -53,10 +53,10 @@ def _run(argv):
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    start_early(args)
-    from hello_winners import targets  # boto3 and the rest of the kit: a quarter of a second to load
-
+    early = start_early(args)
     try:
+        from hello_winners import targets  # boto3 and the rest of the kit: a quarter of a second to load
+
         with targets.friendly_errors():
             return args.run(args) or 0
     except HelloWinnersError as error:
@@ -65,6 +65,9 @@ def _run(argv):
     except KeyboardInterrupt:
         print("hello-winners: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if early:  # a command that failed at once still leaves no start half done
+            early.join()
 
 
 def _parser():
@@ -122,33 +125,30 @@ def _parser():
     return parser
 
 
-def start_early(args: argparse.Namespace, start: Callable[[], object] | None = None) -> bool:
-    """Start the embedded AWS on a thread of its own now, when the command would start it anyway.
+def start_early(args: argparse.Namespace, start: Callable[[], object] | None = None) -> threading.Thread | None:
+    """Start the embedded AWS on a thread of its own now, when the command would start it anyway; the thread.
 
     A cold server takes half a second, and the command a quarter of one to load the kit: meanwhile.
     Whatever goes wrong here is left to the command's own start, which says it. ``start`` (tests)
-    stands for the embedded server's start; returns whether it was called.
+    stands for the embedded server's start.
     """
     if args.run not in (_play, _deploy):
-        return False
+        return None
     try:
         if target_choice.chosen(getattr(args, "target", None)) != target_choice.EMBEDDED:
-            return False
+            return None
     except HelloWinnersError:  # an unknown target: the command says so
-        return False
-    threading.Thread(target=_quietly, args=(start or _start_the_embedded_aws,), daemon=True).start()
-    return True
+        return None
+    starting = threading.Thread(target=start or _start_the_embedded_aws, daemon=True, name="start-the-embedded-aws")
+    starting.start()
+    return starting
 
 
 def _start_the_embedded_aws():
-    from hello_winners import embedded
+    with contextlib.suppress(Exception):  # left to the command's own start, which says what went wrong
+        from hello_winners import embedded
 
-    embedded.endpoint()  # starts none when $HELLO_WINNERS_ENDPOINT names a moto server run elsewhere
-
-
-def _quietly(call):
-    with contextlib.suppress(Exception):
-        call()
+        embedded.endpoint()  # starts none when $HELLO_WINNERS_ENDPOINT names a moto server run elsewhere
 
 
 def _settings(args):

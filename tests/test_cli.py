@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -43,5 +44,17 @@ def test_the_embedded_aws_starts_early_only_for_a_command_that_would_start_it(
     if recorded:
         target_choice.record(recorded)
     started = threading.Event()
-    assert cli.start_early(cli._parser().parse_args(argv), start=started.set) is starts
-    assert started.wait(timeout=10 if starts else 0) is starts
+    starting = cli.start_early(cli._parser().parse_args(argv), start=started.set)
+    if starting:
+        starting.join(timeout=10)
+    assert (starting is not None) is starts and started.is_set() is starts
+
+
+def test_a_command_that_fails_at_once_still_finishes_the_start_it_began(tmp_path, monkeypatch):
+    """Never a server half started by a process that has already ended: the command waits for it."""
+    monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    finished = []
+    monkeypatch.setattr(cli, "_start_the_embedded_aws", lambda: (time.sleep(0.2), finished.append(True)))
+    assert cli.main(["play", "--log", str(tmp_path / "missing.jsonl")]) == 1
+    assert finished == [True]
