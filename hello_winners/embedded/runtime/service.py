@@ -126,7 +126,8 @@ class Runtime:
                 function.reap()
             for name in self.fresh - feeding.keys():  # one environment for a new function behind an API only
                 self.functions[name].warm(1)
-            if not asked and all(p.caught_up and not p.in_flight for p in self.pollers.values()):
+            reading = [p for p in self.pollers.values() if p.is_alive() and not (p.caught_up and not p.in_flight)]
+            if not asked and not reading:
                 self.spares.top_up()  # not while batches run: starting spares takes the CPU they need
 
     def status(self) -> dict:

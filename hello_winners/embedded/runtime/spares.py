@@ -40,8 +40,8 @@ def bundles_a_runtime_package(task_root: Path) -> bool:
 class Spares:
     """Up to ``count`` spare workers made by ``start`` (started with ``environment``), handed out by :meth:`assign`.
 
-    The runtime tops them up when it is not busy (its periodic sync), so that starting replacements does
-    not take CPU from the batches that just took the spares.
+    The runtime tops them up in a periodic sync once every shard is caught up, so that starting
+    replacements does not take CPU from the batches that just took the spares.
     """
 
     def __init__(self, start: Callable[[], subprocess.Popen], environment: dict[str, str], count: int = COUNT,
