@@ -25,7 +25,7 @@ import botocore.exceptions
 from hello_winners import events, naming, pages, target_choice
 from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
 from hello_winners.game import stream
-from hello_winners.target_choice import AWS, EMBEDDED, TARGET_ENV, TARGETS  # noqa: F401 - the kit's names for them
+from hello_winners.target_choice import AWS, EMBEDDED, TARGET_ENV  # noqa: F401 - EMBEDDED: the kit's name for it
 from hello_winners.target_choice import record as choose_target  # noqa: F401 - lesson 0's one setting
 from hello_winners.view import tables
 
