@@ -169,9 +169,14 @@ def _base_environment():
 
 
 def _spare():
-    return subprocess.Popen([sys.executable, "-S", str(BOOTSTRAP), SPARE, str(_runtime_library())],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_base_environment(),
-                            text=True, bufsize=1)
+    return _bootstrap(SPARE, _base_environment())
+
+
+def _bootstrap(first: str, environment: dict[str, str], **popen: Any) -> subprocess.Popen:
+    """A bootstrap.py process: a function's worker (``first``: its task root) or a spare (``SPARE``)."""
+    return subprocess.Popen([sys.executable, "-S", str(BOOTSTRAP), first, str(_runtime_library())],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, text=True, bufsize=1,
+                            **popen)
 
 
 class _Worker:
@@ -179,11 +184,7 @@ class _Worker:
         self.process = spares and spares.assign(task_root, environment, log_path)
         if self.process is None:
             with open(log_path, "ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-S", str(BOOTSTRAP), str(task_root), str(_runtime_library())],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=environment, cwd=task_root,
-                    text=True, bufsize=1,
-                )
+                self.process = _bootstrap(str(task_root), environment, stderr=log, cwd=task_root)
         self._answers = queue.SimpleQueue()
         threading.Thread(target=self._read, daemon=True).start()
 
