@@ -126,9 +126,9 @@ class Runtime:
                 function.reap()
             for name in self.fresh - feeding.keys():  # one environment for a new function behind an API only
                 self.functions[name].warm(1)
-            reading = [p for p in self.pollers.values() if p.is_alive() and not (p.caught_up and not p.in_flight)]
-            if not asked and not reading:
-                self.spares.top_up()  # not while batches run: starting spares takes the CPU they need
+            # Not while batches run (a stopped poller runs none): starting spares takes the CPU they need.
+            if not asked and all(p.caught_up and not p.in_flight for p in self.pollers.values() if p.is_alive()):
+                self.spares.top_up()
 
     def status(self) -> dict:
         return {
