@@ -80,8 +80,12 @@ class EmbeddedTarget(targets.Target):
         return lines + ([f"  local runtime: {state['checkpoints']}"] if state.get("checkpoints") else [])
 
 
+@functools.lru_cache(maxsize=None)
 def _load(session: boto3.Session, services: tuple[str, ...]) -> None:
-    """Make and drop a client of each service: the session keeps what they read for the real ones."""
+    """Make and drop a client of each service: the session keeps what they read for the real ones.
+
+    Once per session and services: after that the session holds it all already.
+    """
     for service in services:
         session.client(service, endpoint_url=f"http://{server.HOST}")
 
