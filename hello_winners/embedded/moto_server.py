@@ -14,8 +14,8 @@
   again at once (hello_winners.embedded.lambda_changes), as Lambda itself knows of a change at once.
 
 moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
-And it parses an UpdateItem's expression twice per request (to check it, then to apply it): each
-expression is parsed once (about 7% of the server's time in a drain).
+And for each UpdateItem it parses the expression twice and deep-copies the tree: each expression is
+parsed once and copied from a pickle (hello_winners.embedded.update_expressions).
 
 HTTP is served by granian (Rust: sockets, parsing, keep-alive, all outside the GIL) in one worker
 process, which runs moto one request at a time (:data:`APP_THREADS`).
@@ -40,10 +40,9 @@ from granian.log import LogLevels
 from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from hello_winners.embedded import lambda_changes, strict
+from hello_winners.embedded import lambda_changes, strict, update_expressions
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
@@ -91,15 +90,6 @@ def _listed_once(listing):
     return lambda: names
 
 
-def parsed_once(make: Callable) -> classmethod:
-    """``UpdateExpressionParser.make``, remembering the tree of each expression it parsed.
-
-    moto only reads the tree (its validator works on a deep copy), so one tree can serve every request
-    with the same expression, as the consumer's are. A bad expression is not remembered: it raises again.
-    """
-    return classmethod(functools.lru_cache(maxsize=1024)(make.__func__))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The kit's embedded AWS (started by hello-winners).")
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -144,7 +134,7 @@ def app(region: str) -> Callable:
     LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
     LambdaFunction.get_code = _get_code_with_location
     backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
-    UpdateExpressionParser.make = parsed_once(UpdateExpressionParser.make)
+    update_expressions.install()
     # moto's API Gateway imports jsonschema, which imports rfc3987_syntax when it is installed (Jupyter
     # brings it) and that builds a grammar for over a second (jsonschema issue #1428): each cold
     # server's first API Gateway call waited for it. Only JSON Schema's "iri" formats use it, and nothing
