@@ -15,7 +15,8 @@
 
 moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
 And for each UpdateItem it parses the expression twice and deep-copies the tree: each expression is
-parsed once and copied from a pickle (hello_winners.embedded.update_expressions).
+parsed once and copied from a pickle (hello_winners.embedded.update_expressions); for each member of
+each answer it works out which attributes may hold it: that is remembered (serializer_keys).
 
 HTTP is served by granian (Rust: sockets, parsing, keep-alive, all outside the GIL) in one worker
 process, which runs moto one request at a time (:data:`APP_THREADS`).
@@ -42,7 +43,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from hello_winners.embedded import lambda_changes, strict, update_expressions
+from hello_winners.embedded import lambda_changes, serializer_keys, strict, update_expressions
 from hello_winners.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
@@ -135,6 +136,7 @@ def app(region: str) -> Callable:
     LambdaFunction.get_code = _get_code_with_location
     backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
     update_expressions.install()
+    serializer_keys.install()
     # moto's API Gateway imports jsonschema, which imports rfc3987_syntax when it is installed (Jupyter
     # brings it) and that builds a grammar for over a second (jsonschema issue #1428): each cold
     # server's first API Gateway call waited for it. Only JSON Schema's "iri" formats use it, and nothing
