@@ -18,6 +18,9 @@ from hello_winners import target_choice
 from hello_winners.errors import HelloWinnersError
 from hello_winners.view.board import printable
 
+# At most this long the command waits for the embedded server's process to be spawned before it goes on.
+SPAWN_WAIT_S = 1.0
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; its exit status. A reader that stops early (``| head``) ends it quietly.
@@ -125,12 +128,15 @@ def _parser():
     return parser
 
 
-def start_early(args: argparse.Namespace, start: Callable[[], object] | None = None) -> threading.Thread | None:
+def start_early(args: argparse.Namespace, start: Callable[[Callable[[], object]], object] | None = None
+                ) -> threading.Thread | None:
     """Start the embedded AWS on a thread of its own now, when the command would start it anyway; the thread.
 
-    A cold server takes half a second, and the command a quarter of one to load the kit: meanwhile.
-    Whatever goes wrong here is left to the command's own start, which says it. ``start`` (tests)
-    stands for the embedded server's start.
+    A cold server takes half a second, and the command a quarter of one to load the kit: meanwhile. The
+    command goes on once the server's process is spawned (or none needs to be, or after SPAWN_WAIT_S):
+    started beside the command's imports, the spawn came 0.1 s later. Whatever goes wrong here is left
+    to the command's own start, which says it. ``start(spawned)`` (tests) stands for the embedded
+    server's start.
     """
     if args.run not in (_play, _deploy):
         return None
@@ -139,16 +145,26 @@ def start_early(args: argparse.Namespace, start: Callable[[], object] | None = N
             return None
     except HelloWinnersError:  # an unknown target: the command says so
         return None
-    starting = threading.Thread(target=start or _start_the_embedded_aws, daemon=True, name="start-the-embedded-aws")
+    begun = threading.Event()
+    starting = threading.Thread(target=_starting, args=(start or _start_the_embedded_aws, begun), daemon=True,
+                                name="start-the-embedded-aws")
     starting.start()
+    begun.wait(SPAWN_WAIT_S)
     return starting
 
 
-def _start_the_embedded_aws():
+def _starting(start, begun):
+    try:
+        start(begun.set)
+    finally:
+        begun.set()
+
+
+def _start_the_embedded_aws(spawned):
     with contextlib.suppress(Exception):  # left to the command's own start, which says what went wrong
         from hello_winners import embedded
 
-        embedded.endpoint()  # starts none when $HELLO_WINNERS_ENDPOINT names a moto server run elsewhere
+        embedded.endpoint(spawned)  # starts none when $HELLO_WINNERS_ENDPOINT names a moto server run elsewhere
 
 
 def _settings(args):

@@ -50,9 +50,11 @@ def test_a_server_started_by_one_process_outlives_it_and_is_reused_by_the_next(s
 
 
 def test_a_second_start_while_running_does_not_start_another(state):
-    server = embedded.ensure_running()
-    again = embedded.ensure_running()
+    spawned = []
+    server = embedded.ensure_running(spawned=lambda: spawned.append("first"))
+    again = embedded.ensure_running(spawned=lambda: spawned.append("again"))
     assert again == server
+    assert spawned == ["first"]  # told of the new process only
     assert len(list(state.glob("moto-server*.json"))) == 1
 
 

@@ -77,10 +77,14 @@ class Detached:
         with self._locked():
             return self._live()
 
-    def ensure(self, command: Sequence[str], port: int, details: dict | None = None) -> Record:
-        """The live process, or a new one started with ``command`` listening on ``port``."""
+    def ensure(self, command: Sequence[str], port: int, details: dict | None = None,
+               spawned: Callable[[], object] | None = None) -> Record:
+        """The live process, or a new one started with ``command`` listening on ``port``.
+
+        ``spawned()`` is called once a new process exists, before it answers.
+        """
         with self._locked():
-            return self._live() or self._start(command, port, details or {})
+            return self._live() or self._start(command, port, details or {}, spawned)
 
     def stop(self) -> Record | None:
         """Stop the live process and forget any gone one; returns its record, or None when none was running."""
@@ -146,7 +150,7 @@ class Detached:
                 terminate(process)
         return adopted
 
-    def _start(self, command, port, details):
+    def _start(self, command, port, details, spawned=None):
         mark = {"name": self.name, "state_dir": str(state_dir()), "port": port, "details": details,
                 "command": list(command)}
         with open(self.log_path, "ab") as log:
@@ -154,6 +158,8 @@ class Detached:
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
                 env={**os.environ, MARK_ENV: json.dumps(mark)},
             )
+        if spawned:
+            spawned()
         process = psutil.Process(started.pid)
         record = Record(pid=started.pid, port=port, started=process.create_time(), details=details,
                         command=list(command))

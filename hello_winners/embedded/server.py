@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from typing import Callable
 
 from hello_winners.embedded import credentials, detached
 from hello_winners.embedded.detached import Record
@@ -62,13 +63,14 @@ def find() -> Server | None:
     return Server(record) if record else None
 
 
-def ensure_running(port: int | str | None = None) -> Server:
+def ensure_running(port: int | str | None = None, spawned: Callable[[], object] | None = None) -> Server:
     """Return the live server, starting one when none runs yet.
 
     ``port`` (or $HELLO_WINNERS_PORT) asks for a fixed port; by default a free one is picked. A server
     that stopped without ``stop`` took the deployed stage with it (moto keeps everything in memory): that
     raises EmbeddedServerError, rather than starting an empty one as if nothing had happened, until
-    :func:`start` or :func:`stop` acknowledges it.
+    :func:`start` or :func:`stop` acknowledges it. ``spawned()`` is called once a new server's process
+    exists, before it answers.
     """
     record = _SERVER.find()
     if record is not None:
@@ -76,10 +78,10 @@ def ensure_running(port: int | str | None = None) -> Server:
     gone = _SERVER.gone()
     if gone is not None:
         raise EmbeddedServerError(gone_sentence(gone))
-    return start(port)
+    return start(port, spawned)
 
 
-def start(port: int | str | None = None) -> Server:
+def start(port: int | str | None = None, spawned: Callable[[], object] | None = None) -> Server:
     """Return the live server, or start a fresh one (also after one that stopped on its own)."""
     record = _SERVER.find()
     if record is None:
@@ -87,13 +89,13 @@ def start(port: int | str | None = None) -> Server:
         credentials.keys(credentials.PARTICIPANT)  # made before the server starts: it registers them
         command = [sys.executable, "-m", "hello_winners.embedded.moto_server", "-H", HOST, "-p", str(chosen),
                    "--region", REGION]
-        record = _SERVER.ensure(command, chosen)
+        record = _SERVER.ensure(command, chosen, spawned=spawned)
     return Server(record)
 
 
-def endpoint() -> str:
+def endpoint(spawned: Callable[[], object] | None = None) -> str:
     """The embedded AWS's URL: $HELLO_WINNERS_ENDPOINT (a moto server run elsewhere, which must answer),
-    else the kit's own server, started when none is running."""
+    else the kit's own server, started when none is running (``spawned``: see :func:`ensure_running`)."""
     configured = os.environ.get(ENDPOINT_ENV)
     if configured:
         if not answers(configured):
@@ -102,7 +104,7 @@ def endpoint() -> str:
                 "to let the kit run its own embedded server"
             )
         return configured
-    return ensure_running().endpoint
+    return ensure_running(spawned=spawned).endpoint
 
 
 def participant_environment() -> dict[str, str]:
