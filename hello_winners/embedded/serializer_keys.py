@@ -9,7 +9,7 @@ structure the shape belongs to; so they are remembered per (class, name, shape).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from moto.core import serialize
 
@@ -21,7 +21,7 @@ def remembering(get_possible_keys: Callable) -> Callable:
     """``get_possible_keys``, remembering its names per (class, member name, shape) for moto's own providers."""
     remembered: dict[tuple, tuple[str, ...]] = {}
 
-    def possible_keys(picker: Any, context: Any) -> tuple[str, ...] | Any:
+    def possible_keys(picker: Any, context: Any) -> Iterable[str]:
         obj = context.obj
         if picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS or "Meta" in getattr(obj, "__dict__", ()):
             return get_possible_keys(picker, context)  # other providers, or aliases of the object's own
