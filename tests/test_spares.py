@@ -60,6 +60,7 @@ def test_a_spare_that_ended_is_passed_over(pool, started, tmp_path):
     first.wait()
     assert pool.assign(tmp_path, BASE, tmp_path / "f.log") is second
     assert pool.assign(tmp_path, BASE, tmp_path / "f.log") is None
+    assert first.stdin.closed  # not left to the garbage collector, whose flush would fail on the broken pipe
 
 
 @pytest.mark.parametrize("variable", ["PYTHONPATH", "PYTHONHASHSEED", "LC_ALL", "LANG"])

@@ -13,6 +13,7 @@ function starts a fresh worker, as it would with no spare left.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -105,3 +106,5 @@ class Spares:
 def _end(process: subprocess.Popen) -> None:
     process.kill()
     process.wait()
+    with contextlib.suppress(OSError):  # an assignment it never read: the pipe is broken, nothing to flush to
+        process.stdin.close()
