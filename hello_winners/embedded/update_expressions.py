@@ -19,8 +19,8 @@ from typing import Any, Callable
 from moto.dynamodb.parsing import validators
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
-# id of a remembered tree: a weak reference to it (its id may be reused once it is gone) and its pickle.
-_PICKLED: dict[int, tuple[weakref.ref, bytes]] = {}
+# id of a remembered tree: its pickle. An entry goes with its tree (weakref.finalize), before the id can be reused.
+_PICKLED: dict[int, bytes] = {}
 
 
 def parsed_once(make: Callable) -> classmethod:
@@ -37,7 +37,7 @@ def parsed_once(make: Callable) -> classmethod:
             pickled = pickle.dumps(tree, pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return tree
-        _PICKLED[id(tree)] = (weakref.ref(tree), pickled)
+        _PICKLED[id(tree)] = pickled
         weakref.finalize(tree, _PICKLED.pop, id(tree), None)
         return tree
 
@@ -46,9 +46,9 @@ def parsed_once(make: Callable) -> classmethod:
 
 def copied(value: Any, memo: dict | None = None) -> Any:
     """The validator's ``deepcopy``: a remembered tree from its pickle, anything else by ``copy.deepcopy``."""
-    entry = _PICKLED.get(id(value))
-    if memo is None and entry is not None and entry[0]() is value:
-        return pickle.loads(entry[1])
+    pickled = _PICKLED.get(id(value))
+    if memo is None and pickled is not None:
+        return pickle.loads(pickled)
     return copy.deepcopy(value, memo)
 
 
