@@ -7,6 +7,7 @@ the layers below, and every module says why it exists.
 
 import ast
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -36,7 +37,7 @@ LAYERS = [
 # The one import that points up: the targets module picks the embedded implementation (see its docstring).
 ALLOWED_UP = {("hello_winners.targets", "hello_winners.embedded.target")}
 # Exercise solutions are pasted into the notebooks as participants write them: their signatures stay plain.
-UNHINTED = {"hello_winners.workshop.exercises.solutions", "hello_winners.workshop.exercises.checks"}
+UNHINTED = {"hello_winners.workshop.exercises.solutions", "hello_winners.workshop.exercises.checks"}  # and their modules
 
 
 def modules():
@@ -132,8 +133,12 @@ def test_every_module_says_why_it_exists_and_imports_absolutely(module, path):
     assert not relative, f"{module} has relative imports on lines {relative}"
 
 
-@pytest.mark.parametrize("module, path", [(m, p) for m, p in modules() if m not in UNHINTED],
-                         ids=[m for m, _ in modules() if m not in UNHINTED])
+def _hinted(module):
+    return not any(module == name or module.startswith(name + ".") for name in UNHINTED)
+
+
+@pytest.mark.parametrize("module, path", [(m, p) for m, p in modules() if _hinted(m)],
+                         ids=[m for m, _ in modules() if _hinted(m)])
 def test_public_functions_have_type_hints(module, path):
     tree = ast.parse(path.read_text())
     functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -149,3 +154,11 @@ def test_public_functions_have_type_hints(module, path):
         if unhinted or (function.returns is None and function.name != "__init__"):
             missing.append(f"{function.name}({', '.join(unhinted)})" if unhinted else f"{function.name} -> ?")
     assert not missing, f"{module}: public functions without type hints: {missing}"
+
+
+def test_every_folder_of_the_package_ships_in_a_built_install():
+    """pyproject.toml lists the packages one by one: a new folder left out would be missing from `pip install .`."""
+    text = (PACKAGE.parent / "pyproject.toml").read_text()  # tomllib is 3.11's: the pure tier runs on 3.10 too
+    listed = set(re.findall(r'"(hello_winners[\w.]*)"', text.split("packages = [", 1)[1].split("]", 1)[0]))
+    folders = {".".join(path.parent.relative_to(PACKAGE.parent).parts) for path in PACKAGE.rglob("__init__.py")}
+    assert folders - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
