@@ -33,7 +33,7 @@ def _at_rest(settle, window):
     """(CPU as % of one core, log bytes an hour) over ``window`` seconds after ``settle``."""
     from hello_winners import embedded
     from hello_winners.embedded import runtime, server
-    from hello_winners.state import state_dir
+    from hello_winners.targets.state import state_dir
     from hello_winners.workshop import play
 
     os.environ["HELLO_WINNERS_STATE_DIR"] = tempfile.mkdtemp(prefix="hw-bench-rest-")

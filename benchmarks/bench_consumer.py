@@ -28,7 +28,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from botocore.exceptions import ClientError
 
 from hello_winners import events
 from hello_winners.view import capacity, consumer, tables

@@ -14,7 +14,7 @@ import time
 import webbrowser
 from collections.abc import Callable
 
-from hello_winners import target_choice
+from hello_winners.targets import choice
 from hello_winners.errors import HelloWinnersError
 from hello_winners.view.board import printable
 
@@ -77,7 +77,7 @@ def _parser():
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a flag given before or after the command name is kept, never reset by the other level.
     common.add_argument("--target", default=argparse.SUPPRESS,
-                        help=f"embedded (default) or aws; also ${target_choice.TARGET_ENV}")
+                        help=f"embedded (default) or aws; also ${choice.TARGET_ENV}")
     common.add_argument("--stage", default=argparse.SUPPRESS,
                         help="prefix of every resource name; also $HELLO_WINNERS_STAGE (default: your user name, "
                              "or on AWS your IAM user or role session name)")
@@ -141,7 +141,7 @@ def start_early(args: argparse.Namespace, start: Callable[[Callable[[], object]]
     if args.run not in (_play, _deploy):
         return None
     try:
-        if target_choice.chosen(getattr(args, "target", None)) != target_choice.EMBEDDED:
+        if choice.chosen(getattr(args, "target", None)) != choice.EMBEDDED:
             return None
     except HelloWinnersError:  # an unknown target: the command says so
         return None
@@ -197,7 +197,7 @@ def _deploy(args):
 def _status(args):
     from hello_winners import deploy, targets
     from hello_winners.deploy import teardown
-    from hello_winners.deploy.models import Names
+    from hello_winners.deploy.names import Names
 
     settings = _settings(args)
     clients = deploy.clients(settings.target)
@@ -216,7 +216,7 @@ def _status(args):
 def _standing_cost(clients, prefix):
     """What the stage costs a day with no traffic: the stream's shard-hours; everything else is per use."""
     from hello_winners.analysis import cost
-    from hello_winners.deploy.models import Names
+    from hello_winners.deploy.names import Names
 
     stream = Names(prefix, "", "").stream
     shards = clients["kinesis"].describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["OpenShardCount"]

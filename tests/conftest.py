@@ -150,8 +150,9 @@ def mocked_aws(monkeypatch):
     from moto import mock_aws
 
     from hello_winners import targets
+    from hello_winners.targets import target
 
-    caches = (targets._aws_session, targets._caller_name)
+    caches = (target._aws_session, target._caller_name)
     monkeypatch.setenv(targets.TARGET_ENV, targets.AWS)
     for cache in caches:
         cache.cache_clear()

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from hello_winners import deploy, events, naming
 from hello_winners.view import tables
 from hello_winners.deploy import bundle, models
+from hello_winners.deploy.names import Names
 from hello_winners.errors import EventError, NotDoneYet
 from hello_winners.workshop.exercises import (
     EXERCISES,
@@ -315,7 +316,7 @@ def test_consumer_policy_wrong_answers(capsys):
         return {**document, "Statement": document["Statement"] + [extra]}
 
     def hard_codes_the_stage(names):
-        return solutions.consumer_policy(models.Names("hw-check-", names.region, names.account))
+        return solutions.consumer_policy(Names("hw-check-", names.region, names.account))
 
     assert_fails(capsys, "consumer_policy", everything_everywhere, "wildcards", "exact ARN")
     assert_fails(capsys, "consumer_policy", forgets_the_stream, "could not kinesis:", "event source mapping")

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from hello_winners import cli, target_choice
+from hello_winners import cli
+from hello_winners.targets import choice
 
 
 @pytest.mark.parametrize("command", [["server", "status"], ["--help"]])
@@ -28,9 +29,9 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_command_without_a_tracebac
     (["deploy", "--stage", "x"], {}, None, True),
     (["play", "--target", "aws"], {}, None, False),
     (["--target", "aws", "play"], {}, None, False),
-    (["play"], {target_choice.TARGET_ENV: "aws"}, None, False),
+    (["play"], {choice.TARGET_ENV: "aws"}, None, False),
     (["play"], {}, "aws", False),
-    (["play", "--target", "embedded"], {target_choice.TARGET_ENV: "aws"}, "aws", True),
+    (["play", "--target", "embedded"], {choice.TARGET_ENV: "aws"}, "aws", True),
     (["play", "--target", "mars"], {}, None, False),
     (["status"], {}, None, False),
     (["teardown"], {}, None, False),
@@ -38,11 +39,11 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_command_without_a_tracebac
 def test_the_embedded_aws_starts_early_only_for_a_command_that_would_start_it(
         argv, environment, recorded, starts, tmp_path, monkeypatch):
     monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    monkeypatch.delenv(choice.TARGET_ENV, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     if recorded:
-        target_choice.record(recorded)
+        choice.record(recorded)
     started = threading.Event()
     starting = cli.start_early(cli._parser().parse_args(argv), start=lambda spawned: (started.set(), spawned()))
     if starting:
@@ -53,7 +54,7 @@ def test_the_embedded_aws_starts_early_only_for_a_command_that_would_start_it(
 def test_the_command_goes_on_once_the_servers_process_is_spawned_not_once_it_answers(tmp_path, monkeypatch):
     """Its imports then overlap the server's boot, instead of slowing the thread that spawns it."""
     monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    monkeypatch.delenv(choice.TARGET_ENV, raising=False)
     monkeypatch.setattr(cli, "SPAWN_WAIT_S", 60)
     said, answering = [], threading.Event()
 
@@ -74,7 +75,7 @@ def test_the_command_goes_on_once_the_servers_process_is_spawned_not_once_it_ans
 def test_a_start_that_needs_no_spawn_lets_the_command_go_on_when_it_ends(tmp_path, monkeypatch):
     """A server already running, or one run elsewhere: nothing is spawned, and nothing is waited for."""
     monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    monkeypatch.delenv(choice.TARGET_ENV, raising=False)
     monkeypatch.setattr(cli, "SPAWN_WAIT_S", 60)
     returned = threading.Thread(target=cli.start_early, args=(cli._parser().parse_args(["play"]), lambda spawned: None))
     returned.start()
@@ -85,7 +86,7 @@ def test_a_start_that_needs_no_spawn_lets_the_command_go_on_when_it_ends(tmp_pat
 def test_a_start_that_spawns_nothing_for_long_does_not_hold_the_command(tmp_path, monkeypatch):
     """E.g. another process holds the state folder's lock while it starts the server: the command goes on."""
     monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    monkeypatch.delenv(choice.TARGET_ENV, raising=False)
     monkeypatch.setattr(cli, "SPAWN_WAIT_S", 0.05)
     held = threading.Event()
     starting = cli.start_early(cli._parser().parse_args(["play"]), start=lambda spawned: held.wait(10))
@@ -97,7 +98,7 @@ def test_a_start_that_spawns_nothing_for_long_does_not_hold_the_command(tmp_path
 def test_a_command_that_fails_at_once_still_finishes_the_start_it_began(tmp_path, monkeypatch):
     """Never a server half started by a process that has already ended: the command waits for it."""
     monkeypatch.setenv("HELLO_WINNERS_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv(target_choice.TARGET_ENV, raising=False)
+    monkeypatch.delenv(choice.TARGET_ENV, raising=False)
     finished = []
     monkeypatch.setattr(cli, "_start_the_embedded_aws", lambda spawned: (spawned(), time.sleep(0.2),
                                                                           finished.append(True)))

@@ -3,7 +3,7 @@
 import threading
 
 from hello_winners.embedded import credentials
-from hello_winners.state import STATE_DIR_ENV
+from hello_winners.targets.state import STATE_DIR_ENV
 
 
 def test_threads_asking_at_once_in_a_fresh_state_folder_all_get_the_same_keys(monkeypatch, tmp_path):

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from hello_winners import deploy, targets
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 from hello_winners.embedded import runtime, server
 from hello_winners.deploy import bundle, models, policies, teardown
 from hello_winners.embedded.local_api import LocalApi

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hello_winners import cli, naming, targets
-from hello_winners.deploy import models
+from hello_winners.targets import target
+from hello_winners.deploy.names import Names
 from hello_winners.errors import ConfigError
 from hello_winners.view import tables
 
@@ -22,7 +23,7 @@ LESSONS_SANDBOXES = ("mine", "naive", "once", "kit")
 
 def every_name(stage, sandboxes=LESSONS_SANDBOXES):
     """Every resource name the kit derives from a stage, by kind, the lessons' sandbox tables included."""
-    names = models.Names(naming.prefix(stage), "us-east-1", "123456789012")
+    names = Names(naming.prefix(stage), "us-east-1", "123456789012")
     kinds = naming.FUNCTION_KINDS
     sandbox_tables = {("table", t) for box in sandboxes
                       for t in tables.table_names(naming.sandbox_prefix(names.prefix, box)).values()}
@@ -114,6 +115,6 @@ def test_on_aws_the_default_stage_is_the_callers_name_not_the_os_user(mocked_aws
 
 def test_an_aws_identity_unusable_as_a_stage_asks_for_one(mocked_aws, monkeypatch):
     monkeypatch.delenv(naming.STAGE_ENV)
-    monkeypatch.setattr(targets, "_caller_name", lambda: "Alice.Smith@example.com")
+    monkeypatch.setattr(target, "_caller_name", lambda: "Alice.Smith@example.com")
     with pytest.raises(ConfigError, match=r"\(your AWS identity, the default\).*--stage or HELLO_WINNERS_STAGE"):
         targets.settings()

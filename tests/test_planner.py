@@ -7,7 +7,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from hello_winners import deploy, naming, pages, targets
+from hello_winners import deploy, naming, targets
+from hello_winners.targets import target
+from hello_winners.targets import pages
 from hello_winners.deploy import bundle, models, planner, policies, teardown
 
 QUIET = lambda line: None  # noqa: E731
@@ -105,7 +107,7 @@ def test_every_page_of_a_list_is_read(mocked_aws):
 def test_arns_are_in_the_partition_of_the_region(mocked_aws, monkeypatch, region, partition):
     monkeypatch.setenv("AWS_REGION", region)
     monkeypatch.setenv("AWS_DEFAULT_REGION", region)
-    targets._aws_session.cache_clear()
+    target._aws_session.cache_clear()
     names = deploy.stage_names(targets.settings(stage="alice"), deploy.clients())
     arns = [names.stream_arn, names.role_arn("consumer"), names.function_arn("api"), names.api_arn("abc"),
             names.table_arn("TABLE_SCORES_NAME"), names.log_group_arn("consumer"), names.api_source_arn("abc")]

@@ -5,7 +5,8 @@ import sys
 import pytest
 
 import hello_winners
-from hello_winners import cli, targets
+from hello_winners import cli
+from hello_winners.targets import target
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def on_windows(monkeypatch):
     """
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setenv("HELLO_WINNERS_ENDPOINT", "http://127.0.0.1:9")
-    targets._target.cache_clear()
+    target._target.cache_clear()
     for name in [name for name in sys.modules if name.startswith("hello_winners.embedded")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.delattr(hello_winners, "embedded", raising=False)

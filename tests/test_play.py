@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from hello_winners import analysis, deploy, targets
+from hello_winners.targets import target
 from hello_winners.embedded import runtime
 from hello_winners.game import reference
 from hello_winners.view import tables
@@ -92,7 +93,7 @@ def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch
     """moto's in-process mock answers the calls boto3 makes to AWS's own endpoints: every parameter
     name and value is checked by botocore against the service models, without a network."""
     monkeypatch.setenv(targets.TARGET_ENV, "aws")
-    targets._aws_session.cache_clear()
+    target._aws_session.cache_clear()
     with mock_aws():
         outputs = deploy.deploy(stage="realaws", report=lambda line: None)
         assert outputs.target == "aws"
@@ -105,7 +106,7 @@ def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch
                                     report=lambda line: None)
         assert len(removed) == 10
         assert teardown.inventory(deploy.clients(), "hw-realaws-", "realaws") == []
-    targets._aws_session.cache_clear()
+    target._aws_session.cache_clear()
 
 
 def test_play_without_a_stage_plays_in_its_own_never_the_lessons(monkeypatch):

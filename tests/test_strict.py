@@ -14,6 +14,7 @@ from botocore.config import Config
 
 from hello_winners import deploy, embedded, naming, targets
 from hello_winners.deploy import models, policies, teardown
+from hello_winners.deploy.names import Names
 from hello_winners.embedded import credentials, runtime
 from hello_winners.view import tables
 
@@ -198,7 +199,7 @@ def test_with_enforcement_off_policies_are_not_checked_but_requests_stay_signed(
 
 
 def test_every_participant_statement_names_the_stages_own_resources_or_is_documented_as_unscopable():
-    names = models.Names("hw-alice-", "us-east-1", "123456789012")
+    names = Names("hw-alice-", "us-east-1", "123456789012")
     document = policies.participant(names)
     own = (names.stream_arn, *(names.table_arn(v) for v in names.tables),
            *(names.role_arn(k) for k in ("consumer", "api")), *(names.function_arn(k) for k in ("consumer", "api")),

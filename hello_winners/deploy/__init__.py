@@ -12,10 +12,12 @@ import dataclasses
 import time
 from typing import Any, Callable
 
-from hello_winners import naming, pages, targets
+from hello_winners import naming, targets
+from hello_winners.targets import pages
 from hello_winners.view import tables
 from hello_winners.errors import ConfigError
 from hello_winners.deploy import bundle, models, planner, policies
+from hello_winners.deploy.names import Names
 from hello_winners.deploy.executor import describe, execute
 from hello_winners.deploy.propagation import until_role_ready  # noqa: F401 - for the lessons: deploy.until_role_ready
 
@@ -27,19 +29,19 @@ def clients(target: str | None = None) -> dict[str, Any]:
     return targets.get(target).clients(SERVICES)
 
 
-def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> models.Names:
+def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> Names:
     """The stage's names and ARNs: the account, region and partition come from the target itself."""
     region = clients_["kinesis"].meta.region_name
     if not region:
         raise ConfigError("no AWS region is set: set AWS_REGION or a region in your AWS profile")
     account = clients_["sts"].get_caller_identity()["Account"]
-    return models.Names(settings.prefix, region, account, clients_["kinesis"].meta.partition)
+    return Names(settings.prefix, region, account, clients_["kinesis"].meta.partition)
 
 
 def participant_policy(stage: str | None = None, region: str = "*", account: str = "*", partition: str = "aws") -> dict:
     """The participant's IAM policy: for one stage, or (stage None) for every stage of the kit."""
     prefix = naming.prefix(naming.stage_name(stage)) if stage else naming.prefix("*")
-    return policies.participant(models.Names(prefix, region, account, partition))
+    return policies.participant(Names(prefix, region, account, partition))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Outputs:
 def deploy(target: str | None = None, stage: str | None = None, options: models.Options | None = None,
            dry_run: bool = False, report: Callable[[str], None] = print,
            sleep: Callable[[float], None] = time.sleep,
-           meanwhile: Callable[[dict[str, Any], models.Names], None] | None = None) -> Outputs | None:
+           meanwhile: Callable[[dict[str, Any], Names], None] | None = None) -> Outputs | None:
     """Bring the stage to its desired state; returns its Outputs (None on a dry run, which only prints the plan).
 
     ``meanwhile(clients, names)`` is work that needs the stage's stream and tables: it runs once they
@@ -107,7 +109,7 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
     return dataclasses.replace(outputs(settings, clients_, names), changes=len(calls))
 
 
-def outputs(settings: targets.Settings, clients_: dict[str, Any], names: models.Names) -> Outputs:
+def outputs(settings: targets.Settings, clients_: dict[str, Any], names: Names) -> Outputs:
     """Read the deployed stage back: what exists, not what was meant to."""
     mapping = planner.live_mappings(clients_["lambda"], names.function("consumer"), names.stream_arn)
     api = next((a for a in pages.items(clients_["apigatewayv2"], "get_apis", "Items") if a["Name"] == names.api), None)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from hello_winners.errors import DeployError
-from hello_winners.lambda_platform import RUNTIME_PROVIDED
+from hello_winners.deploy.lambda_platform import RUNTIME_PROVIDED
 
 PACKAGE = "hello_winners"
 HANDLERS = ("hello_winners.view.consumer.handler", "hello_winners.view.api.handler")

@@ -15,7 +15,7 @@ from typing import Any, TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from hello_winners import pages
+from hello_winners.targets import pages
 from hello_winners.deploy import tagging
 from hello_winners.deploy.bundle import code_sha256
 

@@ -6,13 +6,9 @@ lessons, ``play``, ``status`` and ``teardown`` call). The embedded AWS enforces 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hello_winners import naming
+from hello_winners.deploy.names import Names
 from hello_winners.view import tables
-
-if TYPE_CHECKING:
-    from hello_winners.deploy.models import Names
 
 VERSION = "2012-10-17"
 # What Lambda's event source mapping needs of the stream on the function's behalf.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from hello_winners import pages
+from hello_winners.targets import pages
 
 
 def carries(tags: dict[str, str], wanted: dict[str, str]) -> bool:

@@ -18,9 +18,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
-from hello_winners import naming, pages
+from hello_winners import naming
+from hello_winners.targets import pages
 from hello_winners.deploy import tagging
-from hello_winners.deploy.models import Names
+from hello_winners.deploy.names import Names
 from hello_winners.deploy.planner import live_mappings
 from hello_winners.errors import DeployError
 

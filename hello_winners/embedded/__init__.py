@@ -15,7 +15,7 @@ if sys.platform == "win32":
     raise ConfigError("the embedded AWS needs POSIX sessions and signals, which Windows lacks: "
                       "run the kit inside WSL (Windows Subsystem for Linux), or use real AWS with --target aws")
 
-from hello_winners.state import STATE_DIR_ENV, state_dir  # noqa: E402
+from hello_winners.targets.state import STATE_DIR_ENV, state_dir  # noqa: E402
 from hello_winners.embedded.server import (  # noqa: E402
     ENDPOINT_ENV,
     HOST,

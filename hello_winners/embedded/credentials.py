@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from hello_winners.errors import EmbeddedServerError
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 
 PARTICIPANT = "participant"
 KIT = "kit"

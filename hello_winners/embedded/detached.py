@@ -28,7 +28,7 @@ import filelock
 import psutil
 
 from hello_winners.errors import EmbeddedServerError
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 
 # The environment variable through which a detached process carries its own record.
 MARK_ENV = "HELLO_WINNERS_DETACHED"

@@ -44,7 +44,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from hello_winners.embedded import lambda_changes, serializer_keys, strict, update_expressions
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
 # Python threads that run moto. One: moto's work is all CPU under one GIL, so more threads only hand the

@@ -17,7 +17,7 @@ from typing import Callable
 
 from hello_winners.embedded import credentials, detached
 from hello_winners.embedded.detached import Record
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 from hello_winners.errors import AwsUnreachableError, ConfigError, EmbeddedServerError
 
 

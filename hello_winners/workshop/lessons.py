@@ -52,7 +52,7 @@ class Stage:
 
     settings: targets.Settings
     clients: dict
-    names: object  # deploy.models.Names
+    names: object  # deploy.names.Names
 
     @property
     def prefix(self) -> str:

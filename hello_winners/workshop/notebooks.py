@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import copy
 import inspect
-import json
 import sys
 from pathlib import Path
 from typing import Callable
 
 import nbformat
 
-from hello_winners.state import checkout
+from hello_winners.targets.state import checkout
 from hello_winners.workshop.exercises import solutions
 
 ROOT = checkout()

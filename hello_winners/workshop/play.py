@@ -42,7 +42,7 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     targets.get(settings.target).before_deploy()
     shown = board.printable(log.name)
 
-    def put_the_day(clients: dict, names: deploy.models.Names) -> None:
+    def put_the_day(clients: dict, names: deploy.names.Names) -> None:
         """Put while new roles propagate: the mapping reads the stream from its start (TRIM_HORIZON) anyway."""
         if day.already_on(clients["kinesis"], names.stream, events_of_log):
             report(f"the stream {names.stream} already holds {shown}: not putting it again, which would count "

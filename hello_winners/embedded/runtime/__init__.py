@@ -19,7 +19,7 @@ from typing import Callable
 from hello_winners.embedded import credentials, detached, server
 from hello_winners.embedded.runtime.service import SERVICE
 from hello_winners.errors import DeployError
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 
 
 def _healthy(record):

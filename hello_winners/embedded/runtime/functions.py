@@ -34,8 +34,8 @@ from hello_winners.embedded.runtime.pool import (DEFAULT_IDLE_S, DEFAULT_LIMIT, 
                                                  WorkerPool)
 from hello_winners.embedded.runtime.spares import COUNT, Spares
 from hello_winners.errors import DeployError
-from hello_winners.lambda_platform import RUNTIME, RUNTIME_PROVIDED
-from hello_winners.state import state_dir
+from hello_winners.deploy.lambda_platform import RUNTIME, RUNTIME_PROVIDED
+from hello_winners.targets.state import state_dir
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 

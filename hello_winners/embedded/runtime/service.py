@@ -26,10 +26,10 @@ from typing import Any
 import boto3
 import botocore.config
 
-from hello_winners import pages
+from hello_winners.targets import pages
 from hello_winners.embedded import credentials, server
 from hello_winners.errors import ConfigError
-from hello_winners.state import state_dir
+from hello_winners.targets.state import state_dir
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function, spare_workers
 from hello_winners.embedded.runtime.pool import TooManyRequestsException

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from hello_winners.lambda_platform import RUNTIME_PROVIDED
+from hello_winners.deploy.lambda_platform import RUNTIME_PROVIDED
 
 # A stream's two shards and an HTTP API: what a stage's deploy needs at once. Idle, each is a process of
 # about 35 MB that uses no CPU.

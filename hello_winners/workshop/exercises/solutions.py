@@ -136,7 +136,7 @@ def build_zip():
 def consumer_policy(names):
     """The consumer's least-privilege policy: read its stream, update its tables, write its log group.
 
-    Only the actions it uses, each on the exact ARNs (``names`` is the stage's deploy.models.Names).
+    Only the actions it uses, each on the exact ARNs (``names`` is the stage's deploy.names.Names).
     """
     group = names.log_group_arn("consumer")
     return {"Version": "2012-10-17", "Statement": [

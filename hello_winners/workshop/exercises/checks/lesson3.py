@@ -7,12 +7,13 @@ import zipfile
 
 from hello_winners import naming
 from hello_winners.deploy import bundle, models, policies
+from hello_winners.deploy.names import Names
 from hello_winners.workshop.exercises.checks import samples
 from hello_winners.workshop.exercises.checks.cases import Wrong, check
 
 
 def _names(prefix="hw-check-"):
-    return models.Names(prefix, samples.REGION, samples.ACCOUNT)
+    return Names(prefix, samples.REGION, samples.ACCOUNT)
 
 
 def build_zip(function):

@@ -15,7 +15,7 @@ STATE_DIR_ENV = "HELLO_WINNERS_STATE_DIR"
 
 def checkout() -> Path | None:
     """The source checkout this package runs from (editable install), or None for an installed package."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     return root if (root / "pyproject.toml").is_file() and (root / "hello_winners").is_dir() else None
 
 

@@ -1,14 +1,14 @@
 """Which target the kit works on: the one given, else $HELLO_WINNERS_TARGET, else lesson 0's choice, else embedded.
 
-Apart from hello_winners.targets, which loads boto3, so that the command line knows the target before
-it loads the rest of the kit (hello_winners.cli starts the embedded AWS meanwhile).
+Apart from the clients' half of hello_winners.targets, which loads boto3, so that the command line knows
+the target before it loads the rest of the kit (hello_winners.cli starts the embedded AWS meanwhile).
 """
 
 from __future__ import annotations
 
 import os
 
-from hello_winners import state
+from hello_winners.targets import state
 from hello_winners.errors import ConfigError
 
 TARGET_ENV = "HELLO_WINNERS_TARGET"

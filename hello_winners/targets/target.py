@@ -1,12 +1,13 @@
-"""How the kit reaches AWS: the one place that chooses between the embedded AWS and real AWS.
+"""The Target: how the kit's code reaches one AWS. This module's class is real AWS; :func:`get` picks one.
 
 Both targets go through the same boto3 clients and the same code. What differs between them (the
 endpoint and credentials, the API's URL, what follows a teardown, how to wait for the consumer) sits
 behind one :class:`Target` object: this module's class is real AWS, where the endpoint, credentials
-and region are left to boto3's usual chain (the kit never reads, prints or stores credentials);
-``hello_winners.embedded.target`` is the embedded AWS. :func:`get` is the only place that picks one,
-and the only import of this module that points up, at the embedded package, so that deploy, the
-game and the lessons never need to know which target they run on.
+and region are left to boto3's usual chain (the kit never reads, prints or stores credentials). Other
+targets are plugins, found by name in the ``hello_winners.targets`` entry-point group: the kit's own
+embedded AWS (``hello_winners.embedded.target``) is one, declared in pyproject.toml. So this module
+never imports the embedded package, which sits above it, and deploy, the game and the lessons never
+need to know which target they run on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import importlib.metadata
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -22,14 +24,16 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from hello_winners import events, naming, pages, target_choice
+from hello_winners import events, naming
 from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
 from hello_winners.game import stream
-from hello_winners.target_choice import AWS, EMBEDDED, TARGET_ENV  # noqa: F401 - EMBEDDED: the kit's name for it
-from hello_winners.target_choice import record as choose_target  # noqa: F401 - lesson 0's one setting
+from hello_winners.targets import choice, pages
+from hello_winners.targets.choice import AWS, TARGET_ENV
 from hello_winners.view import tables
 
 CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
+# Where targets other than real AWS are found, by name: the kit declares its embedded AWS there.
+PLUGINS = "hello_winners.targets"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,11 +56,11 @@ def settings(target: str | None = None, stage: str | None = None) -> Settings:
     """Resolve the target and the stage.
 
     The target is the argument, else $HELLO_WINNERS_TARGET, else the choice recorded by
-    :func:`choose_target` (lesson 0), else embedded (hello_winners.target_choice). The stage is the argument, else
+    ``choose_target`` (lesson 0), else embedded (hello_winners.targets.choice). The stage is the argument, else
     $HELLO_WINNERS_STAGE, else whose it is: on real AWS the caller's IAM user or role session name
     (everyone on a JupyterHub or EC2 host shares one OS user name), on the embedded AWS the OS user name.
     """
-    chosen = target_choice.chosen(target)
+    chosen = choice.chosen(target)
     if chosen == AWS:
         return Settings(chosen, naming.stage_name(stage, default=_caller_name, default_from="your AWS identity"))
     return Settings(chosen, naming.stage_name(stage))
@@ -131,7 +135,7 @@ class Target:
 
 def get(target: str | None = None) -> Target:
     """The target object of ``target`` (resolved as :func:`settings` does): the one place that chooses."""
-    return _target(target_choice.chosen(target))
+    return _target(choice.chosen(target))
 
 
 def client(service: str, target: str | None = None) -> Any:
@@ -169,9 +173,11 @@ def friendly_errors() -> Iterator[None]:
 def _target(name: str) -> Target:
     if name == AWS:
         return Target()
-    from hello_winners.embedded.target import EmbeddedTarget  # the one import that points up: see the docstring
-
-    return EmbeddedTarget()
+    found = importlib.metadata.entry_points(group=PLUGINS, name=name)
+    if not found:
+        raise ConfigError(f"the {name} target is not installed with the kit: install the kit again from its "
+                          "checkout (pip install -e .), which declares it")
+    return next(iter(found)).load()()
 
 
 @functools.lru_cache(maxsize=None)
