@@ -1,0 +1,78 @@
+"""Events as producers write them: an ingress envelope around each kind's data."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+from hello_winners.errors import EventError
+from hello_winners.events.kinds import (
+    CATEGORY_VIEW,
+    ENVELOPE_INGRESS,
+    PRODUCT_CREATE,
+    PRODUCT_IMAGE,
+    PRODUCT_PURCHASE,
+    PRODUCT_VIEW,
+    ROLE_CUSTOMER,
+    ROLE_MERCHANT,
+    ROLE_PHOTOGRAPHER,
+)
+from hello_winners.events.origins import origin
+
+
+def format_time(time: datetime | str | None = None) -> str:
+    """ISO-8601 UTC with milliseconds as the original writes it; None means now, a str passes as is."""
+    if time is None:
+        time = datetime.now(timezone.utc)
+    elif isinstance(time, str):
+        return time
+    elif not isinstance(time, datetime):
+        raise EventError(f"time must be a datetime or an ISO-8601 string, not {type(time).__name__}; "
+                         "pass datetime.now(timezone.utc) or leave it out.")
+    if time.tzinfo is not None:
+        time = time.astimezone(timezone.utc)
+    return time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time.microsecond // 1000:03d}Z"
+
+
+def envelope(origin: str, data: dict, time: datetime | str | None = None) -> dict:
+    """An ingress envelope around ``data`` (which must carry its own ``schema``)."""
+    return {"schema": ENVELOPE_INGRESS, "origin": origin, "timeOrigin": format_time(time), "data": data}
+
+
+def product_create(merchant_id: str, merchant_name: str, product_id: str, *, brand: str, name: str,
+                   description: str, category: str, price: str | None = None,
+                   time: datetime | str | None = None) -> dict:
+    """A merchant adds a product to the catalog."""
+    data = {"schema": PRODUCT_CREATE, "id": product_id, "brand": brand, "name": name,
+            "description": description, "category": category}
+    if price is not None:
+        data["price"] = price
+    return envelope(origin(ROLE_MERCHANT, merchant_id, merchant_name), data, time)
+
+
+def product_image(photographer_id: str, photographer_name: str, product_id: str, image: str, *,
+                  time: datetime | str | None = None) -> dict:
+    """A photographer adds the photo of a product."""
+    return envelope(origin(ROLE_PHOTOGRAPHER, photographer_id, photographer_name),
+                    {"schema": PRODUCT_IMAGE, "id": product_id, "image": image}, time)
+
+
+def product_purchase(customer_id: str, customer_name: str, product_id: str, *,
+                     time: datetime | str | None = None) -> dict:
+    """A customer buys a product: one point for its merchant and one for its photographer."""
+    return envelope(origin(ROLE_CUSTOMER, customer_id, customer_name),
+                    {"schema": PRODUCT_PURCHASE, "id": product_id}, time)
+
+
+def product_view(customer_id: str, customer_name: str, product_id: str, *,
+                 time: datetime | str | None = None) -> dict:
+    """A customer views a product page (kit extension)."""
+    return envelope(origin(ROLE_CUSTOMER, customer_id, customer_name),
+                    {"schema": PRODUCT_VIEW, "id": product_id}, time)
+
+
+def category_view(customer_id: str, customer_name: str, category: str, *,
+                  time: datetime | str | None = None) -> dict:
+    """A customer views a category page (kit extension)."""
+    return envelope(origin(ROLE_CUSTOMER, customer_id, customer_name),
+                    {"schema": CATEGORY_VIEW, "category": category}, time)
