@@ -185,3 +185,19 @@ def test_every_folder_of_the_package_ships_in_a_built_install():
     listed = set(re.findall(r'"(hello_winners[\w.]*)"', text.split("packages = [", 1)[1].split("]", 1)[0]))
     folders = {".".join(path.parent.relative_to(PACKAGE.parent).parts) for path in PACKAGE.rglob("__init__.py")}
     assert folders - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_test_modules_share_helpers_through_helper_modules_only():
+    """A test module that imports another runs or hides that module's tests with it: helpers go in a helper module."""
+    tests = Path(__file__).parent
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    for path in tests.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom):
+                imported.update(alias.name for alias in node.names)
+        assert not imported & test_modules, f"{path.name} imports the test module(s) {sorted(imported & test_modules)}"
