@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from hello_winners import analysis, events as ev
+from hello_winners.analysis import cooccurrence
 from hello_winners.game import eventlog
 from hello_winners.errors import ConfigError
 
@@ -238,8 +239,8 @@ def test_co_occurrence_blocks_and_chunks_give_the_same_answer(monkeypatch):
     events = [_event(kind, who, product, minute) for minute in range(4) for who in range(4)
               for product in range(7) for kind in ("product-view", "purchase") if (who + product + minute) % 3]
     expected = {"also": analysis.also_viewed(events, 3), "then": analysis.viewed_then_bought(events, 3)}
-    monkeypatch.setattr(analysis, "_BLOCK_CELLS", 10)
-    monkeypatch.setattr(analysis, "_CHUNK_ROWS", 5)
+    monkeypatch.setattr(cooccurrence, "_BLOCK_CELLS", 10)
+    monkeypatch.setattr(cooccurrence, "_CHUNK_ROWS", 5)
     pd.testing.assert_frame_equal(analysis.also_viewed(events, 3), expected["also"])
     pd.testing.assert_frame_equal(analysis.viewed_then_bought(events, 3), expected["then"])
 
