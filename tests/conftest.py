@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from properties import profile
 
-# Example timings on a shared 2-core machine say nothing about correctness: no per-example deadline.
-settings.register_profile("hello-winners", deadline=None)
-settings.load_profile("hello-winners")
+settings.load_profile(profile())
 
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",

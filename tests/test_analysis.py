@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from properties import examples
+
 from hello_winners import analysis, events as ev
 from hello_winners.analysis import cooccurrence
 from hello_winners.game import eventlog
@@ -39,7 +41,7 @@ event_lists = st.lists(
     st.builds(_event, st.sampled_from(list(SCHEMAS)), st.integers(0, len(ORIGINS) - 1), st.integers(0, 5),
               st.integers(0, 6)),
     max_size=60)
-fast = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fast = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # Brute force: one loop over the events, dicts and sets, no pandas. ------------------------------------
@@ -148,6 +150,7 @@ def test_sales_by_contributor_matches_brute_force(events):
                             for r in expected]
 
 
+@pytest.mark.slow
 @fast
 @given(event_lists)
 def test_scores_from_frame_match_brute_force_and_the_reference(events):

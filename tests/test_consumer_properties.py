@@ -11,11 +11,12 @@ moto answers a call in about 10 ms, too slow for this many examples, so the prop
 plays the same kind of scenarios on moto and on it and requires identical answers and tables.
 """
 
-
 import boto3
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from properties import examples
 from consumer_delivery import (
     SHARD_A,
     SHARD_B,
@@ -118,7 +119,7 @@ def expected(log):
             {(w["userId"], role): w["name"] for role, rows in found.items() for w in rows})
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_scores_equal_the_reference_winners_whatever_kinesis_and_lambda_do(scenario):
     log, shards, schedule = scenario
@@ -139,7 +140,8 @@ def _tables_of(client):
     return dump
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_the_in_memory_stand_in_answers_as_moto_does(scenario):
     _log, shards, schedule = scenario

@@ -4,6 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from properties import examples
+
 from hello_winners.analysis.cost import (
     CURRENT_PRICES, ORIGINAL_PRICES, Scenario, compare_consumers, cost, original_scenario,
     precompute_or_on_demand, with_price,
@@ -124,7 +126,7 @@ def test_with_price_changes_one_price_and_leaves_the_table_alone():
     assert cheaper["dynamodb.write_units"].value == 1.25 and CURRENT_PRICES["dynamodb.write_units"].value == 0.625
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(events=st.integers(0, 10**9), reads=st.integers(0, 10**7), factor=st.integers(2, 5))
 def test_more_traffic_never_costs_less(events, reads, factor):
     small = cost(Scenario("s", events, reads)).daily

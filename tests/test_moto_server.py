@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.core.serialize import XFormedAttributePicker
 
+from properties import examples
+
 from hello_winners.embedded import serializer_keys, update_expressions
 
 # What the consumer sends, and what could go wrong with a shared tree: nested paths, functions, several
@@ -57,7 +59,8 @@ def dynamodb():
         yield boto3.client("dynamodb", region_name="us-east-1")
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(EXPRESSIONS), st.integers(-3, 3), st.sampled_from(["a", "b"])),
                 min_size=1, max_size=10))
 def test_parsing_each_update_expression_once_and_remembering_member_names_changes_no_answer(dynamodb, steps):

@@ -77,6 +77,7 @@ def test_a_value_that_is_not_a_whole_number_is_refused(value):
         models.Options(batch_size=value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option", sorted(FLAGS))
 @given(data=st.data())
 def test_the_deploy_command_refuses_a_bad_value_in_one_line_before_any_aws_call(option, data):

@@ -6,6 +6,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from properties import examples
+
 from hello_winners import events as E
 from hello_winners.game.eventlog import write_log
 from hello_winners.game.reference import main, winners
@@ -95,7 +97,7 @@ def fold(events):
     return result
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.integers(0, 10_000), st.integers(2, 12), st.floats(0, 2))
 def test_the_reference_agrees_with_a_plain_fold_on_simulated_days(seed, participants, skew):
     day = list(simulate(seed=seed, participants=participants, skew=skew, retakes=0.3))
