@@ -10,6 +10,7 @@ embedded AWS fails with a sentence saying so, so the tiers cannot drift.
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -71,9 +72,10 @@ def _pure_tests_stay_pure(request, monkeypatch):
         raise AssertionError(f"{request.node.nodeid} starts the embedded AWS: add its module to EMBEDDED_MODULES "
                              "in tests/conftest.py (or mark it embedded)")
 
-    from hello_winners.embedded import server
+    from hello_winners.embedded import detached
 
-    monkeypatch.setattr(server, "ensure_running", refuse)
+    # Every start of the embedded moto server or the local runtime, by any path, goes through here.
+    monkeypatch.setattr(detached.Detached, "ensure", refuse)
 
 
 def pytest_collection_finish(session):
@@ -89,12 +91,16 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session):
-    """Stop what the notebooks' kernels started in the suite's state folder: no fixture owns it."""
+    """Stop what the notebooks' kernels started in the suite's state folder (no fixture owns it), then remove
+    the folder: a run leaves nothing behind in the temporary directory, also when tests failed."""
     from hello_winners import embedded
     from hello_winners.embedded import runtime
 
-    runtime.stop()
-    embedded.stop()
+    try:
+        runtime.stop()
+        embedded.stop()
+    finally:
+        shutil.rmtree(_STATE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import websocket  # websocket-client, which jupyter_server already depends on
+from needs import need
 
 from hello_winners import events, targets
 from hello_winners.embedded import runtime
@@ -28,12 +29,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WIDTH, HEIGHT = 1920, 1080
 
-pytestmark = [
-    pytest.mark.embedded,
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="Chromium is not installed: `apt-get install chromium` (.ci/run installs it)"
-    ),
-]
+pytestmark = pytest.mark.embedded
+
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    need(CHROMIUM, "Chromium", "`apt-get install chromium` (.ci/run installs it)")
 
 
 class Browser:

@@ -2,9 +2,7 @@
 
 import concurrent.futures
 import io
-import os
 import socket
-import tempfile
 import json
 import re
 import textwrap
@@ -57,13 +55,22 @@ FLAKY = textwrap.dedent('''
 ''')
 
 
+_PUBLISHED = None  # set for the module by _published_here
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _published_here(tmp_path_factory):
+    """The zips :func:`published` writes go to pytest's temporary folder, which pytest cleans up."""
+    global _PUBLISHED
+    _PUBLISHED = tmp_path_factory.mktemp("published")
+
+
 def published(code):
     """Where a deployed function's code can be fetched (its GetFunction Code.Location): a file, as the
     embedded server publishes it."""
-    handle, path = tempfile.mkstemp(suffix=".zip")
-    os.write(handle, code)
-    os.close(handle)
-    return Path(path).as_uri()
+    path = _PUBLISHED / f"{bundle.code_sha256(code).replace('/', '_')}.zip"
+    path.write_bytes(code)
+    return path.as_uri()
 
 
 def zip_with(files, base=b""):
