@@ -160,6 +160,31 @@ def test_the_egress_envelope_needs_its_own_fields():
     assert "eventId is not allowed" in str(rejected({**BUILT["purchase"], "eventId": "shardId-000000000000:1"}))
 
 
+@pytest.mark.parametrize("kind", sorted(BUILT))
+def test_the_data_inside_an_egress_envelope_is_held_to_its_own_schema(kind):
+    """Egress events carry the same data as ingress ones: a data object that breaks its schema is refused in both."""
+    event = egress(copy.deepcopy(BUILT[kind]))
+    event["data"]["coupon"] = "FREE"
+    error = rejected(event)
+    assert (error.schema, error.field) == (event["data"]["schema"], "data.coupon")
+    del event["data"]["coupon"], event["data"]["id" if "id" in event["data"] else "category"]
+    assert "is required" in str(rejected(event))
+
+
+@pytest.mark.parametrize("envelope", ["ingress", "egress"])
+@pytest.mark.parametrize("time", ["2017-02-21T23:27:56.673", "2017-02-21T23:27:56", "2017-02-21T23:27:56.673+0100",
+                                  "2017-02-21T23:27Z", "2017-02-21"])
+def test_a_time_without_a_zone_or_seconds_is_refused(envelope, time):
+    """Without a zone a time is ambiguous across the room's laptops: the schema requires one, and seconds."""
+    event = copy.deepcopy(BUILT["purchase"])
+    event = egress(event) if envelope == "egress" else event
+    event["timeOrigin"] = time
+    assert "timeOrigin is not well formed" in str(rejected(event))
+    for zoned in ("2017-02-21T23:27:56.673Z", "2017-02-21T23:27:56+01:00", "2017-02-21T23:27:56.123456789-08:00"):
+        event["timeOrigin"] = zoned
+        assert E.validate(event) is event
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
