@@ -1,9 +1,11 @@
 """The embedded AWS is closed by default and enforces IAM, as AWS does: real HTTP, real signatures."""
 
+import datetime
 import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -16,6 +18,8 @@ from hello_winners import deploy, embedded, naming, targets
 from hello_winners.deploy import models, policies, teardown
 from hello_winners.embedded import credentials, runtime
 from hello_winners.view import tables
+
+from signed import Identity, json_call, query_call, send
 
 # What a call to each service the kit uses looks like: (service, operation, parameters), all harmless reads.
 READS = [
@@ -227,3 +231,61 @@ def test_the_local_runtime_acts_only_for_the_kit(embedded_server):
             urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST", headers=shown), timeout=30)
         assert refused.value.code == 403
     assert "shards" in runtime.sync()  # the kit itself still may
+
+
+def test_a_signature_more_than_15_minutes_from_the_clock_is_refused(embedded_server):
+    participant = Identity.of("participant", credentials.keys(credentials.PARTICIPANT))
+    for when in (datetime.datetime(2015, 1, 1), datetime.datetime.utcnow() + datetime.timedelta(minutes=20)):
+        answer = json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, when=when)
+        assert (answer.status, answer.code) == (403, "InvalidSignatureException"), answer
+        assert b"15 min" in answer.body
+        query = query_call(embedded_server.endpoint, participant, "iam", [("Action", "ListRoles"),
+                                                                          ("Version", "2010-05-08")], when=when)
+        assert (query.status, query.code) == (403, "SignatureDoesNotMatch"), query
+    recent = datetime.datetime.utcnow() - datetime.timedelta(minutes=10)
+    assert json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, when=recent).status == 200
+
+
+def test_an_unknown_region_is_refused_in_one_sentence(embedded_server):
+    participant = Identity.of("participant", credentials.keys(credentials.PARTICIPANT))
+    answer = json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, region="zz-evil-9")
+    assert answer.status == 403 and answer.code == "InvalidSignatureException", answer
+    assert b"zz-evil-9" in answer.body
+
+
+@pytest.mark.parametrize("identity", [credentials.PARTICIPANT, credentials.KIT])
+def test_a_signed_request_for_motos_reset_is_refused_and_resets_nothing(embedded_server, identity):
+    kinesis = targets.client("kinesis", "embedded")
+    kinesis.create_stream(StreamName="hw-reset-retail-stream", ShardCount=1)
+    try:
+        signer = Identity.of(identity, credentials.keys(identity))
+        for path in ("//moto-api/reset", "/./moto-api/reset", "/x/../moto-api/reset"):
+            answer = send(embedded_server.endpoint, signer, "kinesis", "POST", path, body=b"")
+            assert answer.status == 403 and answer.body, answer
+        assert "hw-reset-retail-stream" in kinesis.list_streams()["StreamNames"]
+    finally:
+        kinesis.delete_stream(StreamName="hw-reset-retail-stream")
+
+
+def test_credentials_for_a_role_that_does_not_exist_cannot_be_obtained(embedded_server, instructor):
+    sts = instructor("sts")
+    account = sts.get_caller_identity()["Account"]
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/hw-nobody-winner-api-role", RoleSessionName="probe")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # A role deleted after its credentials were granted: its calls are refused, never a 500.
+    iam = instructor("iam")
+    iam.create_role(RoleName="hw-gone-winner-api-role", AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            granted = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/hw-gone-winner-api-role",
+                                      RoleSessionName="probe")["Credentials"]
+            break
+        except botocore.exceptions.ClientError:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    iam.delete_role(RoleName="hw-gone-winner-api-role")
+    gone = Identity("gone", granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])
+    answer = json_call(embedded_server.endpoint, gone, "kinesis", "ListStreams", {})
+    assert answer.status == 403 and answer.code, answer
