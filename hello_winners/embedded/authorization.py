@@ -157,7 +157,7 @@ def _lambda(call):
         resource = unquote(params["Resource"])
     elif params.get("FunctionName") is not None:
         resource = _function_arn(call, unquote(params["FunctionName"]))
-        if params.get("Qualifier") is not None:
+        if params.get("Qualifier") not in (None, "$LATEST"):  # a version or alias is a resource of its own
             resource += f":{params['Qualifier']}"
     else:
         resource = "*"
