@@ -320,4 +320,7 @@ def _server_status(args):
             print(state["gone"])
         return 3
     print(f"embedded AWS: running at {state['endpoint']}, pid {state['pid']}, up {state['uptime_s']} s")
+    if not state["answering"]:
+        print("it does not answer right now (busy, or held up by a client); it is left running: "
+              "`hello-winners server stop` ends it")
     print(f"state folder: {state['state_dir']}; log: {state['log']}")

@@ -26,7 +26,7 @@ def _healthy(record):
     return _get(record.url + "/status", timeout=1.0).get("service") == SERVICE
 
 
-_RUNTIME = detached.Detached("lambda-runtime", _healthy)
+_RUNTIME = detached.Detached("lambda-runtime", _healthy, "hello_winners.embedded.runtime")
 DRAIN_POLL_S = 0.05  # a local status read is cheap; play's last batch should not wait for the next look
 
 
