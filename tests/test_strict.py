@@ -289,3 +289,40 @@ def test_credentials_for_a_role_that_does_not_exist_cannot_be_obtained(embedded_
     gone = Identity("gone", granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])
     answer = json_call(embedded_server.endpoint, gone, "kinesis", "ListStreams", {})
     assert answer.status == 403 and answer.code, answer
+
+
+def stalled_request(endpoint, keys):
+    """A connection that sends a signed request's headers and one byte of its 1,000-byte body, then stalls."""
+    import socket
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest("POST", endpoint + "/", data=b"{" + b" " * 999, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"})
+    SigV4Auth(Credentials(*keys), "kinesis", embedded.REGION).add_auth(request)
+    connection = socket.create_connection(("127.0.0.1", int(endpoint.rpartition(":")[2])))
+    head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in request.headers.items()) + "\r\n"
+    connection.sendall(head.encode() + b"{")
+    return connection
+
+
+def test_a_stalled_client_holds_up_no_one_and_an_unknown_key_is_refused_before_its_body(embedded_server):
+    participant = credentials.keys(credentials.PARTICIPANT)
+    stranger = stalled_request(embedded_server.endpoint, ("AKIAIOSFODNN7EXAMPLE", "x" * 40))
+    holder = stalled_request(embedded_server.endpoint, (participant.aws_access_key_id, participant.aws_secret_access_key))
+    try:
+        stranger.settimeout(60)
+        assert stranger.recv(64).startswith(b"HTTP/1.1 403")  # refused with 999 bytes of its body never sent
+        kinesis = boto3.client("kinesis", endpoint_url=embedded_server.endpoint, region_name=embedded.REGION,
+                               **vars(participant), config=Config(read_timeout=60, retries={"max_attempts": 1}))
+        assert "StreamNames" in kinesis.list_streams()  # answered while the other client holds its request
+        said = subprocess.run([sys.executable, "-m", "hello_winners", "server", "status"], capture_output=True,
+                              text=True, timeout=120)
+        assert said.returncode == 0 and str(embedded_server.pid) in said.stdout and "does not answer" not in said.stdout
+    finally:
+        stranger.close()
+        holder.close()
+    assert embedded.find() == embedded_server

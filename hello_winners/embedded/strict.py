@@ -79,18 +79,13 @@ def guarded(app: Callable) -> Callable:
     """
 
     def guard(environ: dict, start_response: Callable) -> Any:
-        method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO", "")
-        query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
-        if (method, path) != HEALTH and _control_route(path):
-            return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
-        if method == "OPTIONS":
-            return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
-        if (method, path) == HEALTH:
+        refused = refused_from_the_headers(environ, start_response)
+        if refused is not None:
+            return refused
+        if (environ.get("REQUEST_METHOD", "GET").upper(), environ.get("PATH_INFO", "")) == HEALTH:
             return app(environ, start_response)
-        refusal = refusal_before_the_body(environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_AMZ_DATE", ""))
-        if refusal is not None:
-            return _refuse(start_response, query, *refusal)
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
         answered = []
 
         def without_cors(status, headers, exc_info=None):
@@ -111,6 +106,27 @@ def guarded(app: Callable) -> Callable:
         return [body]
 
     return guard
+
+
+def refused_from_the_headers(environ: dict, start_response: Callable) -> list[bytes] | None:
+    """The refusal of a request that its method, path and headers alone condemn (see :func:`guarded`), or None."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    path = environ.get("PATH_INFO", "")
+    query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    if (method, path) == HEALTH:
+        return None
+    if _control_route(path):
+        return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
+    if method == "OPTIONS":
+        return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
+    refusal = refusal_before_the_body(environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_AMZ_DATE", ""))
+    return None if refusal is None else _refuse(start_response, query, *refusal)
+
+
+def refuse(environ: dict, start_response: Callable, status: str, code: str, message: str) -> list[bytes]:
+    """An error answer in the error shape of the request's protocol (XML for IAM and STS, else JSON)."""
+    query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    return _refuse(start_response, query, code, code, message, status=status)
 
 
 def refusal_before_the_body(authorization_header: str, amz_date: str,
