@@ -225,11 +225,13 @@ def test_every_participant_statement_names_the_stages_own_resources_or_is_docume
 
 
 def test_the_local_runtime_acts_only_for_the_kit(embedded_server):
-    url = runtime.ensure_running().url + "/sync"
+    url = runtime.ensure_running().url
     for shown in ({}, {"Authorization": "Bearer guess"}):
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST", headers=shown), timeout=30)
-        assert refused.value.code == 403
+        for method, path in (("POST", "/sync"), ("GET", "/status")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(urllib.request.Request(url + path, data=b"" if method == "POST" else None,
+                                                              method=method, headers=shown), timeout=30)
+            assert refused.value.code == 403
     assert "shards" in runtime.sync()  # the kit itself still may
 
 

@@ -157,7 +157,7 @@ def _choose_port(port):
         number = int(wanted)
     except ValueError:
         number = 0
-    if not 1 <= number <= 65535:
+    if not 1024 <= number <= 65535:
         raise ConfigError(f"the port {wanted!r} is not a port number: set {PORT_ENV} to 1024-65535 or unset it")
     with socket.socket() as probe:
         try:

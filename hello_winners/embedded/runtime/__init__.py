@@ -114,8 +114,9 @@ def stop() -> bool:
 
 
 def _get(url, timeout=10.0):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {credentials.control_token()}"})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
     except (OSError, ValueError, urllib.error.URLError):
         return {}
