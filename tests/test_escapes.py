@@ -103,7 +103,9 @@ def place(embedded_server):
     places["new-outside"] = {"table": "outside-new", "stream": "outside-new", "function": "outside-new",
                              "role": "outside-new", "log_group": "/aws/lambda/outside-new",
                              "uuid": "22222222-2222-2222-2222-222222222222", "api": "nosuchapi"}
-    return probe, places
+    yield probe, places
+    for mapping in kit["lambda"].list_event_source_mappings()["EventSourceMappings"]:  # the suite's other tests
+        kit["lambda"].delete_event_source_mapping(UUID=mapping["UUID"])               # expect none of ours
 
 
 def arns(probe, target):
