@@ -306,7 +306,15 @@ def _policy(args):
 
     from hello_winners import deploy
 
-    partition = "aws" if args.region == "*" else boto3.session.Session().get_partition_for_region(args.region)
+    from botocore.exceptions import UnknownRegionError
+
+    from hello_winners.errors import ConfigError
+
+    try:
+        partition = "aws" if args.region == "*" else boto3.session.Session().get_partition_for_region(args.region)
+    except UnknownRegionError:
+        raise ConfigError(f"{args.region!r} is not an AWS region: give one such as us-east-1, or leave --region out "
+                          "for any region") from None
     print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account, partition), indent=2))
 
 
@@ -320,4 +328,7 @@ def _server_status(args):
             print(state["gone"])
         return 3
     print(f"embedded AWS: running at {state['endpoint']}, pid {state['pid']}, up {state['uptime_s']} s")
+    if not state["answering"]:
+        print("it does not answer right now (busy, or held up by a client); it is left running: "
+              "`hello-winners server stop` ends it")
     print(f"state folder: {state['state_dir']}; log: {state['log']}")

@@ -1,11 +1,14 @@
 """What the embedded AWS asks IAM for each call: the action and the resource AWS's reference names."""
 
 import base64
+import re
+
+import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hello_winners.embedded.authorization import Call, Check, checks
+from hello_winners.embedded.authorization import Call, Check, Conflict, checks
 
 
 def call(service, operation, method="POST", path="/", **params):
@@ -67,7 +70,41 @@ def test_a_role_is_checked_on_its_arn_even_before_it_exists():
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40))
-def test_any_stream_or_table_name_is_checked_on_that_name_and_nothing_broader(name):
+def test_any_stream_or_table_name_is_checked_on_that_name_or_refused_never_broader(name):
     for service, key, kind in (("kinesis", "StreamName", "stream"), ("dynamodb", "TableName", "table")):
-        (check,) = checks(call(service, "DescribeThing", **{key: name}))
-        assert check.resources == (f"arn:aws:{service}:us-east-1:123456789012:{kind}/{name}",)
+        try:
+            (check,) = checks(call(service, "DescribeThing", **{key: name}))
+        except Conflict:
+            assert not re.fullmatch(r"[a-zA-Z0-9_.-]+", name) or (kind == "table" and name.startswith("arn:"))
+            continue
+        expected = name if kind == "table" and name.startswith("arn:") else \
+            f"arn:aws:{service}:us-east-1:123456789012:{kind}/{name}"
+        assert check.resources == (expected,)
+
+
+@given(st.sampled_from(["kinesis", "dynamodb", "lambda", "iam", "sts", "logs", "apigatewayv2", "s3"]),
+       st.sampled_from(["CreateTable", "ExecuteStatement", "TransactWriteItems", "BatchWriteItem", "ListThings"]))
+def test_every_call_needs_at_least_one_permission(service, operation):
+    assert checks(call(service, operation, TransactItems=[], RequestItems={}))
+
+
+def test_a_stream_named_two_ways_that_disagree_is_refused():
+    iterator = base64.b64encode(b"hw-b-retail-stream:shardId-000000000000:42").decode()
+    own = "arn:aws:kinesis:us-east-1:123456789012:stream/hw-a-retail-stream"
+    for params in ({"StreamName": "hw-b-retail-stream", "StreamARN": own}, {"ShardIterator": iterator, "StreamARN": own}):
+        with pytest.raises(Conflict):
+            checks(call("kinesis", "GetRecords", **params))
+    agreed = checks(call("kinesis", "ListShards", StreamName="hw-a-retail-stream", StreamARN=own))
+    assert agreed == [Check("kinesis:ListShards", (own,))]
+
+
+def test_a_transaction_item_that_holds_two_actions_or_none_is_refused():
+    for item in ({"Put": {"TableName": "hw-a-scores"}, "Delete": {"TableName": "hw-b-scores"}}, {}):
+        with pytest.raises(Conflict):
+            checks(call("dynamodb", "TransactWriteItems", TransactItems=[item]))
+
+
+def test_a_log_group_named_twice_is_refused():
+    with pytest.raises(Conflict):
+        checks(call("logs", "FilterLogEvents", logGroupName="/aws/lambda/hw-a-winner-api",
+                    logGroupIdentifier="/aws/lambda/outside"))

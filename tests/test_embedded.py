@@ -303,3 +303,37 @@ def test_the_target_chosen_once_holds_for_later_kernels_until_overridden(state, 
     assert targets.settings().target == "embedded"  # and so does the environment variable
     with pytest.raises(ConfigError, match="unknown target 'gcp'"):
         targets.choose_target("gcp")
+
+
+def test_a_server_that_answers_slowly_is_never_stopped_by_a_kit_command(state):
+    server = embedded.ensure_running()
+    family = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+    for process in family:
+        process.suspend()  # it answers nothing now, as when a client holds its worker
+    try:
+        said = subprocess.run([sys.executable, "-m", "hello_winners", "server", "status"], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, embedded.STATE_DIR_ENV: str(state)})
+        assert said.returncode == 0 and "does not answer right now" in said.stdout, said
+        assert embedded.find() == server
+    finally:
+        for process in family:
+            process.resume()
+    assert all(process.is_running() for process in family)
+    assert embedded.answers(server.endpoint, timeout=30) and embedded.ensure_running() == server
+
+
+def test_a_record_that_copies_another_process_is_never_trusted(state):
+    stranger = subprocess.Popen(["sleep", "120"])
+    try:
+        process = psutil.Process(stranger.pid)
+        (state / "moto-server.json").write_text(json.dumps({"pid": stranger.pid, "port": 1, "started": process.create_time(),
+                                                            "command": process.cmdline()}))
+        assert embedded.stop() is None
+        forged = [sys.executable, "-m", "hello_winners.embedded.moto_server"]  # the kit's command, not its process
+        (state / "moto-server.json").write_text(json.dumps({"pid": stranger.pid, "port": 1,
+                                                            "started": process.create_time(), "command": forged}))
+        assert embedded.stop() is None
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()

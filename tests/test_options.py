@@ -13,7 +13,7 @@ from hello_winners.errors import ConfigError
 
 # What AWS documents for each option (Kinesis event source mappings, Lambda functions, Kinesis streams).
 DOCUMENTED = {
-    "shards": (1, None),
+    "shards": (1, 500),  # Kinesis's default shard quota an account (issue 23: 10**20 grew moto to 6.6 GB)
     "batch_size": (1, 10_000),
     "batching_window_s": (0, 300),
     "max_retry_attempts": (-1, 10_000),
@@ -89,3 +89,25 @@ def test_the_deploy_command_refuses_a_bad_value_in_one_line_before_any_aws_call(
     assert status == 1 and out == ""
     assert err.startswith("hello-winners: ") and err.count("\n") == 1 and "Traceback" not in err
     assert models.Options.label(option) in err and f"{value:,}" in err
+
+
+def test_the_reported_shard_count_is_refused_in_one_sentence_before_any_aws_call():
+    err = io.StringIO()
+    with _no_aws(), contextlib.redirect_stderr(err):
+        assert cli.main(["deploy", "--shards", "99999999999999999999"]) == 1
+    assert err.getvalue().count("\n") == 1 and "1 to 500 shards" in err.getvalue()
+
+
+@pytest.mark.parametrize("port", ["1", "22", "1023", "65536"])
+def test_a_port_outside_1024_to_65535_is_refused(port):
+    from hello_winners.embedded import server
+
+    with pytest.raises(ConfigError, match="1024-65535"):
+        server._choose_port(port)
+
+
+def test_policy_for_an_unknown_region_is_refused_in_one_sentence():
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli.main(["policy", "--region", "zz-evil-1"]) == 1
+    assert err.getvalue().count("\n") == 1 and "is not an AWS region" in err.getvalue()

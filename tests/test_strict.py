@@ -1,9 +1,11 @@
 """The embedded AWS is closed by default and enforces IAM, as AWS does: real HTTP, real signatures."""
 
+import datetime
 import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -17,6 +19,8 @@ from hello_winners.deploy import models, policies, teardown
 from hello_winners.deploy.names import Names
 from hello_winners.embedded import credentials, runtime
 from hello_winners.view import tables
+
+from signed import Identity, json_call, query_call, send
 
 # What a call to each service the kit uses looks like: (service, operation, parameters), all harmless reads.
 READS = [
@@ -222,9 +226,106 @@ def test_every_participant_statement_names_the_stages_own_resources_or_is_docume
 
 
 def test_the_local_runtime_acts_only_for_the_kit(embedded_server):
-    url = runtime.ensure_running().url + "/sync"
+    url = runtime.ensure_running().url
     for shown in ({}, {"Authorization": "Bearer guess"}):
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST", headers=shown), timeout=30)
-        assert refused.value.code == 403
+        for method, path in (("POST", "/sync"), ("GET", "/status")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(urllib.request.Request(url + path, data=b"" if method == "POST" else None,
+                                                              method=method, headers=shown), timeout=30)
+            assert refused.value.code == 403
     assert "shards" in runtime.sync()  # the kit itself still may
+
+
+def test_a_signature_more_than_15_minutes_from_the_clock_is_refused(embedded_server):
+    participant = Identity.of("participant", credentials.keys(credentials.PARTICIPANT))
+    for when in (datetime.datetime(2015, 1, 1), datetime.datetime.utcnow() + datetime.timedelta(minutes=20)):
+        answer = json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, when=when)
+        assert (answer.status, answer.code) == (403, "InvalidSignatureException"), answer
+        assert b"15 min" in answer.body
+        query = query_call(embedded_server.endpoint, participant, "iam", [("Action", "ListRoles"),
+                                                                          ("Version", "2010-05-08")], when=when)
+        assert (query.status, query.code) == (403, "SignatureDoesNotMatch"), query
+    recent = datetime.datetime.utcnow() - datetime.timedelta(minutes=10)
+    assert json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, when=recent).status == 200
+
+
+def test_an_unknown_region_is_refused_in_one_sentence(embedded_server):
+    participant = Identity.of("participant", credentials.keys(credentials.PARTICIPANT))
+    answer = json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, region="zz-evil-9")
+    assert answer.status == 403 and answer.code == "InvalidSignatureException", answer
+    assert b"zz-evil-9" in answer.body
+
+
+@pytest.mark.parametrize("identity", [credentials.PARTICIPANT, credentials.KIT])
+def test_a_signed_request_for_motos_reset_is_refused_and_resets_nothing(embedded_server, identity):
+    kinesis = targets.client("kinesis", "embedded")
+    kinesis.create_stream(StreamName="hw-reset-retail-stream", ShardCount=1)
+    try:
+        signer = Identity.of(identity, credentials.keys(identity))
+        for path in ("//moto-api/reset", "/./moto-api/reset", "/x/../moto-api/reset"):
+            answer = send(embedded_server.endpoint, signer, "kinesis", "POST", path, body=b"")
+            assert answer.status == 403 and answer.body, answer
+        assert "hw-reset-retail-stream" in kinesis.list_streams()["StreamNames"]
+    finally:
+        kinesis.delete_stream(StreamName="hw-reset-retail-stream")
+
+
+def test_credentials_for_a_role_that_does_not_exist_cannot_be_obtained(embedded_server, instructor):
+    sts = instructor("sts")
+    account = sts.get_caller_identity()["Account"]
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/hw-nobody-winner-api-role", RoleSessionName="probe")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # A role deleted after its credentials were granted: its calls are refused, never a 500.
+    iam = instructor("iam")
+    iam.create_role(RoleName="hw-gone-winner-api-role", AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            granted = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/hw-gone-winner-api-role",
+                                      RoleSessionName="probe")["Credentials"]
+            break
+        except botocore.exceptions.ClientError:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    iam.delete_role(RoleName="hw-gone-winner-api-role")
+    gone = Identity("gone", granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])
+    answer = json_call(embedded_server.endpoint, gone, "kinesis", "ListStreams", {})
+    assert answer.status == 403 and answer.code, answer
+
+
+def stalled_request(endpoint, keys):
+    """A connection that sends a signed request's headers and one byte of its 1,000-byte body, then stalls."""
+    import socket
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest("POST", endpoint + "/", data=b"{" + b" " * 999, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"})
+    SigV4Auth(Credentials(*keys), "kinesis", embedded.REGION).add_auth(request)
+    connection = socket.create_connection(("127.0.0.1", int(endpoint.rpartition(":")[2])))
+    head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in request.headers.items()) + "\r\n"
+    connection.sendall(head.encode() + b"{")
+    return connection
+
+
+def test_a_stalled_client_holds_up_no_one_and_an_unknown_key_is_refused_before_its_body(embedded_server):
+    participant = credentials.keys(credentials.PARTICIPANT)
+    stranger = stalled_request(embedded_server.endpoint, ("AKIAIOSFODNN7EXAMPLE", "x" * 40))
+    holder = stalled_request(embedded_server.endpoint, (participant.aws_access_key_id, participant.aws_secret_access_key))
+    try:
+        stranger.settimeout(60)
+        assert stranger.recv(64).startswith(b"HTTP/1.1 403")  # refused with 999 bytes of its body never sent
+        kinesis = boto3.client("kinesis", endpoint_url=embedded_server.endpoint, region_name=embedded.REGION,
+                               **vars(participant), config=Config(read_timeout=60, retries={"max_attempts": 1}))
+        assert "StreamNames" in kinesis.list_streams()  # answered while the other client holds its request
+        said = subprocess.run([sys.executable, "-m", "hello_winners", "server", "status"], capture_output=True,
+                              text=True, timeout=120)
+        assert said.returncode == 0 and str(embedded_server.pid) in said.stdout and "does not answer" not in said.stdout
+    finally:
+        stranger.close()
+        holder.close()
+    assert embedded.find() == embedded_server

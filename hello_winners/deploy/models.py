@@ -36,7 +36,9 @@ class Options:
     deployed.
     """
 
-    shards: int = _limit(2, "shard count", 1, None, "shards")
+    # Kinesis's default quota is 500 shards an account in the largest regions (fewer elsewhere); a stage's
+    # one consumer reads far fewer, and each shard is a poller and a Python worker on the embedded AWS.
+    shards: int = _limit(2, "shard count", 1, 500, "shards")
     batch_size: int = _limit(100, "batch size", 1, 10_000, "records")
     batching_window_s: int = _limit(1, "batching window", 0, 300, "seconds")
     max_retry_attempts: int = _limit(10, "maximum retry attempts", -1, 10_000, "retries")

@@ -3,8 +3,10 @@
 The embedded moto server and the local Lambda runtime both run detached, with their address recorded
 in the state folder so that later kernels and commands find and reuse them. A record is never trusted
 on its own: its pid must still be the very process the kit started (the same command line and start
-time, read with psutil) and answer its health check, else it is stale and replaced; a process that is
-not the kit's is never signalled.
+time, read with psutil), that command line must be the kit's own module's, and the process must carry
+the kit's mark for this state folder in its environment; else the record is stale and replaced, and
+a process that is not the kit's is never signalled. A process of ours that answers slowly (busy, or
+held up by a client) is still ours: no command but ``stop`` ends it.
 
 Each process also carries its record in its own environment, so a lost or garbled record file never
 orphans it: the kit finds it again (a psutil scan) instead of starting a second one beside it. A record
@@ -56,17 +58,17 @@ class Record:
 
 
 class Detached:
-    """One kind of detached process, named ``name`` in the state folder.
+    """One kind of detached process, named ``name`` in the state folder, running ``python -m module``.
 
-    ``healthy(record)`` says whether a recorded process still answers as the one we started.
+    ``healthy(record)`` says whether a process being started answers yet.
     """
 
-    def __init__(self, name: str, healthy: Callable[[Record], bool], start_timeout_s: float = 60.0,
-                 patience_s: float = 10.0) -> None:
+    def __init__(self, name: str, healthy: Callable[[Record], bool], module: str, start_timeout_s: float = 60.0
+                 ) -> None:
         self.name = name
+        self.module = module  # what its command runs: python -m MODULE
         self.healthy = healthy
         self.start_timeout_s = start_timeout_s
-        self.patience_s = patience_s
 
     @property
     def log_path(self) -> Path:
@@ -91,7 +93,7 @@ class Detached:
         with self._locked():
             record = self._live()
             if record is not None:
-                terminate(_identified(record))
+                terminate(self._identified(record))
             self._path.unlink(missing_ok=True)
             self._gone_path.unlink(missing_ok=True)
             return record
@@ -117,32 +119,33 @@ class Detached:
         return filelock.FileLock(folder / f"{self.name}.lock")
 
     def _live(self):
-        """The recorded process if it is ours and answers; else a stray of ours found again, or None."""
+        """The recorded process if it is ours (answering or not); else a stray of ours found again, or None."""
         record = _read(self._path)
         if record is not None:
-            process = _identified(record)
-            if process is not None and self._answers(record, process):
+            if self._identified(record) is not None:
                 return record
-            if process is not None:
-                terminate(process)  # ours but unresponsive: do not leave it behind
             _write(self._gone_path, record)
         self._path.unlink(missing_ok=True)
         return self._adopt_stray()
 
-    def _answers(self, record, process):
-        # Our own process may be busy and answer late: give it a while before calling it stale.
-        deadline = time.monotonic() + self.patience_s
-        while not self.healthy(record):
-            if time.monotonic() > deadline or not _running(process):
-                return False
-            time.sleep(0.5)
-        return True
+    def _identified(self, record):
+        """The record's process, only while it is the very one the kit started (see the module docstring)."""
+        command = record.command if isinstance(record.command, list) else []
+        if command[1:3] != ["-m", self.module]:
+            return None
+        process = _identified(record)
+        try:
+            mark = json.loads(process.environ().get(MARK_ENV) or "null") if process is not None else None
+        except (psutil.Error, ValueError):
+            return None
+        ours = isinstance(mark, dict) and (mark.get("name"), mark.get("state_dir")) == (self.name, str(state_dir()))
+        return process if ours else None
 
     def _adopt_stray(self):
-        """Record again the first healthy process of ours that no record names; stop any other."""
+        """Record again the first process of ours that no record names (answering or not); stop any other."""
         adopted = None
         for record, process in _strays(self.name):
-            if adopted is None and self._answers(record, process):
+            if adopted is None and record.command[1:3] == ["-m", self.module]:
                 adopted = record
                 _write(self._path, record)
                 self._gone_path.unlink(missing_ok=True)

@@ -19,7 +19,8 @@ parsed once and copied from a pickle (hello_winners.embedded.update_expressions)
 each answer it works out which attributes may hold it: that is remembered (serializer_keys).
 
 HTTP is served by granian (Rust: sockets, parsing, keep-alive, all outside the GIL) in one worker
-process, which runs moto one request at a time (:data:`APP_THREADS`).
+process, whose asyncio front (hello_winners.embedded.front) reads each request's whole body, with a
+deadline, before it hands the request to moto's one thread.
 """
 
 import argparse
@@ -30,7 +31,6 @@ import signal
 import sys
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,16 +43,10 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from hello_winners.embedded import lambda_changes, serializer_keys, strict, update_expressions
+from hello_winners.embedded import front, lambda_changes, serializer_keys, strict, update_expressions
 from hello_winners.targets.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
-# Python threads that run moto. One: moto's work is all CPU under one GIL, so more threads only hand the
-# GIL back and forth (two processes draining against the server: 3.85 ms a call with one thread, 4.94 with
-# eight, 6.07 under werkzeug with a pool of threads), and moto's backends are not thread-safe (an UpdateItem
-# is a read, a change and a write), while every DynamoDB write is atomic on AWS. granian queues the other
-# requests meanwhile, outside Python.
-APP_THREADS = 1
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_WATCH_S = 0.5  # where the kernel cannot be asked to end the worker with the server (not Linux)
 # A connection that has not sent its request's headers after this long is closed (boto3 sends at once).
@@ -98,8 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default="us-east-1")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # moto writes its own address into some answers
-    server = Granian(__name__, address=args.host, port=args.port, interface=Interfaces.WSGI, workers=1,
-                     blocking_threads=APP_THREADS, http=HTTPModes.http1,
+    server = Granian(__name__, address=args.host, port=args.port, interface=Interfaces.ASGI, workers=1,
+                     http=HTTPModes.http1,
                      log_level=LogLevels.warning,  # what went wrong (a worker lost), no line per start or request
                      http1_settings=HTTP1Settings(header_read_timeout=IDLE_CONNECTION_S * 1000))
     # granian serves from a worker process it starts; the app (and the threads it starts) is made there.
@@ -131,7 +125,7 @@ def _watch_parent(server_pid: int) -> None:
 
 
 def app(region: str) -> Callable:
-    """moto's WSGI application, made strict and telling the runtime of changes; call once per process."""
+    """moto's application, made strict, telling the runtime of changes, behind the front; call once per process."""
     LambdaBackend.send_kinesis_message = _polled_by_the_local_runtime
     LambdaFunction.get_code = _get_code_with_location
     backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
@@ -144,33 +138,9 @@ def app(region: str) -> Callable:
     sys.modules.setdefault("rfc3987_syntax", None)
     strict.install()
     strict.register_identities(DEFAULT_ACCOUNT_ID, region)
-    moto = _as_sent(DomainDispatcherApplication(create_backend_app))
-    return lambda_changes.telling(strict.guarded(moto), lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
-
-
-def _as_sent(app: Callable) -> Callable:
-    """The request as werkzeug's server would hand it to moto, from granian's WSGI environ.
-
-    - ``RAW_URI``: granian gives only the decoded path, and moto routes and checks signatures on the path
-      as sent. boto3 percent-encodes every character of a path's labels but the unreserved ones, so
-      encoding it again gives back what it sent, for every label without a ``/`` (none of the kit's
-      names can hold one: a name that does fails its signature check, never passes).
-    - granian starts each environ from the process environment: a variable named like a header
-      (``HTTP_PROXY``) would read as one in every request that did not send it.
-    """
-    like_headers = {key: value for key, value in os.environ.items()
-                    if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")}
-
-    def as_sent(environ: dict, start_response: Callable) -> Any:
-        for key, value in like_headers.items():
-            if environ.get(key) == value:
-                del environ[key]
-        query = environ.get("QUERY_STRING")
-        path = urllib.parse.quote(environ.get("PATH_INFO", "/"), safe="/~")
-        environ["RAW_URI"] = path + (f"?{query}" if query else "")
-        return app(environ, start_response)
-
-    return as_sent
+    moto = DomainDispatcherApplication(create_backend_app)
+    told = lambda_changes.telling(strict.guarded(moto), lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
+    return front.asgi(told, strict.refused_from_the_headers, strict.refuse)
 
 
 if __name__ == "__main__":

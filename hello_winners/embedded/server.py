@@ -54,7 +54,8 @@ def answers(endpoint: str, timeout: float = 2.0) -> bool:
         return False
 
 
-_SERVER = detached.Detached("moto-server", lambda record: answers(record.url, timeout=1.0))
+_SERVER = detached.Detached("moto-server", lambda record: answers(record.url, timeout=1.0),
+                            "hello_winners.embedded.moto_server")
 
 
 def find() -> Server | None:
@@ -137,6 +138,7 @@ def status() -> dict:
         return {"running": False, "state_dir": str(state_dir()), "gone": gone_sentence(gone) if gone else None}
     return {
         "running": True,
+        "answering": answers(server.endpoint),  # a busy server is still running: nothing stops it but stop()
         "endpoint": server.endpoint,
         "pid": server.pid,
         "uptime_s": round(time.time() - server.started, 1),
@@ -155,7 +157,7 @@ def _choose_port(port):
         number = int(wanted)
     except ValueError:
         number = 0
-    if not 1 <= number <= 65535:
+    if not 1024 <= number <= 65535:
         raise ConfigError(f"the port {wanted!r} is not a port number: set {PORT_ENV} to 1024-65535 or unset it")
     with socket.socket() as probe:
         try:

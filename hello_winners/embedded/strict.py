@@ -4,7 +4,8 @@
   (hello_winners.embedded.credentials); moto's own control routes (reset, state dump, the auth switch)
   answer nobody, only its read-only health check stays open; no web origin gets a CORS grant.
 - **IAM enforced.** The participant and each function's execution role are held to their policies, on
-  the resource each call acts on (hello_winners.embedded.authorization), not moto's ``*``.
+  the resource each call acts on (hello_winners.embedded.authorization), not moto's ``*``, read from the
+  request once, as moto acts on it (hello_winners.embedded.binding).
   ``HELLO_WINNERS_IAM=off`` switches the policy check off; requests stay signed either way.
 - **AWS's timing.** A new role is assumable by Lambda only after ``HELLO_WINNERS_ROLE_DELAY_S``
   seconds (IAM is eventually consistent), so the retry that real AWS needs is exercised offline.
@@ -15,11 +16,15 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import logging
 import os
+import posixpath
 from typing import Any, Callable
 from xml.sax.saxutils import escape
 
+import botocore.session
 from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -27,12 +32,14 @@ from moto.core.exceptions import HTTPException
 from moto.core.responses import get_service_model
 from moto.core.utils import utcnow
 from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
 from hello_winners import deploy
 from hello_winners.deploy import policies
-from hello_winners.embedded import authorization, credentials
+from hello_winners.embedded import authorization, binding, credentials
 
 IAM_ENV = "HELLO_WINNERS_IAM"
 ROLE_DELAY_ENV = "HELLO_WINNERS_ROLE_DELAY_S"
@@ -45,6 +52,8 @@ LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 HEALTH = ("GET", "/moto-api/config")
 # The services the kit uses, by the name requests are signed for; moto serves many more, nobody needs them.
 SIGNING_NAMES = ("apigateway", "dynamodb", "iam", "kinesis", "lambda", "logs", "sts")
+# How far a signature's time may be from the server's clock, as on AWS.
+SIGNATURE_SKEW = datetime.timedelta(minutes=15)
 _JSON_PROTOCOLS = ("json", "rest-json")
 
 
@@ -62,28 +71,119 @@ def role_delay_s() -> float:
 
 
 def guarded(app: Callable) -> Callable:
-    """The WSGI app in front of moto: moto's control routes closed, no CORS, nothing unsigned."""
+    """The WSGI app in front of moto: moto's control routes closed, no CORS, nothing unsigned.
+
+    What it refuses, it refuses before the body is read: a request whose Authorization header names no
+    key of this server's (:func:`known_key`), a region AWS does not have, or a signature dated more than
+    15 minutes from the clock (AWS's limit). moto's answer is never a 500 with an empty body.
+    """
 
     def guard(environ: dict, start_response: Callable) -> Any:
-        method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO", "")
+        refused = refused_from_the_headers(environ, start_response)
+        if refused is not None:
+            return refused
+        if (environ.get("REQUEST_METHOD", "GET").upper(), environ.get("PATH_INFO", "")) == HEALTH:
+            return app(environ, start_response)
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
         query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
-        if (path.startswith("/moto-api") or path.startswith("/latest/")) and (method, path) != HEALTH:
-            return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
-        if method == "OPTIONS":
-            return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
-        if (method, path) != HEALTH and signing_name(environ.get("HTTP_AUTHORIZATION", "")) not in SIGNING_NAMES:
-            return _refuse(start_response, query, "MissingAuthenticationToken",
-                           "the embedded AWS answers only requests signed for the services the kit uses, with its "
-                           "keys: `hello-winners server env` prints them")
+        answered = []
 
         def without_cors(status, headers, exc_info=None):
-            kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
-            return start_response(status, kept, exc_info)
+            answered[:] = [status, [(name, value) for name, value in headers
+                                    if not name.lower().startswith("access-control-")], exc_info]
+            return lambda data: None  # moto returns its body; nothing writes through here
 
-        return app(environ, without_cors)
+        try:
+            body = b"".join(app(environ, without_cors))
+        except Exception:  # noqa: BLE001 - moto failed: say so in the service's error shape, never an empty 500
+            logging.getLogger(__name__).exception("moto failed on %s %s", method, path)
+            answered[:] = ["500 Internal Server Error", [], None]
+            body = b""
+        if not body and answered[0].startswith("5"):
+            return _refuse(start_response, query, "InternalFailure", "InternalFailure", "the embedded AWS failed on "
+                           "this request: its log says why", status=answered[0])
+        start_response(*answered)
+        return [body]
 
     return guard
+
+
+def refused_from_the_headers(environ: dict, start_response: Callable) -> list[bytes] | None:
+    """The refusal of a request that its method, path and headers alone condemn (see :func:`guarded`), or None."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    path = environ.get("PATH_INFO", "")
+    query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    if (method, path) == HEALTH:
+        return None
+    if _control_route(path):
+        return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
+    if method == "OPTIONS":
+        return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
+    refusal = refusal_before_the_body(environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_AMZ_DATE", ""))
+    return None if refusal is None else _refuse(start_response, query, *refusal)
+
+
+def refuse(environ: dict, start_response: Callable, status: str, code: str, message: str) -> list[bytes]:
+    """An error answer in the error shape of the request's protocol (XML for IAM and STS, else JSON)."""
+    query = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    return _refuse(start_response, query, code, code, message, status=status)
+
+
+def refusal_before_the_body(authorization_header: str, amz_date: str,
+                            now: datetime.datetime | None = None) -> tuple | None:
+    """Why a request is refused from its headers alone, as (code, query code, message, status), or None.
+
+    Refused: no SigV4 Authorization for a service the kit uses, a key this server did not issue, a region
+    AWS does not have, a date missing or more than 15 minutes from ``now``.
+    """
+    scope = authorization_header.partition("Credential=")[2].partition(",")[0].split("/")
+    if len(scope) != 5 or scope[3] not in SIGNING_NAMES or not authorization_header.startswith("AWS4-HMAC-SHA256 "):
+        return ("MissingAuthenticationToken", "the embedded AWS answers only requests signed for the services the kit "
+                "uses, with its keys: `hello-winners server env` prints them")
+    key, day, region = scope[0], scope[1], scope[2]
+    if not known_key(key):
+        return ("UnrecognizedClient", "InvalidClientTokenId", "the security token included in the request is invalid")
+    if region not in _regions():
+        return ("InvalidSignature", "SignatureDoesNotMatch",
+                f"Credential should be scoped to a valid region, not {region[:40]!r}")
+    try:
+        signed = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return ("IncompleteSignature", "IncompleteSignature", "the request must carry its time in an X-Amz-Date header")
+    if amz_date[:8] != day:
+        return ("InvalidSignature", "SignatureDoesNotMatch",
+                f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+                f"{day[:8]!r} != {amz_date[:8]!r}")
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if abs(now - signed) > SIGNATURE_SKEW:
+        return ("InvalidSignature", "SignatureDoesNotMatch",
+                f"Signature expired: {amz_date} is now earlier than {(now - SIGNATURE_SKEW):%Y%m%dT%H%M%SZ} "
+                f"({now:%Y%m%dT%H%M%SZ} - 15 min.)" if signed < now else
+                f"Signature not yet current: {amz_date} is still later than {(now + SIGNATURE_SKEW):%Y%m%dT%H%M%SZ} "
+                f"({now:%Y%m%dT%H%M%SZ} + 15 min.)")
+    return None
+
+
+def known_key(access_key_id: str) -> bool:
+    """Whether this server issued ``access_key_id``: the state folder's keys, or a role's temporary ones."""
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    if access_key_id in iam.access_keys:
+        return True
+    return any(role.access_key_id == access_key_id for role in sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assumed_roles)
+
+
+@functools.cache
+def _regions() -> frozenset[str]:
+    """Every region AWS has, in every partition: moto keeps a backend for each, and for no other."""
+    session = botocore.session.get_session()
+    return frozenset(region for partition in session.get_available_partitions()
+                     for region in session.get_available_regions("ec2", partition)) | {"aws-global"}
+
+
+def _control_route(path: str) -> bool:
+    """moto's own routes, however the path spells them (``//moto-api``, ``/./moto-api``, ``/x/../moto-api``)."""
+    normalized = posixpath.normpath("/" + path.lstrip("/"))
+    return normalized.startswith(("/moto-api", "/latest"))
 
 
 def install() -> None:
@@ -149,9 +249,19 @@ def _authorize(self: Any, resource: str = "*") -> None:
                       "InvalidClientTokenId" if unknown else "SignatureDoesNotMatch",
                       "the security token included in the request is invalid" if unknown else
                       "the request signature we calculated does not match the signature you provided") from None
+    try:
+        reading = binding.read(self)
+        found = authorization.checks(_call(self, reading))
+    except (binding.Unreadable, authorization.Conflict) as error:
+        raise Refusal(self, 400, "ValidationException", "ValidationError", str(error)) from None
+    if reading.operation.startswith("AssumeRole") and _role_of(
+            iam_backends[self.current_account][self.partition], reading.params.get("RoleArn", "")) is None:
+        raise Refusal(self, 403, "AccessDeniedException", "AccessDenied",
+                      f"User: {request._access_key.arn} is not authorized to perform: sts:{reading.operation} on "
+                      f"resource: {reading.params.get('RoleArn')}: no such role")
     if not enforced():
         return
-    for check in authorization.checks(_call(self)):
+    for check in found:
         request._action = check.action
         if not any(_permitted(request, arn) for arn in check.resources):
             raise Refusal(self, 403, "AccessDeniedException", "AccessDenied",
@@ -162,37 +272,36 @@ def _authorize(self: Any, resource: str = "*") -> None:
 def _permitted(request: IAMRequest, arn: str) -> bool:
     try:
         request.check_action_permitted(arn)
-    except HTTPException:
+    except Exception:  # noqa: BLE001 - denied, or the caller's role is gone (moto's NoSuchEntity): closed either way
         return False
     return True
 
 
-def _call(response: Any) -> authorization.Call:
-    service = response.boto3_service_name
-    params: dict = {}
-    if _protocol(response) in _JSON_PROTOCOLS:
-        try:
-            body = json.loads(response.raw_body or b"{}")
-        except ValueError:
-            body = {}
-        params.update(body if isinstance(body, dict) else {})
-        params.update({key: value for key, value in getattr(response, "uri_match", {}).items() if value})
-    else:
-        params.update({key: values[0] for key, values in response.querystring.items() if values})
-    return authorization.Call(service=service, operation=response._get_action(), method=response.method,
-                              path=response.path, params=params, region=response.region,
-                              account=response.current_account, partition=get_partition(response.region))
+def _call(response: Any, reading: binding.Reading) -> authorization.Call:
+    return authorization.Call(service=response.boto3_service_name, operation=reading.operation,
+                              method=response.method, path=response.path, params=reading.params,
+                              region=response.region, account=response.current_account,
+                              partition=get_partition(response.region))
 
 
 def _trusted(self: IAMRequestBase, role_arn: str) -> bool:
     """Whether the caller may assume ``role_arn``: the kit, for Lambda, once the role has propagated; anyone
     else only when the trust policy names them (moto's own check fails on a Service principal)."""
-    role = self.backend.get_role_by_arn(role_arn)
+    role = _role_of(self.backend, role_arn)
+    if role is None:  # AWS grants no credentials for a role that does not exist
+        return False
     caller = self._access_key.arn
     if caller.endswith(f":user/{credentials.USER_NAMES[credentials.KIT]}"):
         return _trusts_lambda(role) and _propagated(role)
     return any(statement.get("Effect") == "Allow" and {caller, "*"} & set(_principals(statement, "AWS"))
                for statement in _statements(role.assume_role_policy_document))
+
+
+def _role_of(iam: Any, role_arn: str) -> Any:
+    try:
+        return iam.get_role_by_arn(role_arn)
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types
+        return None
 
 
 def _trusts_lambda(role: Any) -> bool:
@@ -244,10 +353,7 @@ def _after_role_check(create: Callable) -> Callable:
 
 def _role(backend: LambdaBackend, role_arn: str) -> Any:
     """The role, or None when it does not exist (moto's own check then names the missing role)."""
-    try:
-        return iam_backends[backend.account_id][backend.partition].get_role_by_arn(role_arn)
-    except Exception:  # noqa: BLE001 - moto raises its own NotFound types
-        return None
+    return _role_of(iam_backends[backend.account_id][backend.partition], role_arn)
 
 
 def _check_assumable(backend: LambdaBackend, role_arn: str) -> None:
@@ -280,11 +386,17 @@ def _protocol(response):
     return get_service_model(response.boto3_service_name).protocol
 
 
-def _refuse(start_response, query, code, message):
-    """A 403 before moto sees the request: XML for the query protocol (IAM, STS), else JSON."""
-    body = _error_body(query, code if query else code + "Exception", message).encode()
+def _refuse(start_response, query, code, query_code=None, message=None, status="403 Forbidden"):
+    """An error before (or instead of) moto's answer: XML for the query protocol (IAM, STS), else JSON.
+
+    ``code`` is the JSON protocol's code without its ``Exception`` suffix; ``query_code`` the query
+    protocol's, when it differs.
+    """
+    if message is None:
+        query_code, message = code, query_code
+    body = _error_body(query, (query_code or code) if query else code + "Exception", message).encode()
     content_type = "text/xml" if query else "application/json"
-    start_response("403 Forbidden", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
 

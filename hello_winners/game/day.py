@@ -7,6 +7,7 @@ an installed kit plays as a checkout does.
 
 from __future__ import annotations
 
+import collections
 import importlib.resources
 import json
 from pathlib import Path
@@ -40,13 +41,19 @@ def recorded_winners(log: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def already_on(kinesis: Any, stream_name: str, log: list[dict]) -> bool:
-    """Whether the log is on the stream already: its first event is one of the stream's records.
+def missing(kinesis: Any, stream_name: str, log: list[dict]) -> list[dict]:
+    """The log's events that are not on the stream yet, in log order: what a put must still add.
 
-    Putting a log twice would count every purchase twice. Other events on the stream (a participant's
-    own, from lesson 1) do not count: only the log's own first event does.
+    What is on the stream decides, event by event (as many times as the log holds each), so a put that
+    was interrupted is completed, and a log already on the stream is not put twice (which would count
+    every purchase twice). Other events on the stream (a participant's own, from lesson 1) do not count.
     """
-    if not log:
-        return False
-    first = events.encode(log[0])
-    return any(data == first for _, _, data in stream.read_records(kinesis, stream_name))
+    on_stream = collections.Counter(data for _, _, data in stream.read_records(kinesis, stream_name))
+    left = []
+    for event in log:
+        data = events.encode(event)
+        if on_stream[data]:
+            on_stream[data] -= 1
+        else:
+            left.append(event)
+    return left

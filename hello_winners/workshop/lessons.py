@@ -167,14 +167,12 @@ def small_game(seed: int = 5, participants: int = 12) -> list[dict]:
 
 
 def put_workshop_day(here: Stage, progress: bool = False) -> int:
-    """Put the recorded day on the stream unless it is there already; returns how many were put.
+    """Put what the stream lacks of the recorded day; returns how many were put.
 
-    Putting it twice would count every purchase twice (see :func:`hello_winners.game.day.already_on`).
+    Putting it twice would count every purchase twice (see :func:`hello_winners.game.day.missing`).
     """
-    events = day.workshop_day()
-    if day.already_on(here.clients["kinesis"], here.stream, events):
-        return 0
-    return stream.put_events(here.clients["kinesis"], here.stream, events, progress=progress)
+    left = day.missing(here.clients["kinesis"], here.stream, day.workshop_day())
+    return stream.put_events(here.clients["kinesis"], here.stream, left, progress=progress) if left else 0
 
 
 def put_once(here: Stage, events: list[dict], put: Callable[[Any, str, dict], tuple[str, str]]) -> list[tuple[str, str]]:

@@ -16,10 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hello_winners import deploy, events, targets
+import filelock
+
+from hello_winners import deploy, events, naming, targets
 from hello_winners.deploy import teardown as sweeper
 from hello_winners.errors import DeployError
 from hello_winners.game import day, eventlog, stream
+from hello_winners.targets.state import state_dir
 from hello_winners.view import board
 
 WORKSHOP_DAY = day.workshop_day_path()
@@ -43,13 +46,22 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     shown = board.printable(log.name)
 
     def put_the_day(clients: dict, names: deploy.names.Names) -> None:
-        """Put while new roles propagate: the mapping reads the stream from its start (TRIM_HORIZON) anyway."""
-        if day.already_on(clients["kinesis"], names.stream, events_of_log):
-            report(f"the stream {names.stream} already holds {shown}: not putting it again, which would count "
-                   "it twice. Showing its winners; `hello-winners play --fresh` starts over.")
-        else:
-            report(f"putting {len(events_of_log)} events of {shown} on {names.stream}")
-            stream.put_events(clients["kinesis"], names.stream, events_of_log, progress=progress)
+        """Put while new roles propagate: the mapping reads the stream from its start (TRIM_HORIZON) anyway.
+
+        One play at a time per stage puts (a lock in the state folder), and only what the stream lacks.
+        """
+        with filelock.FileLock(_lock_path(settings)):
+            left = day.missing(clients["kinesis"], names.stream, events_of_log)
+            if not left:
+                report(f"the stream {names.stream} already holds {shown}: not putting it again, which would count "
+                       "it twice. Showing its winners; `hello-winners play --fresh` starts over.")
+                return
+            if len(left) < len(events_of_log):
+                report(f"the stream {names.stream} holds {len(events_of_log) - len(left)} of the "
+                       f"{len(events_of_log)} events of {shown} (a put was interrupted): putting the other {len(left)}")
+            else:
+                report(f"putting {len(events_of_log)} events of {shown} on {names.stream}")
+            stream.put_events(clients["kinesis"], names.stream, left, progress=progress)
 
     outputs = deploy.deploy(settings.target, settings.stage, report=report, meanwhile=put_the_day)
     clients = deploy.clients(settings.target)
@@ -59,7 +71,10 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     api = WinnerApi(lambda: target_.api_url(outputs.api_id, clients["kinesis"].meta.region_name))
     boards = {role: api.get(f"/scores?role={role}&limit=100")["scores"] for role in events.ROLES}
     report(board.table(boards))
-    report(_against_recorded(boards, log))
+    verdict, matched = _against_recorded(boards, log)
+    if not matched:
+        raise DeployError(verdict)
+    report(verdict)
     report(f"leaderboard page: {api.url}/")
     if target_.closing_note():
         report(target_.closing_note())
@@ -94,14 +109,22 @@ def wait_until_consumed(target: str | None, clients: dict, outputs: deploy.Outpu
 
 
 def _against_recorded(boards, log):
-    """Whether the API's rankings match the expected winners recorded beside the log, when there are some."""
+    """(what to say, whether it may be said as a success) of the API's rankings against the expected winners
+    recorded beside the log, when there are some."""
     expected = day.recorded_winners(log)
     name = board.printable(day.winners_path(log).name)
     if expected is None:
-        return f"(no {name} beside the log to compare with)"
+        return f"(no {name} beside the log to compare with)", True
     if all(_ranked(boards[role]) == _ranked(expected[role][:100]) for role in events.ROLES):
-        return f"the rankings match the expected winners in {name}"
-    return f"the rankings DIFFER from the expected winners in {name}: the consumer or the log changed"
+        return f"the rankings match the expected winners in {name}", True
+    return f"the rankings DIFFER from the expected winners in {name}: the consumer or the log changed", False
+
+
+def _lock_path(settings):
+    """One play at a time puts a stage's day: the lock file in the state folder, per target and stage."""
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"play-{settings.target}-{naming.prefix(settings.stage).strip('-')}.lock"
 
 
 def _ranked(entries):

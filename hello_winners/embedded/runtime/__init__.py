@@ -26,7 +26,7 @@ def _healthy(record):
     return _get(record.url + "/status", timeout=1.0).get("service") == SERVICE
 
 
-_RUNTIME = detached.Detached("lambda-runtime", _healthy)
+_RUNTIME = detached.Detached("lambda-runtime", _healthy, "hello_winners.embedded.runtime")
 DRAIN_POLL_S = 0.05  # a local status read is cheap; play's last batch should not wait for the next look
 
 
@@ -114,8 +114,9 @@ def stop() -> bool:
 
 
 def _get(url, timeout=10.0):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {credentials.control_token()}"})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
     except (OSError, ValueError, urllib.error.URLError):
         return {}

@@ -7,7 +7,7 @@ teardown, drain, and the embedded server after every write to Lambda or API Gate
 periodically as a fallback, every few seconds after a change and less while nothing changes
 (pacing.py), so a redeploy takes effect without a restart and a stage at rest costs little. A small
 control API on 127.0.0.1 reports its state (GET /status) and re-reads on demand (POST /sync), which
-also makes every poller poll now.
+also makes every poller poll now; both ask for the kit's token.
 """
 
 from __future__ import annotations
@@ -244,19 +244,27 @@ def _control(runtime, port):
 
     class Control(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if not self._shown_token():
+                return None
             if self.path == "/status":
                 return self._json(200, runtime.status())
             return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
 
         def do_POST(self):
-            shown = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            if not hmac.compare_digest(shown.encode(), token):
-                return self._json(403, {"error": "only the kit may make the runtime act: it signs with its state "
-                                                 "folder's key"})
+            if not self._shown_token():
+                return None
             if self.path == "/sync":
                 runtime.sync(asked=True)
                 return self._json(200, runtime.status())
             return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
+
+        def _shown_token(self):
+            """Whether the caller showed the kit's token (its status names functions, logs and URLs too)."""
+            shown = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            if hmac.compare_digest(shown.encode(), token):
+                return True
+            self._json(403, {"error": "only the kit may ask the runtime: it signs with its state folder's key"})
+            return False
 
         def _json(self, status, body):
             data = json.dumps(body).encode()
