@@ -337,3 +337,16 @@ def test_a_record_that_copies_another_process_is_never_trusted(state):
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_a_server_whose_process_retitles_itself_is_still_found_as_the_kits(state):
+    """granian renames its process when setproctitle is installed (the test extras install it): the kit
+    knows its server by the mark it gave it, so it finds it again instead of calling it stopped."""
+    pytest.importorskip("setproctitle")
+    server = embedded.ensure_running()
+    shown = psutil.Process(server.pid).cmdline()
+    assert "hello_winners.embedded.moto_server" not in " ".join(shown), shown  # retitled: granian's own name
+    assert embedded.find() == server
+    assert embedded.ensure_running() == server and embedded.status()["running"]
+    assert embedded.stop() == server and not psutil.pid_exists(server.pid) or \
+        psutil.Process(server.pid).status() == psutil.STATUS_ZOMBIE

@@ -2,10 +2,11 @@
 
 The embedded moto server and the local Lambda runtime both run detached, with their address recorded
 in the state folder so that later kernels and commands find and reuse them. A record is never trusted
-on its own: its pid must still be the very process the kit started (the same command line and start
-time, read with psutil), that command line must be the kit's own module's, and the process must carry
-the kit's mark for this state folder in its environment; else the record is stale and replaced, and
-a process that is not the kit's is never signalled. A process of ours that answers slowly (busy, or
+on its own: its pid must still be the very process the kit started (the same start time, read with
+psutil, and the kit's mark in its environment, naming this state folder and the record's command), and
+that command must run the kit's own module; else the record is stale and replaced, and a process that
+is not the kit's is never signalled. The command line the process shows is not trusted either way: a
+server may retitle its process (granian does, when setproctitle is installed). A process of ours that answers slowly (busy, or
 held up by a client) is still ours: no command but ``stop`` ends it.
 
 Each process also carries its record in its own environment, so a lost or garbled record file never
@@ -34,8 +35,11 @@ from hello_winners.targets.state import state_dir
 
 # The environment variable through which a detached process carries its own record.
 MARK_ENV = "HELLO_WINNERS_DETACHED"
+# Tells setproctitle, when installed, to retitle a process without overwriting its environment, where
+# the mark is (granian retitles its process with it): the title is then cut to the command line's length.
+_KEEP_ENVIRONMENT = "SPT_NOENV"
 # How far a recorded start time may be from psutil's (read to 1/100 s; records written before the kit
-# used psutil hold the time Popen returned). A reused pid would also need the very same command line.
+# used psutil hold the time Popen returned). A reused pid would also need the kit's mark.
 _START_SLACK_S = 1.0
 # A starting process is asked this often whether it answers yet: a refused connection costs next to
 # nothing, and every caller of a cold start waits for the first answer after it is up.
@@ -135,11 +139,10 @@ class Detached:
             return None
         process = _identified(record)
         try:
-            mark = json.loads(process.environ().get(MARK_ENV) or "null") if process is not None else None
+            mark = _mark(process) if process is not None else {}
         except (psutil.Error, ValueError):
             return None
-        ours = isinstance(mark, dict) and (mark.get("name"), mark.get("state_dir")) == (self.name, str(state_dir()))
-        return process if ours else None
+        return process if (mark.get("name"), mark.get("state_dir")) == (self.name, str(state_dir())) else None
 
     def _adopt_stray(self):
         """Record again the first process of ours that no record names (answering or not); stop any other."""
@@ -159,7 +162,7 @@ class Detached:
         with open(self.log_path, "ab") as log:
             started = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
-                env={**os.environ, MARK_ENV: json.dumps(mark)},
+                env={**os.environ, MARK_ENV: json.dumps(mark), _KEEP_ENVIRONMENT: "1"},
             )
         if spawned:
             spawned()
@@ -199,13 +202,25 @@ def terminate(process: psutil.Process | None, grace_s: float = 10.0) -> None:
 
 
 def _identified(record):
-    """The record's process, only while it is the very one the kit started (command line and start time)."""
+    """The record's process, only while it is the very one the kit started: the same start time, and the
+    kit's mark in its environment naming the record's command.
+
+    Not its command line: a process may retitle itself (granian does when setproctitle is installed), and
+    the mark is what the kit itself gave it when it started it.
+    """
     try:
         process = psutil.Process(record.pid)
-        ours = process.cmdline() == record.command and abs(process.create_time() - record.started) < _START_SLACK_S
+        ours = _mark(process).get("command") == record.command and \
+            abs(process.create_time() - record.started) < _START_SLACK_S
     except (psutil.Error, TypeError, ValueError):  # gone, or a record with nonsense in it
         return None
     return process if ours and _running(process) else None
+
+
+def _mark(process):
+    """The kit's mark in a process's environment, as a dict ({} when it has none)."""
+    mark = json.loads(process.environ().get(MARK_ENV) or "null")
+    return mark if isinstance(mark, dict) else {}
 
 
 def _running(process):
@@ -216,24 +231,26 @@ def _running(process):
 
 
 def _strays(name):
-    """(record, process) of each running process of ours of kind ``name`` for this state folder, from its mark."""
+    """(record, process) of each running process of ours of kind ``name`` for this state folder, from its mark.
+
+    A process the kit started carries its mark; so do the processes it starts in turn (granian's worker),
+    which inherit its environment: those, whose parent carries the same mark, are their parent's, not strays.
+    """
     folder = str(state_dir())
-    found = []
+    found = {}
     for process in psutil.process_iter():
         try:
-            mark = json.loads(process.environ().get(MARK_ENV) or "null")
-            if not isinstance(mark, dict) or (mark.get("name"), mark.get("state_dir")) != (name, folder):
+            mark = _mark(process)
+            if (mark.get("name"), mark.get("state_dir")) != (name, folder) or not _running(process):
                 continue
-            if process.cmdline() != mark["command"] or not _running(process):
-                continue  # a child that inherited the mark, or a process on its way out
-            found.append((Record(process.pid, int(mark["port"]), process.create_time(), mark["details"],
-                                 mark["command"]), process))
+            found[process.pid] = (Record(process.pid, int(mark["port"]), process.create_time(), mark["details"],
+                                         mark["command"]), process, mark)
         except (psutil.Error, ValueError, TypeError, KeyError):
             continue
-    pids = {record.pid for record, _ in found}
-    for record, process in found:
+    for record, process, mark in found.values():
         with contextlib.suppress(psutil.Error):
-            if process.ppid() not in pids:  # else a worker its parent forked (same command line): the parent's
+            parent = found.get(process.ppid())
+            if parent is None or parent[2] != mark:
                 yield record, process
 
 

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
