@@ -7,6 +7,7 @@ never run in CI: these machines are noisy, so rows quote medians and ratios.
     python benchmarks/run.py            # every benchmark, full size
     python benchmarks/run.py --quick    # small inputs, a smoke run
     python benchmarks/run.py consumer   # only bench_consumer.py
+    python benchmarks/run.py mutation   # the mutation score: only when named, it takes half an hour
 """
 
 import argparse
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Benchmarks that run only when named: the mutation score reruns tests for every mutant.
+WHEN_NAMED = {"mutation"}
 
 
 def load(path):
@@ -51,6 +54,8 @@ def main(argv=None):
     files = sorted(HERE.glob("bench_*.py"))
     if args.only:
         files = [f for f in files if f.stem.removeprefix("bench_") in args.only]
+    else:
+        files = [f for f in files if f.stem.removeprefix("bench_") not in WHEN_NAMED]
     rows = []
     for path in files:
         name = path.stem.removeprefix("bench_")

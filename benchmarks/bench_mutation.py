@@ -1,0 +1,106 @@
+"""A mutation score for the modules whose rules the workshop depends on: how many planted bugs the tests catch.
+
+mutmut (3.x) rewrites each module into many mutants (a ``<`` made ``<=``, a value made ``None``, a
+string changed) and runs the tests that reach the mutated function against each: a mutant the tests
+fail on is killed, one they pass is a bug nobody would notice. mutmut rather than cosmic-ray: it runs
+only the tests that cover a mutant's function (a module takes minutes, not hours, on two cores), and
+keeps each result beside the source, so a survivor is one ``mutmut show`` away.
+
+Each module runs in a scratch copy of the checkout with its own ``[tool.mutmut]`` settings; only the
+pure tier's tests run (the embedded ones start servers from the installed checkout, which would test
+the unmutated code). The target is 90 % killed per module; every survivor is printed with its diff,
+to be killed by a new test or named in the closing note as equivalent, with the reason.
+
+    python benchmarks/run.py mutation                 # every module
+    python benchmarks/bench_mutation.py fold events   # some, by the names below, with the survivors' diffs
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 90.0
+# name: (files to mutate, tests that exercise them)
+MODULES = {
+    "fold": (["hello_winners/view/fold.py"],
+             ["tests/test_fold.py", "tests/test_consumer.py", "tests/test_consumer_properties.py"]),
+    "requests": (["hello_winners/view/requests.py"], ["tests/test_requests.py", "tests/test_api.py"]),
+    "api": (["hello_winners/view/api.py"], ["tests/test_api.py", "tests/test_requests.py"]),
+    "authorization": (["hello_winners/embedded/authorization.py"], ["tests/test_authorization.py"]),
+    "events": (["hello_winners/events/*"], ["tests/test_events.py", "tests/test_fold.py"]),
+    "reference": (["hello_winners/game/reference.py"], ["tests/test_reference.py", "tests/test_workshop_day.py"]),
+    "planner": (["hello_winners/deploy/planner.py"], ["tests/test_planner.py", "tests/test_teardown.py"]),
+}
+_RESULT = re.compile(r"^\s*(\S+): (\w[\w ]*)$")
+
+
+def score(name, workers=2):
+    """({status: count}, [(mutant, diff) of each survivor]) of one module, from a fresh scratch copy."""
+    files, tests = MODULES[name]
+    with tempfile.TemporaryDirectory(prefix=f"hello-winners-mutation-{name}-") as scratch:
+        copy = Path(scratch) / "checkout"
+        _copy_checkout(copy)
+        settings = "\n".join([
+            "", "[tool.mutmut]",
+            'source_paths = ["hello_winners/"]',
+            f"only_mutate = {files!r}",
+            f"pytest_add_cli_args_test_selection = {tests!r}",
+            # The same examples every run: a mutant is killed or not by the tests, not by luck.
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not embedded", "--hypothesis-seed=0"]',
+            'also_copy = ["data/", "notebooks/", "benchmarks/"]',
+        ]).replace("'", '"')
+        (copy / "pyproject.toml").write_text((copy / "pyproject.toml").read_text() + settings + "\n")
+        mutmut = [sys.executable, "-m", "mutmut"]
+        subprocess.run([*mutmut, "run", "--max-children", str(workers)], cwd=copy, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listed = subprocess.run([*mutmut, "results", "--all", "true"], cwd=copy, check=True,
+                                capture_output=True, text=True).stdout
+        statuses = {m.group(1): m.group(2) for m in map(_RESULT.match, listed.splitlines()) if m}
+        counts = {}
+        for status in statuses.values():
+            counts[status] = counts.get(status, 0) + 1
+        survivors = [(mutant, subprocess.run([*mutmut, "show", mutant], cwd=copy, capture_output=True,
+                                             text=True).stdout) for mutant, status in sorted(statuses.items())
+                     if status == "survived"]
+        return counts, survivors
+
+
+def _copy_checkout(to):
+    """The tracked files of the checkout as they are now (uncommitted changes included)."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    for relative in filter(None, tracked.decode().split("\0")):
+        source = ROOT / relative
+        if source.is_file():
+            (to / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, to / relative)
+
+
+def row(name, counts):
+    total = sum(counts.values())
+    killed = counts.get("killed", 0)
+    percent = 100.0 * killed / total if total else 0.0
+    rest = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if s != "killed")
+    return {"name": f"{name}: killed of {total} mutants" + (f" ({rest})" if rest else ""), "figure": round(percent, 1),
+            "unit": "%", "compared_with": f"target >= {TARGET:g} %: {'met' if percent >= TARGET else 'NOT met'}"}
+
+
+def run(quick: bool = False, only=None) -> list[dict]:
+    rows = []
+    for name in only or (["fold"] if quick else MODULES):
+        print(f"  mutating {name} ...", file=sys.stderr, flush=True)
+        counts, survivors = score(name)
+        for mutant, diff in survivors:
+            print(f"--- survived: {mutant}\n{diff}", file=sys.stderr)
+        rows.append(row(name, counts))
+    return rows
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import table
+
+    print(table([{"benchmark": "mutation", **r} for r in run(only=sys.argv[1:] or None)]))
