@@ -24,7 +24,8 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 64_000_000  # a 64-megapixel phone photo; Pillow's own bomb warning starts at about 89
 LONGEST_SIDE = 1024
 QUALITY = 85
-FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}  # MPO: the multi-picture JPEG some phones write
+# The readers tried (a phone's multi-picture JPEG, MPO, opens through the JPEG reader).
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 # The start of a web page or a script: long enough that compressed pixels never spell one by chance.
 _MARKUP = re.compile(rb"<(?:script|html|!doctype|iframe|body|\?php)", re.IGNORECASE)
 
@@ -40,18 +41,23 @@ def reencode(data: bytes) -> bytes:
         raise Refused(415, "That file is a photo and something else too (a web page or a zip archive): "
                            "send a plain photo from the camera.")
     try:
-        image = Image.open(io.BytesIO(data), formats=sorted(FORMATS))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours: the header claims even more
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise Refused(415, "That file is not a photo the room can read: send a JPEG, PNG, WebP or GIF.") from None
     with image:
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise Refused(413, f"The photo is {width}x{height} pixels, more than the room decodes "
-                               f"({MAX_PIXELS // 1_000_000} megapixels): send a smaller one.")
+        if image.size[0] * image.size[1] > MAX_PIXELS:
+            raise _too_many_pixels()
         try:
             return _new_jpeg(image)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             raise Refused(415, "That photo is damaged or cut short: take it again.") from None
+
+
+def _too_many_pixels() -> Refused:
+    return Refused(413, f"The photo has more pixels than the room decodes ({MAX_PIXELS // 1_000_000} megapixels): "
+                        "send a smaller one.")
 
 
 def _new_jpeg(image: Image.Image) -> bytes:

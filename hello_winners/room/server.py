@@ -33,7 +33,7 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server.embed import Server
 
-from hello_winners import naming, targets
+from hello_winners import targets
 from hello_winners.room.app import Room, create_app
 from hello_winners.room.config import RoomConfig, base_url, join_hosts, parse_listen
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     room = Room(folder, config, kinesis=kinesis, photo_wait_s=args.photo_wait, poll_s=args.poll,
                 api_url=lambda: target.api_url(config.api_id, config.region) if config.api_id else None)
     join_url = f"{base_url(join_hosts(host)[0], port)}/join?code={config.code}"
-    print(f"room server for stage {naming.prefix(config.stage)} on {config.target}: {len(room.ledger.participants)} "
+    print(f"room server for stage {config.stage} on {config.target}: {len(room.ledger.participants)} "
           f"participants, {len(room.log)} events in the room log; listening on {base_url(host, port)}",
           file=sys.stderr, flush=True)
     asyncio.run(serve(create_app(room, join_url), host, port))

@@ -26,6 +26,8 @@ _PRICE = re.compile(r"\d{1,9}(\.\d{1,2})?\Z")
 _WHITESPACE = re.compile(r"[\t\r\n]+")
 # Bidirectional embeddings, overrides and isolates: they make text read differently from what it is.
 _BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+# Controls, lone surrogates, private use and unassigned code points: nothing a keyboard types.
+_INVISIBLE = {"Cc", "Cs", "Co", "Cn"}
 
 
 def clean(value: object, label: str, longest: int) -> str:
@@ -39,8 +41,8 @@ def clean(value: object, label: str, longest: int) -> str:
         raise Refused(400, f"The {label} is {len(text)} characters long: keep it to {longest}.")
     for character in text:
         code = ord(character)
-        if unicodedata.category(character) == "Cc" or code in _BIDI or code in (0x2028, 0x2029):
-            raise Refused(400, f"The {label} holds an invisible control character (U+{code:04X}): "
+        if unicodedata.category(character) in _INVISIBLE or code in _BIDI or code in (0x2028, 0x2029):
+            raise Refused(400, f"The {label} holds an invisible or control character (U+{code:04X}): "
                                "type it again with letters, digits and punctuation.")
     if "<" in text or ">" in text:
         raise Refused(400, f"The {label} holds < or >, which the room does not take: leave them out.")
