@@ -475,7 +475,7 @@ async def instructor_page(request: Request) -> Response:
     if entry := _instructor_entry(request, "/instructor"):
         return entry
     room = _room(request)
-    return _page(request, "instructor.html", person=None, ledger=room.ledger, status=room.status(),
+    return _page(request, "instructor.html", person=None, ledger=room.ledger, state=room.status(),
                  csrf=security.csrf_token(room.config.secret, "instructor", room.instructor_hash))
 
 
