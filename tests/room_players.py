@@ -3,6 +3,7 @@
 
 import io
 import re
+import zipfile
 
 from PIL import Image
 
@@ -21,14 +22,30 @@ def new_config(folder, stage="test-room"):
     return config
 
 
-def photo_with_gps(size=(1600, 1200)) -> bytes:
-    """A phone's JPEG: an orientation, the phone's maker, and where it was taken."""
+def photo_with_gps(size=(1600, 1200), orientation=1) -> bytes:
+    """A phone's JPEG: an orientation, the phone's maker, where it was taken, and a comment."""
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"
-    exif[0x0112] = 1
+    exif[0x0112] = orientation
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
     out = io.BytesIO()
-    Image.new("RGB", size, "teal").save(out, "JPEG", exif=exif.tobytes())
+    Image.new("RGB", size, "teal").save(out, "JPEG", exif=exif.tobytes(), comment=b"secret note")
+    return out.getvalue()
+
+
+def zip_after(data: bytes) -> bytes:
+    """``data`` with a zip archive appended: still opens as the photo, and as an archive too."""
+    out = io.BytesIO(data)
+    out.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr("payload.html", "<script>alert(1)</script>")
+    return out.getvalue()
+
+
+def bomb(side=12_000) -> bytes:
+    """A PNG whose header claims side x side pixels: a few hundred kilobytes that decode to gigabytes."""
+    out = io.BytesIO()
+    Image.new("1", (side, side)).save(out, "PNG")
     return out.getvalue()
 
 

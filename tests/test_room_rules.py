@@ -4,7 +4,6 @@ folded room after a restart, and what happens to a photo (pure tier)."""
 import doctest
 import io
 import unicodedata
-import zipfile
 
 import pytest
 from hypothesis import given
@@ -15,6 +14,8 @@ from hello_winners import events
 from hello_winners.room import actions, assignment, limits, photos, text
 from hello_winners.room.ledger import Ledger
 from hello_winners.room.refusal import Refused
+
+from room_players import bomb, photo_with_gps, zip_after
 
 T = "2026-01-01T10:00:00.000Z"
 
@@ -206,18 +207,8 @@ def test_joining_needs_the_code_an_open_room_and_a_free_name():
 
 # --- photos ---------------------------------------------------------------------------------------
 
-def jpeg_with_gps(size=(2400, 1800), orientation=6):
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"
-    exif[0x0112] = orientation
-    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
-    out = io.BytesIO()
-    Image.new("RGB", size, "teal").save(out, "JPEG", exif=exif.tobytes(), comment=b"secret note")
-    return out.getvalue()
-
-
 def test_a_photo_is_shrunk_turned_upright_and_keeps_nothing_but_pixels():
-    original = jpeg_with_gps()
+    original = photo_with_gps((2400, 1800), orientation=6)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the upload does carry a GPS position
     kept = Image.open(io.BytesIO(photos.reencode(original)))
     assert kept.format == "JPEG" and kept.size == (768, 1024)  # 2400x1800 turned by its orientation, then shrunk
@@ -232,30 +223,15 @@ def test_a_transparent_png_becomes_a_white_backed_jpeg():
     assert kept.mode == "RGB" and kept.getpixel((5, 5)) == (255, 255, 255)
 
 
-def zip_after(data):
-    out = io.BytesIO(data)
-    out.seek(0, io.SEEK_END)
-    with zipfile.ZipFile(out, "a") as archive:
-        archive.writestr("evil.html", "<p>hi</p>")
-    return out.getvalue()
-
-
-def bomb():
-    """A PNG whose header claims 20,000 x 20,000 pixels: a few hundred kilobytes, 1.2 GB decoded."""
-    out = io.BytesIO()
-    Image.new("1", (20_000, 20_000)).save(out, "PNG")
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("make, status, problem", [
     (lambda: b"just some text, not a photo", 415, "not a photo"),
     (lambda: b"", 400, "No photo"),
-    (lambda: jpeg_with_gps((64, 64)) + b"<html><script>alert(1)</script></html>", 415, "something else too"),
-    (lambda: b"<!DOCTYPE html>" + jpeg_with_gps((64, 64)), 415, "something else too"),
-    (lambda: zip_after(jpeg_with_gps((64, 64))), 415, "something else too"),
+    (lambda: photo_with_gps((64, 64)) + b"<html><script>alert(1)</script></html>", 415, "something else too"),
+    (lambda: b"<!DOCTYPE html>" + photo_with_gps((64, 64)), 415, "something else too"),
+    (lambda: zip_after(photo_with_gps((64, 64))), 415, "something else too"),
     (lambda: b"\xff" * (photos.MAX_BYTES + 1), 413, "up to 8 MB"),
-    (bomb, 413, "more pixels than the room decodes"),
-    (lambda: jpeg_with_gps((640, 480))[:2000], 415, "damaged or cut short"),
+    (lambda: bomb(20_000), 413, "more pixels than the room decodes"),
+    (lambda: photo_with_gps((640, 480))[:2000], 415, "damaged or cut short"),
 ])
 def test_what_is_not_a_plain_photo_is_refused_in_one_sentence(make, status, problem):
     with pytest.raises(Refused) as refused:

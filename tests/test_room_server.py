@@ -13,7 +13,7 @@ from hello_winners.room import actions, security
 from hello_winners.room.app import Room, create_app
 from hello_winners.room.durable import AppendLog
 
-from room_players import Player, csrf_of, new_config, photo_with_gps
+from room_players import Player, bomb, csrf_of, new_config, photo_with_gps, zip_after
 
 BASE = "http://127.0.0.1:8800"
 
@@ -138,8 +138,8 @@ BAD = {
     "a non-image": lambda m, p, c, product, forged: p.upload(product, b"%PDF-1.7 not a photo", "a.pdf", "application/pdf"),
     "a photo that is also a web page": lambda m, p, c, product, forged: p.upload(
         product, photo_with_gps((64, 64)) + b"<html><script>alert(document.cookie)</script>"),
-    "a photo that is also a zip": lambda m, p, c, product, forged: p.upload(product, _zipped(photo_with_gps((64, 64)))),
-    "a decompression bomb": lambda m, p, c, product, forged: p.upload(product, _bomb(), "bomb.png", "image/png"),
+    "a photo that is also a zip": lambda m, p, c, product, forged: p.upload(product, zip_after(photo_with_gps((64, 64)))),
+    "a decompression bomb": lambda m, p, c, product, forged: p.upload(product, bomb(), "bomb.png", "image/png"),
     "HTML in a name": lambda m, p, c, product, forged: forged.join("<img src=x onerror=alert(1)>", ["customer"]),
     "control characters in a name": lambda m, p, c, product, forged: forged.join("Eve\x1b[2J\x07", ["customer"]),
     "HTML in a product": lambda m, p, c, product, forged: m.add_product("<script>alert(1)</script>"),
@@ -155,22 +155,6 @@ BAD = {
 def _forged(player, product):
     player.client.cookies.set(security.SESSION_COOKIE, "forged-token")
     return _post_raw(player, "/purchases", {"product": product, "csrf": "x"})
-
-
-def _zipped(data):
-    import zipfile
-
-    out = io.BytesIO(data)
-    out.seek(0, io.SEEK_END)
-    with zipfile.ZipFile(out, "a") as archive:
-        archive.writestr("payload.html", "<script>alert(1)</script>")
-    return out.getvalue()
-
-
-def _bomb():
-    out = io.BytesIO()
-    Image.new("1", (12_000, 12_000)).save(out, "PNG")  # 144 megapixels from a few hundred kilobytes
-    return out.getvalue()
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's, as the bomb is opened
