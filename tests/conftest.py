@@ -43,8 +43,9 @@ notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solv
 
 
 # Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
-EMBEDDED_MODULES = {"test_deploy", "test_embedded", "test_local_lambda", "test_play", "test_strict"}
-BROWSER_MODULES = {"test_leaderboard_browser"}
+EMBEDDED_MODULES = {"test_deploy", "test_embedded", "test_local_lambda", "test_play", "test_room_embedded",
+                    "test_strict"}
+BROWSER_MODULES = {"test_leaderboard_browser", "test_room_browser"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -99,11 +100,42 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium (Debian's, driven by Playwright) for the whole session; each test opens its own
+    contexts (a fresh profile: cookies, storage) in it."""
+    from playwright.sync_api import sync_playwright
+
+    from browsers import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
 def embedded_server():
     """The suite's shared embedded moto server, real HTTP on 127.0.0.1 (stopped when the session ends)."""
     from hello_winners import embedded
 
     return embedded.ensure_running()
+
+
+@pytest.fixture(scope="session")
+def room_server(embedded_server):
+    """A room on its own stage of the suite's embedded AWS (deployed by ``room start``), served on a free
+    loopback port; (record, config, base URL). Stopped when the session ends."""
+    from hello_winners.deploy import teardown
+    from hello_winners.room import control
+
+    record, config = control.start(stage="test-room", listen="127.0.0.1:0", fresh=True, photo_wait_s=120,
+                                   report=lambda line: None)
+    yield record, config, f"http://127.0.0.1:{record.port}"
+    control.stop()
+    from hello_winners import deploy, targets
+
+    settings = targets.settings(stage="test-room")
+    teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
 
 
 @pytest.fixture
