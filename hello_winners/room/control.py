@@ -64,9 +64,18 @@ def _answers(record: detached.Record) -> bool:
 SERVER = detached.Detached("room-server", _answers, start_timeout_s=60.0)
 
 
-def _free_port(host: str) -> int:
+def _free_port(host: str, port: int) -> int:
+    """``port`` on ``host`` when nothing listens there (0: any free one); else ConfigError.
+
+    The server's own socket would share a port another program listens on (granian sets SO_REUSEPORT),
+    so the room checks first, with a socket that does not.
+    """
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host, 0))
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(f"cannot listen on {host}:{port} ({error.strerror}): another program uses that port, "
+                              "or the address is not this machine's; choose another with --listen") from None
         return probe.getsockname()[1]
 
 
@@ -97,7 +106,7 @@ def start(target: str | None = None, stage: str | None = None, listen: str = "12
     config = dataclasses.replace(config or RoomConfig.new(settings.target, settings.stage, outputs.stream),
                                  api_id=outputs.api_id, region=region, stream=outputs.stream)
     config.save(here)
-    port = port or _free_port(host)
+    port = _free_port(host, port)
     command = [sys.executable, "-m", "hello_winners.room.server", "--folder", str(here),
                "--listen", f"{'[' + host + ']' if ':' in host else host}:{port}", "--photo-wait", str(photo_wait_s)]
     record = SERVER.ensure(command, port, details={"host": host})
