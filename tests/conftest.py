@@ -121,23 +121,6 @@ def embedded_server():
     return embedded.ensure_running()
 
 
-@pytest.fixture(scope="session")
-def room_server(embedded_server):
-    """A room on its own stage of the suite's embedded AWS (deployed by ``room start``), served on a free
-    loopback port; (record, config, base URL). Stopped when the session ends."""
-    from hello_winners.deploy import teardown
-    from hello_winners.room import control
-
-    record, config = control.start(stage="test-room", listen="127.0.0.1:0", fresh=True, photo_wait_s=120,
-                                   report=lambda line: None)
-    yield record, config, f"http://127.0.0.1:{record.port}"
-    control.stop()
-    from hello_winners import deploy, targets
-
-    settings = targets.settings(stage="test-room")
-    teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
-
-
 @pytest.fixture
 def private_state(tmp_path, monkeypatch):
     """A private state folder, so the test owns its embedded AWS; whatever it started is stopped."""

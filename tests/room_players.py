@@ -1,6 +1,7 @@
 """Helpers for the room's tests: a room in a folder, and participants who use its pages as a browser would
 (forms with their CSRF tokens, cookies kept), through Starlette's TestClient or over real HTTP."""
 
+import contextlib
 import io
 import re
 import zipfile
@@ -47,6 +48,24 @@ def bomb(side=12_000) -> bytes:
     out = io.BytesIO()
     Image.new("1", (side, side)).save(out, "PNG")
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def room_on(stage):
+    """A fresh room on a stage of its own of the suite's embedded AWS (deployed by ``room start``), served
+    on a free loopback port: (record, config, base URL). Stopped and torn down afterwards."""
+    from hello_winners import deploy, targets
+    from hello_winners.deploy import teardown
+    from hello_winners.room import control
+
+    record, config = control.start(stage=stage, listen="127.0.0.1:0", fresh=True, photo_wait_s=120,
+                                   report=lambda line: None)
+    try:
+        yield record, config, f"http://127.0.0.1:{record.port}"
+    finally:
+        control.stop()
+        settings = targets.settings(stage=stage)
+        teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
 
 
 class Player:

@@ -16,7 +16,13 @@ from PIL import Image
 from hello_winners.room import control
 
 from browsers import PHONE, needs_chromium, screenshot, wait_for
-from room_players import photo_with_gps
+from room_players import photo_with_gps, room_on
+
+@pytest.fixture(scope="module")
+def room_server(embedded_server):
+    with room_on("test-room-play") as room:
+        yield room
+
 
 pytestmark = [pytest.mark.embedded, needs_chromium]
 

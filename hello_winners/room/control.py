@@ -68,9 +68,11 @@ def _free_port(host: str, port: int) -> int:
     """``port`` on ``host`` when nothing listens there (0: any free one); else ConfigError.
 
     The server's own socket would share a port another program listens on (granian sets SO_REUSEPORT),
-    so the room checks first, with a socket that does not.
+    so the room checks first, with a socket that does not (SO_REUSEADDR only lets it past the closed
+    connections of a server just stopped, as the server itself gets past them).
     """
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
