@@ -22,6 +22,7 @@ from pathlib import Path
 import segno
 
 from hello_winners import deploy, events, targets
+from hello_winners.deploy.models import Options
 from hello_winners.embedded import detached
 from hello_winners.errors import ConfigError
 from hello_winners.game import day, eventlog, reference
@@ -31,6 +32,10 @@ from hello_winners.state import state_dir
 from hello_winners.view.board import printable
 
 ROOM_SUFFIX = "-room"
+# The room's stage: its consumer takes each record as it comes (no batching window), so that a sale
+# reaches the projector within two or three seconds; a room's traffic is small, the cost of the window's
+# absence too.
+ROOM_OPTIONS = Options(batching_window_s=0)
 ROOM_FOLDER = "room"
 
 
@@ -103,7 +108,7 @@ def start(target: str | None = None, stage: str | None = None, listen: str = "12
                           f"{settings.stage} on {settings.target}: start it without --stage and --target, or "
                           "open a new room with --fresh (the old one is kept aside)")
     targets.get(settings.target).before_deploy()
-    outputs = deploy.deploy(settings.target, settings.stage, report=report)
+    outputs = deploy.deploy(settings.target, settings.stage, options=ROOM_OPTIONS, report=report)
     region = deploy.clients(settings.target)["kinesis"].meta.region_name
     config = dataclasses.replace(config or RoomConfig.new(settings.target, settings.stage, outputs.stream),
                                  api_id=outputs.api_id, region=region, stream=outputs.stream)
