@@ -252,3 +252,17 @@ def test_the_projector_needs_the_instructor_and_shows_the_code_and_the_qr(room, 
     status = viewer.client.get("/api/status", headers={"Authorization": f"Bearer {room.config.instructor_token}"})
     assert status.json()["counts"]["participants"] == 0 and json.dumps(status.json()).find(room.config.secret) < 0
     assert actions.token_hash(room.config.instructor_token) not in (room.folder / "journal.jsonl").read_text()
+
+
+def test_a_room_whose_disk_fails_answers_503_and_promises_nothing(room, trio, monkeypatch):
+    merchant, _, customer = trio
+    product = merchant.add_product().headers["location"].split("added=")[1]
+
+    def full(lines):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(room.log, "append", full)
+    for _ in range(2):  # the failed write, then every later one, refused before anything is folded
+        answer = customer.buy(product)
+        assert answer.status_code == 503 and "cannot save anything" in answer.json()["error"]
+    assert Room(room.folder, room.config).ledger.products[product].purchases == 0

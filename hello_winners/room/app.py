@@ -98,14 +98,22 @@ class Room:
 
     def accept(self, event: dict) -> asyncio.Future:
         """Fold an accepted event and queue it for the room log; the future resolves once it is on disk."""
+        self._writable()
         self.ledger.apply_event(event)
         return self.events.reserve(events.encode(event))
 
     def record(self, record: dict) -> asyncio.Future:
         """Fold a journal record (stamped with how far the log is, see Ledger.fold) and queue it."""
+        self._writable()
         record["log"] = self.ledger.position
         self.ledger.apply_record(record)
         return self.records.reserve(events.encode(record))
+
+    def _writable(self) -> None:
+        """Refuse before folding anything when a file of the room could not be written (see GroupCommit)."""
+        broken = self.events.broken or self.records.broken
+        if broken:
+            raise Refused(503, f"The room cannot save anything right now ({broken}); tell the instructor.")
 
     def reassign(self) -> list[asyncio.Future]:
         """Bring the photo assignments up to date: withdraw what must close, then offer what is free."""
@@ -653,7 +661,7 @@ def create_app(room: Room, join_url: str) -> Starlette:
 async def _reassigning(room: Room, stop: asyncio.Event) -> None:
     """Withdraw overdue assignments and offer products to photographers, a few times a photo wait."""
     while not stop.is_set():
-        with contextlib.suppress(LogFileError):
+        with contextlib.suppress(Refused):  # a room that cannot write says so to every request already
             room.reassign()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.5, min(10.0, room.photo_wait_s / 10)))
