@@ -25,7 +25,6 @@ import os
 import random
 import re
 import signal
-import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict

@@ -99,10 +99,11 @@ def pytest_sessionfinish(session):
     embedded.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium (Debian's, driven by Playwright) for the whole session; each test opens its own
-    contexts (a fresh profile: cookies, storage) in it."""
+    """One headless Chromium (Debian's, driven by Playwright) per test module; each test opens its own
+    contexts (a fresh profile: cookies, storage) in it. Not per session: Playwright's sync API keeps its
+    event loop running on the main thread while it is open, and later tests call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     from browsers import launch

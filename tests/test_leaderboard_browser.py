@@ -9,14 +9,13 @@ a human look at 1920x1080.
 import uuid
 
 import pytest
+from browsers import needs_chromium, screenshot, wait_for
 
 from hello_winners import events, targets
 from hello_winners.embedded import runtime
+from hello_winners.embedded.local_api import LocalApi
 from hello_winners.game import stream
 from hello_winners.view import api, tables
-from hello_winners.embedded.local_api import LocalApi
-
-from browsers import needs_chromium, screenshot, wait_for
 
 WIDTH, HEIGHT = 1920, 1080
 

@@ -11,12 +11,12 @@ counted them and as the room log says. Screenshots of every screen go to artifac
 import io
 
 import pytest
+from browsers import PHONE, needs_chromium, screenshot, wait_for
 from PIL import Image
+from room_players import photo_with_gps, room_on
 
 from hello_winners.room import control
 
-from browsers import PHONE, needs_chromium, screenshot, wait_for
-from room_players import photo_with_gps, room_on
 
 @pytest.fixture(scope="module")
 def room_server(embedded_server):
@@ -50,7 +50,7 @@ def join(page, join_url, name, role):
 
 
 def test_three_phones_and_the_projector_play_a_round(room_server, contexts, tmp_path):
-    record, config, base = room_server
+    _, config, base = room_server
     join_url = f"{base}/join?code={config.code}"
     projector = contexts(viewport={"width": 1920, "height": 1080})
     projector.goto(f"{base}/projector?token={config.instructor_token}")

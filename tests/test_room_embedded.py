@@ -10,12 +10,12 @@ import threading
 import httpx2 as httpx
 import psutil
 import pytest
+from room_players import Player, room_on
 
 from hello_winners import deploy
 from hello_winners.game import eventlog, stream
 from hello_winners.room import control
 
-from room_players import Player, room_on
 
 @pytest.fixture(scope="module")
 def room_server(embedded_server):

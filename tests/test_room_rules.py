@@ -9,13 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
+from room_players import bomb, photo_with_gps, zip_after
 
 from hello_winners import events
 from hello_winners.room import actions, assignment, limits, photos, text
 from hello_winners.room.ledger import Ledger
 from hello_winners.room.refusal import Refused
-
-from room_players import bomb, photo_with_gps, zip_after
 
 T = "2026-01-01T10:00:00.000Z"
 

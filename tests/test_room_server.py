@@ -7,13 +7,12 @@ import json
 
 import pytest
 from PIL import Image
+from room_players import Player, bomb, csrf_of, new_config, photo_with_gps, zip_after
 from starlette.testclient import TestClient
 
 from hello_winners.room import actions, security
 from hello_winners.room.app import Room, create_app
 from hello_winners.room.durable import AppendLog
-
-from room_players import Player, bomb, csrf_of, new_config, photo_with_gps, zip_after
 
 BASE = "http://127.0.0.1:8800"
 
@@ -199,7 +198,7 @@ def test_the_state_folder_is_never_served(path, room, trio):
 
 
 def test_names_are_text_on_every_page_and_in_the_feed(room, trio, people):
-    merchant, _, customer = trio
+    _, _, customer = trio
     odd = people("10.0.0.8")
     assert odd.join('Zoë & "the" crew', ["merchant"]).status_code == 303
     product = odd.add_product('Tote "Deluxe" & Co', description="It's &lt;b&gt; fine").headers["location"].split("=")[1]

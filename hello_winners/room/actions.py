@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from hello_winners import events
 from hello_winners.errors import EventError
 from hello_winners.room import text
-from hello_winners.room.ledger import CUSTOMER, MERCHANT, ORIGIN_ROLE, PHOTOGRAPHER, ROLES, Ledger, Participant
+from hello_winners.room.ledger import CUSTOMER, MERCHANT, PHOTOGRAPHER, ROLES, Ledger, Participant
 from hello_winners.room.refusal import Refused
 
 

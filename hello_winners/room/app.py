@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,7 @@ from hello_winners.game.simulator import CATEGORIES
 from hello_winners.room import actions, photos, projector, security
 from hello_winners.room.config import RoomConfig
 from hello_winners.room.durable import AppendLog, GroupCommit, LogFileError, write_atomically
-from hello_winners.room.ledger import CUSTOMER, MERCHANT, PHOTOGRAPHER, ROLES, Ledger, Participant
+from hello_winners.room.ledger import ROLES, Ledger, Participant
 from hello_winners.room.limits import Limit
 from hello_winners.room.pump import Pump
 from hello_winners.room.refusal import Refused
@@ -90,6 +91,9 @@ class Room:
             "views": Limit("views", burst=10, rate=1),  # per participant: beyond it a view is not recorded
         }
         self.feed = Feed(self, api_url)
+        # Photos are decoded and re-encoded two at a time: a burst of uploads takes its turn, never the
+        # threads that answer the rest of the room.
+        self.photo_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photos")
 
     # --- writing: fold now, answer once durable ----------------------------------------------------
 
@@ -252,7 +256,7 @@ async def _form(request: Request, purpose: str, holder: str | None) -> dict:
     """The posted form, after the origin and CSRF checks; Refused before anything is decided otherwise."""
     security.check_origin(request.headers, f"http://{request.headers.get('host', '')}")
     form = await request.form(max_files=1, max_fields=20, max_part_size=FORM_BYTES)
-    fields = {key: form.getlist(key) if key in ("roles",) else form.get(key) for key in form.keys()}
+    fields = {key: form.getlist(key) if key == "roles" else form.get(key) for key in form}
     security.check_csrf(_room(request).config.secret, purpose, holder, fields.get("csrf"))
     return fields
 
@@ -370,9 +374,10 @@ async def upload_photo(request: Request) -> Response:
     form = await _form(request, "session", person.token)
     upload = form.get("photo")
     data = await upload.read() if isinstance(upload, UploadFile) else b""
-    jpeg = await asyncio.to_thread(photos.reencode, data)
+    loop = asyncio.get_running_loop()
+    jpeg = await loop.run_in_executor(room.photo_threads, photos.reencode, data)
     name = f"{secrets.token_hex(16)}.jpg"
-    await asyncio.to_thread(write_atomically, room.photos / name, jpeg)
+    await loop.run_in_executor(room.photo_threads, write_atomically, room.photos / name, jpeg)
     try:  # the assignment may have moved on while the photo was read
         event = actions.photo(room.ledger, person, product_id, f"/photos/{name}", room.now())
     except Refused:

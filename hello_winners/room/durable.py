@@ -16,6 +16,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hello_winners.errors import HelloWinnersError
@@ -116,6 +117,9 @@ class GroupCommit:
 
     def __init__(self, log: AppendLog) -> None:
         self.log = log
+        # A thread of its own: a write never waits behind other work sent to threads (photos, the projector's
+        # reads), and writes are one at a time anyway.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"write-{log.path.stem}")
         self.durable = len(log)
         self.reserved = len(log)
         self.broken: str | None = None
@@ -145,7 +149,8 @@ class GroupCommit:
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    first = await asyncio.to_thread(self.log.append, [line for line, _ in batch])
+                    first = await asyncio.get_running_loop().run_in_executor(
+                        self._writer, self.log.append, [line for line, _ in batch])
                 except (OSError, LogFileError) as error:
                     self.broken = f"the room could not write {self.log.path.name} ({error}): restart the room"
                     for _, future in batch + self._pending:

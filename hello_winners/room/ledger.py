@@ -18,9 +18,6 @@ from hello_winners.room.assignment import Assignments
 
 MERCHANT, PHOTOGRAPHER, CUSTOMER = "merchant", "photographer", "customer"
 ROLES = (MERCHANT, PHOTOGRAPHER, CUSTOMER)
-#: The origin role of the events each room role produces.
-ORIGIN_ROLE = {MERCHANT: events.ROLE_MERCHANT, PHOTOGRAPHER: events.ROLE_PHOTOGRAPHER,
-               CUSTOMER: events.ROLE_CUSTOMER}
 
 
 @dataclasses.dataclass
