@@ -81,25 +81,20 @@ def add_product(ledger: Ledger, person: Participant, form: dict, product_id: str
     return _valid(events.product_create(person.id, person.name, product_id, time=time, **fields))
 
 
-def photo(ledger: Ledger, person: Participant, product_id: object, image: str, time: str) -> dict:
-    """A product/image event: only the photographer the product is assigned to may add its photo."""
-    _needs(person, PHOTOGRAPHER)
-    product = _product(ledger, product_id)
-    if product.image is not None:
-        raise Refused(409, "That product has its photo already: wait for your next assignment.")
-    assigned = ledger.assignments.open.get(product.id)
-    if assigned is None or assigned.photographer != person.id:
-        raise Refused(409, "That product is not assigned to you (any more): photograph the one on your page.")
-    return _valid(events.product_image(person.id, person.name, product.id, image, time=time))
-
-
 def check_photo(ledger: Ledger, person: Participant, product_id: object) -> None:
-    """Refuse an upload before its bytes are read when :func:`photo` would refuse its event."""
+    """Refuse a photo unless ``person`` is the photographer the product is assigned to now; the server asks
+    before it reads a byte of the upload, and again once the photo is ready (the assignment may have moved)."""
     _needs(person, PHOTOGRAPHER)
     product = _product(ledger, product_id)
     assigned = ledger.assignments.open.get(product.id)
     if product.image is not None or assigned is None or assigned.photographer != person.id:
         raise Refused(409, "That product is not assigned to you (any more): photograph the one on your page.")
+
+
+def photo(ledger: Ledger, person: Participant, product_id: str, image: str, time: str) -> dict:
+    """A product/image event: only the photographer the product is assigned to may add its photo."""
+    check_photo(ledger, person, product_id)
+    return _valid(events.product_image(person.id, person.name, product_id, image, time=time))
 
 
 def purchase(ledger: Ledger, person: Participant, product_id: object, time: str) -> dict:
@@ -168,7 +163,3 @@ def offer(ledger: Ledger, now: float, time: str) -> dict | None:
                 return {"kind": "assign", "product": product.id, "photographer": chosen, "at": now, "time": time}
     return None
 
-
-__all__ = ["add_product", "change_roles", "check_photo", "hide", "join", "joining", "offer",
-           "photo", "purchase", "remove", "roles_of", "token_hash", "view_category", "view_product",
-           "withdrawals"]

@@ -16,7 +16,6 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor

@@ -14,7 +14,6 @@ import json
 import socket
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
