@@ -162,6 +162,7 @@ class Feed:
         self.consumer_error: str | None = None
         self.truth: dict = {role: [] for role in events.ROLES}
         self._truth_at = -1
+        self.closed = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Refresh while watched, until ``stop``."""
@@ -209,11 +210,20 @@ class Feed:
             return self.consumer, f"the winner API's address cannot be found ({type(error).__name__})"
 
     async def next(self, after: int, timeout: float) -> tuple[int, str] | None:
-        """The first message newer than version ``after``, or None after ``timeout`` seconds without one."""
+        """The first message newer than version ``after``, or None after ``timeout`` seconds without one.
+        StopAsyncIteration once the feed is closed."""
         async with self.changed:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.changed.wait_for(lambda: self.version > after), timeout)
+                await asyncio.wait_for(self.changed.wait_for(lambda: self.version > after or self.closed), timeout)
+            if self.closed:
+                raise StopAsyncIteration
             return (self.version, self.message) if self.version > after else None
+
+    async def close(self) -> None:
+        """End every open feed (the server is stopping: an open projector must not hold it up)."""
+        async with self.changed:
+            self.closed = True
+            self.changed.notify_all()
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -470,7 +480,10 @@ async def projector_feed(request: Request) -> Response:
             version = 0
             yield "retry: 2000\n\n"
             while True:
-                found = await feed.next(version, timeout=15.0)
+                try:
+                    found = await feed.next(version, timeout=15.0)
+                except StopAsyncIteration:
+                    return
                 if found is None:
                     yield ": still here\n\n"  # keeps proxies and phones from closing a quiet stream
                     continue

@@ -60,17 +60,23 @@ def main(argv: list[str] | None = None) -> None:
     print(f"room server for stage {config.stage} on {config.target}: {len(room.ledger.participants)} "
           f"participants, {len(room.log)} events in the room log; listening on {base_url(host, port)}",
           file=sys.stderr, flush=True)
-    asyncio.run(serve(create_app(room, join_url), host, port))
+    asyncio.run(serve(create_app(room, join_url), room, host, port))
 
 
-async def serve(app: object, host: str, port: int) -> None:
-    """Serve ``app`` on this process's event loop until SIGTERM or SIGINT."""
+async def serve(app: object, room: Room, host: str, port: int) -> None:
+    """Serve ``app`` on this process's event loop until SIGTERM or SIGINT, which end the projector's open
+    feeds first: the server then stops at once, not after a feed's grace period."""
     server = Server(app, address=host, port=port, interface=Interfaces.ASGI, http=HTTPModes.http1,
                     backlog=BACKLOG, log_level=LogLevels.warning,
                     http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_S * 1000))
     loop = asyncio.get_running_loop()
+
+    async def stopping() -> None:
+        await room.feed.close()
+        server.stop()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, server.stop)
+        loop.add_signal_handler(signum, lambda: loop.create_task(stopping()))
     await server.serve()
 
 
