@@ -118,9 +118,31 @@ def _parser():
         "env", help="shell export lines that let the AWS CLI and other tools use it as the participant: "
                     'eval "$(hello-winners server env)"').set_defaults(run=_server_env)
 
+    room = commands.add_parser("room", parents=[common], help="a room that plays the shop together, from their phones")
+    room_commands = room.add_subparsers(title="room commands")
+    room_start = room_commands.add_parser(
+        "start", parents=[common], help="deploy the room's stage (<your stage>-room) and start the room server")
+    room_start.add_argument("--listen", default="127.0.0.1:8800",
+                            help="HOST:PORT to listen on (default 127.0.0.1:8800, this machine only; "
+                                 "0.0.0.0:8800 opens it to the room's network)")
+    room_start.add_argument("--fresh", action="store_true", help="keep the current room aside and open a new one")
+    room_start.add_argument("--photo-wait", type=float, default=180.0,
+                            help="seconds a photographer has for a photo before it goes to another (default 180)")
+    room_start.set_defaults(run=_room_start)
+    room_commands.add_parser("stop", help="stop the room server (the room is kept)").set_defaults(run=_room_stop)
+    room_commands.add_parser("status", help="where to join, the room code, and how the room stands"
+                             ).set_defaults(run=_room_status)
+    room_export = room_commands.add_parser(
+        "export", help="write the room log as an event log that `play --log`, the lessons and the analysis read")
+    room_export.add_argument("file", help="the event log to write (JSONL; .jsonl.gz compresses it)")
+    room_export.set_defaults(run=_room_export)
+
     policy = commands.add_parser(
         "policy", help="the participant's IAM policy as JSON: what the lessons, play, status and teardown need "
                        "(every stage of the kit, or --stage's alone); the embedded AWS enforces the same document")
+    policy.add_argument("--room", action="store_true",
+                        help="the room server's policy instead: the room stage's stream only (--stage, default "
+                             "<your stage>-room)")
     policy.add_argument("--stage", help="scope it to one stage's resources")
     policy.add_argument("--region", default="*", help="the region of the resources (default: any)")
     policy.add_argument("--account", default="*", help="the account id of the resources (default: any)")
@@ -315,7 +337,44 @@ def _policy(args):
     except UnknownRegionError:
         raise ConfigError(f"{args.region!r} is not an AWS region: give one such as us-east-1, or leave --region out "
                           "for any region") from None
+    if args.room:
+        from hello_winners.naming import stage_name
+        from hello_winners.room.control import ROOM_SUFFIX
+
+        stage = args.stage or stage_name() + ROOM_SUFFIX
+        print(json.dumps(deploy.room_policy(stage, args.region, args.account, partition), indent=2))
+        return
     print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account, partition), indent=2))
+
+
+def _room_start(args):
+    from hello_winners.room import control
+
+    record, config = control.start(getattr(args, "target", None), getattr(args, "stage", None), listen=args.listen,
+                                   fresh=args.fresh, photo_wait_s=args.photo_wait)
+    print(f"room server running (pid {record.pid}) for stage {config.stage} on {config.target}; "
+          "`hello-winners room status` shows this again, `hello-winners room stop` stops it")
+    control.describe(record, config)
+
+
+def _room_stop(args):
+    from hello_winners.room import control
+
+    stopped = control.stop()
+    print(f"stopped the room server (pid {stopped.pid}); the room is kept for the next start" if stopped
+          else "no room server was running")
+
+
+def _room_status(args):
+    from hello_winners.room import control
+
+    return control.status()
+
+
+def _room_export(args):
+    from hello_winners.room import control
+
+    control.export(args.file)
 
 
 def _server_status(args):

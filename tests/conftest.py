@@ -43,8 +43,9 @@ notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solv
 
 
 # Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
-EMBEDDED_MODULES = {"test_binding", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda", "test_play", "test_strict"}
-BROWSER_MODULES = {"test_leaderboard_browser"}
+EMBEDDED_MODULES = {"test_binding", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda", "test_play",
+                    "test_room_embedded", "test_strict"}
+BROWSER_MODULES = {"test_leaderboard_browser", "test_room_browser"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -101,6 +102,23 @@ def pytest_sessionfinish(session):
         embedded.stop()
     finally:
         shutil.rmtree(_STATE, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium (Debian's, driven by Playwright) per test module; each test opens its own
+    contexts (a fresh profile: cookies, storage) in it. Not per session: Playwright's sync API keeps its
+    event loop running on the main thread while it is open, and later tests call asyncio.run()."""
+    from playwright.sync_api import sync_playwright
+
+    from browsers import CHROMIUM, launch
+    from needs import need
+
+    need(CHROMIUM, "Chromium", "`apt-get install chromium` (.ci/run installs it)")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,9 @@ LAYERS = [
     {"hello_winners.analysis", "hello_winners.deploy"},
     # The embedded AWS enforces the participant's policy, which deploy defines: it sits above deploy.
     {"hello_winners.embedded"},
+    # The room plays the game (events, game, view) on a deployed stage (targets, deploy) and keeps its
+    # server running as the embedded AWS keeps its own (embedded.detached): above them, below the workshop.
+    {"hello_winners.room"},
     {"hello_winners.workshop"},
     {"hello_winners.cli"},
     {"hello_winners.__main__"},

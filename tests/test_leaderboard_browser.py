@@ -1,110 +1,25 @@
 """The leaderboard page in headless Chromium, served by the local endpoint from a real moto server,
 and end to end: purchases put on the stream, applied by the deployed consumer, seen by the open page.
 
-Chromium is driven over the DevTools protocol (a websocket, through websocket-client), so the test sees
-what the room sees: rendered rows, updates without a reload, the stale-data message. Screenshots go to
-artifacts/ (git-ignored) for a human look at 1920x1080.
+Chromium is driven by Playwright (tests/browsers.py), so the test sees what the room sees: rendered
+rows, updates without a reload, the stale-data message. Screenshots go to artifacts/ (git-ignored) for
+a human look at 1920x1080.
 """
 
-import base64
-import json
-import shutil
-import subprocess
-import time
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
-import websocket  # websocket-client, which jupyter_server already depends on
-from needs import need
+from browsers import screenshot, wait_for
 
 from hello_winners import events, targets
 from hello_winners.embedded import runtime
+from hello_winners.embedded.local_api import LocalApi
 from hello_winners.game import stream
 from hello_winners.view import api, tables
-from hello_winners.embedded.local_api import LocalApi
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WIDTH, HEIGHT = 1920, 1080
 
 pytestmark = pytest.mark.embedded
-
-
-@pytest.fixture(autouse=True)
-def _chromium():
-    need(CHROMIUM, "Chromium", "`apt-get install chromium` (.ci/run installs it)")
-
-
-class Browser:
-    """One headless Chromium page, spoken to through the DevTools protocol."""
-
-    def __init__(self, profile):
-        self.process = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-extensions", "--mute-audio", "--hide-scrollbars", f"--window-size={WIDTH},{HEIGHT}",
-             f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        port = self._devtools_port(profile / "DevToolsActivePort")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
-            page = next(target for target in json.load(answer) if target["type"] == "page")
-        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
-        self._last_id = 0
-        self.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
-
-    def _devtools_port(self, path, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while not (path.is_file() and path.read_text().strip()):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Chromium did not open its DevTools port (exit code {self.process.poll()})")
-            time.sleep(0.05)
-        return int(path.read_text().split()[0])
-
-    def send(self, method, **params):
-        self._last_id += 1
-        self.socket.send(json.dumps({"id": self._last_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.socket.recv())
-            if message.get("id") == self._last_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
-
-    def open(self, url):
-        """Navigate to ``url`` and wait until its document has loaded."""
-        self.send("Page.navigate", url=url)
-        self.wait_for(f"location.href === {json.dumps(url)} && document.readyState === 'complete'")
-
-    def evaluate(self, expression):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression, timeout=30.0):
-        """Poll until ``expression`` is truthy; fail with the page's status line when it never is."""
-        deadline = time.monotonic() + timeout
-        while not self.evaluate(expression):
-            if time.monotonic() > deadline:
-                status = self.evaluate("document.getElementById('status')?.textContent")
-                pytest.fail(f"the page never showed {expression} (its status line: {status!r})")
-            time.sleep(0.1)
-
-    def screenshot(self, path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
-
-    def close(self):
-        self.socket.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 # What a board shows, row by row, read from the DOM.
@@ -142,15 +57,17 @@ def local(as_participant, env, monkeypatch):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    opened = Browser(tmp_path / "profile")
-    yield opened
-    opened.close()
+def browser(chromium):
+    """A fresh page at 1920x1080, as a projector shows it."""
+    context = chromium.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 def settle(browser):
     """Let the page's animations finish, so that a screenshot shows what the room sees between updates."""
-    browser.evaluate("new Promise(done => setTimeout(done, 1500))")
+    browser.wait_for_timeout(1500)
 
 
 def put_scores(dynamodb, env, rows):
@@ -166,8 +83,8 @@ def test_the_page_shows_the_winners_and_follows_the_scores_without_a_reload(dyna
         ("ana", "merchant", 5, "Ana"), ("bo", "merchant", 3, "Bo"),
         ("cy", "photographer", 4, "Cy"), ("dee", "photographer", 4, "Dee"), ("eve", "photographer", 1, "Eve"),
     ])
-    browser.open(local.url + "/?refresh=1")
-    browser.wait_for("document.body.dataset.state === 'live'")
+    browser.goto(local.url + "/?refresh=1")
+    wait_for(browser, "document.body.dataset.state === 'live'")
     assert browser.evaluate(BOARD.format(role="merchant")) == [
         {"userId": "ana", "name": "Ana", "score": 5, "rank": 1, "leader": True},
         {"userId": "bo", "name": "Bo", "score": 3, "rank": 2, "leader": False},
@@ -178,20 +95,20 @@ def test_the_page_shows_the_winners_and_follows_the_scores_without_a_reload(dyna
 
     browser.evaluate("window.sameDocument = true")
     put_scores(dynamodb, env, [("bo", "merchant", 8, "Bo")])
-    browser.wait_for("document.querySelector('#merchant .row.leader .name').textContent === 'Bo'")
+    wait_for(browser, "document.querySelector('#merchant .row.leader .name').textContent === 'Bo'")
     assert browser.evaluate("window.sameDocument") is True
     assert [(r["name"], r["score"]) for r in browser.evaluate(BOARD.format(role="merchant"))] == [
         ("Bo", 8), ("Ana", 5)]
     settle(browser)
-    browser.screenshot(ARTIFACTS / "leaderboard.png")
+    screenshot(browser, "leaderboard.png")
 
     local.stop()
-    browser.wait_for("document.body.dataset.state === 'stale'")
+    wait_for(browser, "document.body.dataset.state === 'stale'")
     assert browser.evaluate("document.getElementById('status').textContent").startswith(
         "Not live · scores of ")
     assert "the API cannot be reached: no connection" in browser.evaluate("document.getElementById('status').title")
     assert [r["name"] for r in browser.evaluate(BOARD.format(role="merchant"))] == ["Bo", "Ana"]
-    browser.screenshot(ARTIFACTS / "leaderboard-stale.png")
+    screenshot(browser, "leaderboard-stale.png")
 
 
 ODD_NAMES = [
@@ -207,10 +124,10 @@ def test_a_thousand_names_stay_readable_on_one_screen(dynamodb, env, local, brow
     rows += [(f"p{i:04d}", "photographer", 1 + i % 37, f"Photographer {i}") for i in range(1000)]
     rows += [(f"odd{i}", "merchant", 100 - i, name) for i, name in enumerate(ODD_NAMES)]
     put_scores(dynamodb, env, rows)
-    browser.open(local.url + "/")
-    browser.wait_for("document.body.dataset.state === 'live'")
+    browser.goto(local.url + "/")
+    wait_for(browser, "document.body.dataset.state === 'live'")
     settle(browser)
-    browser.screenshot(ARTIFACTS / "leaderboard-1000.png")
+    screenshot(browser, "leaderboard-1000.png")
     merchants = browser.evaluate(BOARD.format(role="merchant"))
     assert len(merchants) == 15 and len(browser.evaluate(BOARD.format(role="photographer"))) == 15
     assert [r["name"] for r in merchants[:4]] == ODD_NAMES
@@ -228,8 +145,8 @@ def test_a_thousand_names_stay_readable_on_one_screen(dynamodb, env, local, brow
 
 
 def test_before_any_sale_both_boards_say_so(local, browser):
-    browser.open(local.url + "/")
-    browser.wait_for("document.body.dataset.state === 'live'")
+    browser.goto(local.url + "/")
+    wait_for(browser, "document.body.dataset.state === 'live'")
     assert browser.evaluate("[...document.querySelectorAll('.board')].map(b => b.innerText.split('\\n').pop())") == [
         "Nobody has sold anything yet.", "Nobody has sold anything yet."]
 
@@ -262,8 +179,8 @@ def test_purchases_put_on_the_stream_reach_the_open_page_through_the_consumer(de
             events.product_purchase("c2", "Customer", "p2")]
     stream.put_events(kinesis, deployed.stream, seed)
     runtime.drain(timeout_s=120)
-    browser.open(deployed.api_url + "/?refresh=1")
-    browser.wait_for("document.body.dataset.state === 'live'")
+    browser.goto(deployed.api_url + "/?refresh=1")
+    wait_for(browser, "document.body.dataset.state === 'live'")
     assert [(r["name"], r["score"], r["leader"]) for r in browser.evaluate(BOARD.format(role="merchant"))] == [
         ("Ana", 3, True), ("Bo", 1, False)]
     assert [(r["name"], r["score"]) for r in browser.evaluate(BOARD.format(role="photographer"))] == [
@@ -271,9 +188,9 @@ def test_purchases_put_on_the_stream_reach_the_open_page_through_the_consumer(de
 
     browser.evaluate("window.sameDocument = true")
     stream.put_events(kinesis, deployed.stream, [events.product_purchase("c3", "Customer", "p2") for _ in range(4)])
-    browser.wait_for("document.querySelector('#merchant .row.leader .name').textContent === 'Bo'", timeout=60)
+    wait_for(browser, "document.querySelector('#merchant .row.leader .name').textContent === 'Bo'", timeout=60)
     assert browser.evaluate("window.sameDocument") is True
     assert [(r["name"], r["score"]) for r in browser.evaluate(BOARD.format(role="photographer"))] == [
         ("Dee", 5), ("Cy", 3)]
     settle(browser)
-    browser.screenshot(ARTIFACTS / "leaderboard-live.png")
+    screenshot(browser, "leaderboard-live.png")

@@ -44,6 +44,11 @@ def participant_policy(stage: str | None = None, region: str = "*", account: str
     return policies.participant(Names(prefix, region, account, partition))
 
 
+def room_policy(stage: str, region: str = "*", account: str = "*", partition: str = "aws") -> dict:
+    """The room server's IAM policy: put on (and read back from) the stream of the room's stage only."""
+    return policies.room(Names(naming.prefix(naming.stage_name(stage)), region, account, partition))
+
+
 @dataclasses.dataclass(frozen=True)
 class Outputs:
     """Every name, ARN and URL of a deployed stage."""

@@ -1,7 +1,9 @@
 """Least-privilege IAM policies: only the actions each identity uses, on the exact ARNs it uses.
 
-Two kinds: each function's execution role (what its handler calls), and the participant's (what the
-lessons, ``play``, ``status`` and ``teardown`` call). The embedded AWS enforces both, as AWS does.
+Three kinds: each function's execution role (what its handler calls), the participant's (what the
+lessons, ``play``, ``status`` and ``teardown`` call), and the room server's (what it calls to put the
+room's events on its stage's stream). The embedded AWS enforces the first two, as AWS does; the room
+server runs there as the participant.
 """
 
 from __future__ import annotations
@@ -64,6 +66,22 @@ def participant(names: Names) -> dict:
         _allow(UNSCOPED["log groups"], [names.arn("logs", "log-group:*")]),
         _allow(UNSCOPED["listing"], ["*"]),
     )
+
+
+# What the room server calls on its stage's stream: PutRecords to put the room log on it, and the
+# three reads its pump makes after a put whose outcome it could not know (a crash, a timeout), to put
+# only what is not there yet: Kinesis has no conditional put, so reading back is how it stays exactly once.
+ROOM_STREAM = (
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+    "kinesis:PutRecords",
+)
+
+
+def room(names: Names) -> dict:
+    """The room server's policy: the room's own stream, nothing else (no table, no function, no role)."""
+    return _document(_allow(ROOM_STREAM, [names.stream_arn]))
 
 
 STREAM_MANAGE = (

@@ -14,7 +14,7 @@ Example
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -32,6 +32,7 @@ __all__ = [
     "MAX_RECORDS",
     "MAX_RECORD_BYTES",
     "batches",
+    "put_batch",
     "put_events",
     "read_records",
     "read_stream",
@@ -76,7 +77,8 @@ def put_events(kinesis: object, stream_name: str, events: Iterable[dict], *, pro
     written = 0
     try:
         for batch in batches(events):
-            _put_batch(kinesis, stream_name, batch, sleep, max_attempts, base_delay, max_delay, written)
+            put_batch(kinesis, stream_name, batch, sleep=sleep, max_attempts=max_attempts, base_delay=base_delay,
+                      max_delay=max_delay, written=written)
             written += len(batch)
             if bar is not None:
                 bar.update(len(batch))
@@ -95,14 +97,23 @@ def _progress_bar(progress, events):
     return (progress or None), False
 
 
-def _put_batch(kinesis, stream_name, batch, sleep, max_attempts, base_delay, max_delay, written):
-    """Send one batch, resending only what failed; raise StreamWriteError when attempts run out."""
-    pending, reasons = batch, set()
+def put_batch(kinesis: object, stream_name: str, batch: list[dict], *,
+              sleep: Callable[[float], object] = time.sleep, max_attempts: int = 8, base_delay: float = 0.1,
+              max_delay: float = 5.0, written: int = 0) -> list[dict]:
+    """Put one PutRecords batch (entries of :func:`batches`), resending only what failed; each entry's
+    result (``ShardId``, ``SequenceNumber``) in the batch's order.
+
+    StreamWriteError when attempts run out (``written``: how many events of a longer run went before,
+    for its message); AwsUnreachableError when the endpoint does not answer. Either way some of the
+    batch may be on the stream already.
+    """
+    results: list[dict | None] = [None] * len(batch)
+    pending, reasons = list(range(len(batch))), set()
     for attempt in range(1, max_attempts + 1):
         if attempt > 1:
             sleep(full_jitter(attempt - 2, base_delay, max_delay))
         try:
-            response = kinesis.put_records(StreamName=stream_name, Records=pending)
+            response = kinesis.put_records(StreamName=stream_name, Records=[batch[i] for i in pending])
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code not in _THROTTLED:
@@ -114,11 +125,16 @@ def _put_batch(kinesis, stream_name, batch, sleep, max_attempts, base_delay, max
             continue
         except BotoCoreError as exc:
             raise _unreachable(exc) from None
-        if not response.get("FailedRecordCount"):
-            return
-        results = response["Records"]
-        reasons.update(r["ErrorCode"] for r in results if r.get("ErrorCode"))
-        pending = [record for record, result in zip(pending, results) if result.get("ErrorCode")]
+        failed = []
+        for index, result in zip(pending, response["Records"]):
+            if result.get("ErrorCode"):
+                reasons.add(result["ErrorCode"])
+                failed.append(index)
+            else:
+                results[index] = result
+        pending = failed
+        if not pending:
+            return results
     raise StreamWriteError(
         f"{len(pending)} events were not written to stream {stream_name} after {max_attempts} attempts "
         f"({', '.join(sorted(reasons))}): add shards or write more slowly; "
@@ -127,16 +143,20 @@ def _put_batch(kinesis, stream_name, batch, sleep, max_attempts, base_delay, max
 
 
 def read_records(kinesis: object, stream_name: str, *, sleep: Callable[[float], object] = time.sleep,
-                 limit: int = 10_000) -> Iterator[tuple[str, str, bytes]]:
+                 limit: int = 10_000, after: Mapping[str, str] | None = None) -> Iterator[tuple[str, str, bytes]]:
     """Yield (shard id, sequence number, data bytes) from TRIM_HORIZON to the current end.
 
     Shards come one after another in shard-id order (a parent before its children); within a shard
     records keep their order. A shard is done when it is closed or caught up (no records and
-    MillisBehindLatest 0).
+    MillisBehindLatest 0). ``after`` maps shard ids to a sequence number to start after instead (what
+    a reader that stopped there has already seen).
     """
+    after = after or {}
     for shard_id in _call(_shard_ids, kinesis, stream_name):
+        start = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": after[shard_id]}
+                 if shard_id in after else {"ShardIteratorType": "TRIM_HORIZON"})
         iterator = _call(kinesis.get_shard_iterator, StreamName=stream_name, ShardId=shard_id,
-                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                         **start)["ShardIterator"]
         while iterator:
             response = _call(_get_records, kinesis, iterator, limit, sleep)
             for record in response["Records"]:
