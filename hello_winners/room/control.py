@@ -65,7 +65,7 @@ def _answers(record: detached.Record) -> bool:
         return False
 
 
-SERVER = detached.Detached("room-server", _answers, start_timeout_s=60.0)
+SERVER = detached.Detached("room-server", _answers, "hello_winners.room.server", start_timeout_s=60.0)
 
 
 def _free_port(host: str, port: int) -> int:
