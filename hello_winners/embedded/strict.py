@@ -45,6 +45,7 @@ LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 HEALTH = ("GET", "/moto-api/config")
 # The services the kit uses, by the name requests are signed for; moto serves many more, nobody needs them.
 SIGNING_NAMES = ("apigateway", "dynamodb", "iam", "kinesis", "lambda", "logs", "sts")
+SERVED = "API Gateway, CloudWatch Logs, DynamoDB, IAM, Kinesis, Lambda and STS"  # SIGNING_NAMES, as people say them
 _JSON_PROTOCOLS = ("json", "rest-json")
 
 
@@ -72,7 +73,10 @@ def guarded(app: Callable) -> Callable:
             return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
         if method == "OPTIONS":
             return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
-        if (method, path) != HEALTH and signing_name(environ.get("HTTP_AUTHORIZATION", "")) not in SIGNING_NAMES:
+        signed_for = signing_name(environ.get("HTTP_AUTHORIZATION", ""))
+        if (method, path) != HEALTH and signed_for not in SIGNING_NAMES:
+            if signed_for:
+                return _not_served(start_response, signed_for)
             return _refuse(start_response, query, "MissingAuthenticationToken",
                            "the embedded AWS answers only requests signed for the services the kit uses, with its "
                            "keys: `hello-winners server env` prints them")
@@ -284,6 +288,26 @@ def _refuse(start_response, query, code, message):
     """A 403 before moto sees the request: XML for the query protocol (IAM, STS), else JSON."""
     body = _error_body(query, code if query else code + "Exception", message).encode()
     content_type = "text/xml" if query else "application/json"
+    start_response("403 Forbidden", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _not_served(start_response, service):
+    """A request signed for a service the kit does not serve (``aws s3 ls``): a sentence naming those it does,
+    in the error shape of that service's protocol, so the AWS CLI and boto3 show it rather than a bare 403."""
+    message = (f"the embedded AWS does not serve {service}: it serves only {SERVED}, the services the kit uses "
+               "(use real AWS for anything else)")
+    try:
+        protocol = get_service_model(service).protocol
+    except Exception:  # noqa: BLE001 - a name botocore does not know: answer in JSON
+        protocol = "json"
+    if protocol == "rest-xml":  # S3's error shape
+        body = f"<Error><Code>NotServed</Code><Message>{escape(message)}</Message></Error>".encode()
+        content_type = "application/xml"
+    else:
+        query = protocol not in _JSON_PROTOCOLS
+        body = _error_body(query, "NotServed", message).encode()
+        content_type = "text/xml" if query else "application/json"
     start_response("403 Forbidden", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
