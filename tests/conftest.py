@@ -62,6 +62,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(tier)
 
 
+class _LessonsWarnNobody:
+    """A solved lesson's cell may not write to stderr: in JupyterLab a participant sees that as a warning
+    (tqdm's "IProgress not found" was one), and a warning in a lesson looks like a broken install.
+
+    A plugin, not a hook of this file: this file's hooks reach only the tests under tests/, and nbval's cells
+    are items of artifacts/solved.
+    """
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        result = yield
+        outputs = getattr(item, "test_outputs", None) or []  # what nbval's cell item received from the kernel
+        written = "".join(o.get("text", "") for o in outputs
+                          if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        if item.path.suffix == ".ipynb" and written:
+            pytest.fail(f"the cell wrote to stderr, which a participant sees as a warning:\n{written[:2000]}")
+        return result
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_LessonsWarnNobody(), "hello-winners-lessons-warn-nobody")
+
+
 @pytest.fixture(autouse=True)
 def _pure_tests_stay_pure(request, monkeypatch):
     """A test of the pure tier may not start the embedded AWS: that is what its tier promises."""
