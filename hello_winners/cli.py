@@ -56,6 +56,8 @@ def _run(argv):
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if args.run is _preflight:  # before the kit's imports below: it must run, and say so, when they fail
+        return _preflight(args)
     early = start_early(args)
     try:
         from hello_winners import targets  # boto3 and the rest of the kit: a quarter of a second to load
@@ -117,6 +119,10 @@ def _parser():
     server_commands.add_parser(
         "env", help="shell export lines that let the AWS CLI and other tools use it as the participant: "
                     'eval "$(hello-winners server env)"').set_defaults(run=_server_env)
+
+    commands.add_parser(
+        "preflight", help="the day before the workshop: check Python, the install, the Jupyter kernel, the target "
+                          "and a browser, and say what is wrong").set_defaults(run=_preflight)
 
     policy = commands.add_parser(
         "policy", help="the participant's IAM policy as JSON: what the lessons, play, status and teardown need "
@@ -276,6 +282,12 @@ def _serve(args, settings=None):
     webbrowser.open(page)
     while True:
         time.sleep(3600)
+
+
+def _preflight(args):
+    from hello_winners.workshop import preflight
+
+    return preflight.main()
 
 
 def _server_start(args):
