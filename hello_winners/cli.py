@@ -121,7 +121,7 @@ def _parser():
                     'eval "$(hello-winners server env)"').set_defaults(run=_server_env)
 
     commands.add_parser(
-        "preflight", help="the day before the workshop: check Python, the install, the Jupyter kernel, the target "
+        "preflight", parents=[common], help="the day before the workshop: check Python, the install, the Jupyter kernel, the target "
                           "and a browser, and say what is wrong").set_defaults(run=_preflight)
 
     policy = commands.add_parser(
@@ -287,7 +287,7 @@ def _serve(args, settings=None):
 def _preflight(args):
     from hello_winners.workshop import preflight
 
-    return preflight.main()
+    return preflight.main(getattr(args, "target", None), getattr(args, "stage", None))
 
 
 def _server_start(args):

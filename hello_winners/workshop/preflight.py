@@ -13,6 +13,7 @@ run, and say so.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import sys
@@ -85,17 +86,18 @@ def kernel(argv: list[str] | None = None, executable: str = sys.executable) -> s
             f"remove that kernel (jupyter kernelspec remove {KERNEL}) or start JupyterLab from this venv")
 
 
-def target() -> str | None:
-    """What is wrong with the target: on the embedded AWS, its server and local Lambda runtime started and a
-    signed call made as the participant; on real AWS, the credentials and region, with a call."""
+def target(name: str | None = None, stage: str | None = None) -> str | None:
+    """What is wrong with the target (``name``, else the chosen one): on the embedded AWS, its server and local
+    Lambda runtime started and a signed call made as the participant; on real AWS, the credentials and region,
+    with a call."""
     from hello_winners import target_choice, targets
     from hello_winners.errors import HelloWinnersError
     from hello_winners.workshop import lessons
 
-    where = "real AWS" if target_choice.chosen(None) == targets.AWS else "the embedded AWS"
+    where = "real AWS" if target_choice.chosen(name) == targets.AWS else "the embedded AWS"
     try:
         with targets.friendly_errors():
-            here = lessons.reach()
+            here = lessons.reach(name, stage)
             here.clients["kinesis"].list_streams(Limit=1)
             if here.settings.target == targets.EMBEDDED:
                 from hello_winners.embedded import runtime
@@ -151,8 +153,10 @@ def run(checks: Iterable[tuple[str, Callable[[], str | None]]] = CHECKS, report:
     return len(failed)
 
 
-def main() -> int:
-    return 1 if run() else 0
+def main(target_name: str | None = None, stage: str | None = None) -> int:
+    """Every check, the target's on ``target_name`` and ``stage`` when given; the exit status."""
+    checks = [(name, functools.partial(target, target_name, stage) if check is target else check) for name, check in CHECKS]
+    return 1 if run(checks) else 0
 
 
 if __name__ == "__main__":
