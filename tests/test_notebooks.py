@@ -130,6 +130,8 @@ def test_a_participant_notebook_runs_until_its_first_exercise_and_then_fails_onl
         for error in _errors(cell):
             assert number > first, f"cell {cell.id} failed before the first exercise: {error['ename']}: {error['evalue']}"
             assert error["ename"] == "NotDoneYet", f"cell {cell.id} failed with {error['ename']}: {error['evalue']}"
+        written = [o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+        assert not written, f"cell {cell.id} wrote to stderr, which a participant takes for a warning: {written}"
         if notebooks.exercise_name(cell):
             assert not _errors(cell), "running an exercise cell only defines its function"
         if "check" in notebooks.tags(cell):
