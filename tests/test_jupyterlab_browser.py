@@ -95,8 +95,8 @@ def jupyterlab(embedded_server, checkout_copy, tmp_path_factory):
                                   "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
     if os.geteuid() == 0:  # CI runs as root, which Jupyter refuses unless told
         command.append("--allow-root")
-    log = open(home / "jupyterlab.log", "wb")
-    server = subprocess.Popen(command, cwd=checkout_copy, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    with open(home / "jupyterlab.log", "wb") as log:
+        server = subprocess.Popen(command, cwd=checkout_copy, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(f"{url}/api/status?token={token}", server, home / "jupyterlab.log")
@@ -112,7 +112,6 @@ def jupyterlab(embedded_server, checkout_copy, tmp_path_factory):
         for kernel in kernels:
             if kernel.is_running():
                 kernel.kill()
-        log.close()
         play.teardown(targets.settings(stage=STAGE), report=lambda line: None)
 
 

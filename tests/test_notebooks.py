@@ -197,6 +197,17 @@ def test_instructor_mode_runs_every_lesson_in_its_stage_and_ends_with_a_table_na
     assert table[-1].startswith("all") and table[-1].endswith("1 of 2 lessons failed")
 
 
+def test_instructor_mode_names_a_cell_that_outlasts_its_timeout_and_goes_on_to_the_next_lesson(tmp_path, monkeypatch):
+    monkeypatch.setattr(notebooks, "CELL_TIMEOUT_S", 1)
+    lessons_folder = tmp_path / "lessons"
+    lessons_folder.mkdir()
+    _lesson(lessons_folder, "00-stuck.ipynb", "import time\ntime.sleep(30)", "print('never run')")
+    _lesson(lessons_folder, "01-next.ipynb", "print('still runs')")
+    stuck, after = notebooks.run_solved(tmp_path / "solved", lessons_folder, report=lambda line: None)
+    assert stuck.failed.startswith("cell 0 (") and "CellTimeoutError" in stuck.failed and stuck.cells == 1
+    assert after.result == "passed"
+
+
 def test_instructor_mode_plays_in_a_stage_of_its_own_never_the_instructors(monkeypatch):
     monkeypatch.setenv("HELLO_WINNERS_STAGE", "alice")
     assert notebooks.run_stage() == "alice-run"

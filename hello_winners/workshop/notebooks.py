@@ -154,7 +154,7 @@ def run_solved(out_dir: Path | str | None = SOLVED, folder: Path | str | None = 
 
 def _run(path, env, kernel_log):
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNELSPEC["name"],
@@ -170,7 +170,10 @@ def _run(path, env, kernel_log):
             try:
                 client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
             except CellExecutionError as error:
-                run.failed = f"cell {index} ({cell.id}): {error.ename}: {str(error.evalue).splitlines()[0][:200]}"
+                run.failed = f"cell {index} ({cell.id}): {error.ename}: {_first_line(error.evalue)}"
+                break
+            except (CellTimeoutError, DeadKernelError) as error:  # the kernel is stuck or gone: the lesson ends here
+                run.failed = f"cell {index} ({cell.id}): {type(error).__name__}: {_first_line(error)}"
                 break
             finally:
                 if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.outputs):
@@ -178,6 +181,11 @@ def _run(path, env, kernel_log):
     run.seconds = time.perf_counter() - started
     path.write_text(nbformat.writes(notebook), encoding="utf-8")
     return run
+
+
+def _first_line(text):
+    lines = str(text).strip().splitlines()
+    return lines[0][:200] if lines else ""
 
 
 def summary(runs: list[LessonRun]) -> str:

@@ -18,7 +18,7 @@ import importlib.metadata
 import os
 import sys
 import webbrowser
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 SUPPORTED = ((3, 10), (3, 13))  # README's "Supported": the oldest and the newest minor version
 DISTRIBUTION = "hello-winners"
@@ -48,7 +48,9 @@ def install(requirements: Iterable[str] | None = None) -> str | None:
     try:
         if requirements is None:
             requirements = [r for r in importlib.metadata.requires(DISTRIBUTION) or [] if "extra ==" not in r]
-        from packaging.requirements import Requirement  # what pip and JupyterLab bring along
+        from packaging.requirements import (
+            Requirement,  # what pip and JupyterLab bring along
+        )
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
         return f"{not_here}: {INSTALL}, then run this with .venv/bin/hello-winners"
     wrong = []
