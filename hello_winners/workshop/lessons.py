@@ -36,12 +36,12 @@ __all__ = [
     "Stage",
     "ensure_stream",
     "inventory",
-    "play_stage",
     "put_workshop_day",
     "reach",
     "sandbox",
     "setup",
     "small_game",
+    "stages",
     "workshop_day",
 ]
 
@@ -147,16 +147,19 @@ _STEPS = {0: _target_only, 1: _target_only, 2: _target_only, 3: _stream_and_tabl
 
 # --- what the participant has left ------------------------------------------------------------------
 
-def play_stage(here: Stage) -> targets.Settings:
-    """Where the quick start's ``hello-winners play`` played for this participant: their stage + "-play"."""
-    return targets.settings(here.settings.target, here.settings.stage + play.PLAY_SUFFIX)
+def stages(here: Stage) -> list[targets.Settings]:
+    """The participant's stages: theirs, and the one the quick start's ``hello-winners play`` played in, theirs
+    plus "-play" (a stage name too long to take that suffix has none)."""
+    try:
+        return [here.settings, targets.settings(here.settings.target, here.settings.stage + play.PLAY_SUFFIX)]
+    except ConfigError:
+        return [here.settings]
 
 
 def inventory(here: Stage) -> pd.DataFrame:
-    """Everything the participant has left on the target, one row per resource: their stage's, and their
-    play stage's (on AWS a forgotten one costs as much as their own). Columns stage, kind, name, ours."""
-    rows = [(settings.stage, found.kind, found.name, found.ours)
-            for settings in (here.settings, play_stage(here))
+    """Everything the participant has left on the target, one row per resource of each of their stages (on AWS
+    a forgotten play stage costs as much as their own). Columns stage, kind, name, ours."""
+    rows = [(settings.stage, found.kind, found.name, found.ours) for settings in stages(here)
             for found in teardown.inventory(here.clients, settings.prefix, settings.stage)]
     return pd.DataFrame(rows, columns=["stage", "kind", "name", "ours"])
 

@@ -45,7 +45,8 @@ def _top_of_role(c, function):
                      f"it returned {rows!r:.100} as the rows", "return (rows, next_key) with rows a list of dicts")
             scores = [r.get("score") for r in rows]
             c.expect(all(isinstance(score, numbers.Integral) for score in scores),
-                     f"the scores are {scores}, expected [12, 9] (ints)", "score is int(item['score']['N']): DynamoDB sends every number as text")
+                     f"the scores are {scores}, expected [12, 9] (ints)",
+                     "score is int(item['score']['N']): DynamoDB sends every number as text")
             c.expect(scores == [12, 9], f"the scores are {scores}, expected [12, 9]",
                      "ScanIndexForward=False reads the index highest score first")
             c.expect(rows[0].get("userId") == "m1" and rows[0].get("name") == "Mia",
@@ -111,7 +112,7 @@ def _dtype_hint(dtypes):
         said = ", ".join(f"'{dtype}' ({why[dtype]})" if dtype in why else f"'{dtype}'" for dtype in found)
         hints.append(f"{', '.join(text)} {'is' if len(text) == 1 else 'are'} {said}, and the lesson asks for pandas' "
                      "'string' dtype, the same on pandas 2 and 3 and the one analysis.read_scores gives")
-    wanted = ", ".join(f"'{column}': '{_SCORE_DTYPES[column]}'" for column in _SCORE_DTYPES if dtypes.get(column) != _SCORE_DTYPES[column])
+    wanted = ", ".join(f"'{column}': '{dtype}'" for column, dtype in _SCORE_DTYPES.items() if dtypes.get(column) != dtype)
     return "; ".join(hints) + f": .astype({{{wanted}}})"
 
 
