@@ -56,6 +56,8 @@ def _run(argv):
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if args.run is _preflight:  # before the kit's imports below: it must run, and say so, when they fail
+        return _preflight(args)
     early = start_early(args)
     try:
         from hello_winners import targets  # boto3 and the rest of the kit: a quarter of a second to load
@@ -136,6 +138,9 @@ def _parser():
         "export", help="write the room log as an event log that `play --log`, the lessons and the analysis read")
     room_export.add_argument("file", help="the event log to write (JSONL; .jsonl.gz compresses it)")
     room_export.set_defaults(run=_room_export)
+    commands.add_parser(
+        "preflight", parents=[common], help="the day before the workshop: check Python, the install, the Jupyter kernel, the target "
+                          "and a browser, and say what is wrong").set_defaults(run=_preflight)
 
     policy = commands.add_parser(
         "policy", help="the participant's IAM policy as JSON: what the lessons, play, status and teardown need "
@@ -298,6 +303,12 @@ def _serve(args, settings=None):
     webbrowser.open(page)
     while True:
         time.sleep(3600)
+
+
+def _preflight(args):
+    from hello_winners.workshop import preflight
+
+    return preflight.main(getattr(args, "target", None), getattr(args, "stage", None))
 
 
 def _server_start(args):

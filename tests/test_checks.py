@@ -372,7 +372,13 @@ def test_create_role_wrong_answers(capsys):
         arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         return arn
 
-    assert_fails(capsys, "create_role", untagged, "tags", "teardown finds")
+    def tags_as_lambda_takes_them(iam, names, policy, tags):
+        return iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                               Tags=tags)["Role"]["Arn"]
+
+    assert_fails(capsys, "create_role", untagged, "tags", "teardown finds", "Tags=[{'Key': k, 'Value': v} for k, v in")
+    assert_fails(capsys, "create_role", tags_as_lambda_takes_them, "Invalid type for parameter Tags",
+                 "Tags=[{'Key': k, 'Value': v} for k, v in tags.items()]", "IAM takes tags as a list of Key/Value pairs")
     assert_fails(capsys, "create_role", not_rerunnable, "running it again", "EntityAlreadyExistsException")
     assert_fails(capsys, "create_role", policy_only_at_creation, "policy was not updated", "put_role_policy")
     assert_fails(capsys, "create_role", trusted_by_ec2, "Lambda may not assume", "LAMBDA_TRUST")
@@ -548,8 +554,21 @@ def test_handle_batch_once_wrong_answers(capsys):
 
     assert_fails(capsys, "handle_batch_once", naive, "repeated records", "purchase_once")
     assert_fails(capsys, "handle_batch_once", swallows_failures, "throttled", "batchItemFailures")
-    assert_fails(capsys, "handle_batch_once", goes_on_after_a_failure, "the retry", "stop at the first failed record")
+    assert_fails(capsys, "handle_batch_once", goes_on_after_a_failure, "the retry", "stop at the first failed record",
+                 "expected {('m1', 'merchant'): 2")
     assert_fails(capsys, "handle_batch_once", reports_the_event_id, "throttled", "expected the third record")
+
+
+def test_handle_batch_once_shows_the_expected_scores_after_a_redelivery(capsys):
+    def counts_a_redelivery_again(event, dynamodb, table_names):
+        solutions.handle_batch_once(event, dynamodb, table_names)
+        if all(record["kinesis"]["sequenceNumber"] != event["Records"][0]["kinesis"]["sequenceNumber"]
+               for record in event["Records"][1:]):  # the whole batch again, not the doubled one: count it twice
+            solutions.handle_batch(event, dynamodb, table_names)
+        return {"batchItemFailures": []}
+
+    assert_fails(capsys, "handle_batch_once", counts_a_redelivery_again, "after a redelivery the scores are",
+                 "expected {('m1', 'merchant'): 2, ('f1', 'photographer'): 2")
 
 
 # --- lesson 6 --------------------------------------------------------------------------------------
@@ -578,6 +597,20 @@ def test_sales_per_category_wrong_answers(capsys):
     assert_fails(capsys, "sales_per_category", counts_unknown_products, "nobody created", "dropna")
     assert_fails(capsys, "sales_per_category", ties_in_any_order, "a tie", "sort_index()")
     assert_fails(capsys, "sales_per_category", returns_a_frame, "not a Series")
+
+
+def test_sales_per_category_names_the_categorical_index_when_the_order_comes_from_it(capsys):
+    """The plausible answer that sorts ties by name and still fails: map on the categorical productId keeps the
+    category dtype (one product per category), and its sort_index follows the categories' order."""
+    def maps_the_categorical_product(frame):
+        created = frame[frame["kind"] == "create"].drop_duplicates("productId")
+        category_of = dict(zip(created["productId"], created["category"]))
+        bought = frame.loc[frame["kind"] == "purchase", "productId"].map(category_of).dropna()
+        return bought.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+
+    out = verdict(capsys, "sales_per_category", maps_the_categorical_product)
+    assert "a tie" in out and "its index is categorical" in out and "astype('string')" in out, out
+    assert "sort_index(), then a stable sort_values" not in out, out  # what the participant already did
 
 
 def test_the_given_helpers_used_by_the_lessons_do_what_they_say():
@@ -622,6 +655,16 @@ def test_top_of_role_wrong_answers(capsys):
     assert_fails(capsys, "top_of_role", reads_all_then_cuts, "its Limit is None", "Limit=limit")
 
 
+def test_top_of_role_with_scores_left_as_text_is_told_about_the_text_only(capsys):
+    def scores_as_text(dynamodb, table, role, limit, start_key=None):
+        rows, next_key = _query(dynamodb, table, role, limit, start_key)
+        return [{**row, "score": str(row["score"])} for row in rows], next_key
+
+    out = verdict(capsys, "top_of_role", scores_as_text)
+    assert "the scores are ['12', '9'], expected [12, 9] (ints)" in out and "int(item['score']['N'])" in out, out
+    assert "ScanIndexForward" not in out, out  # the participant had it right
+
+
 def _plain_rows(items):
     return [{"userId": i["userId"]["S"], "role": i["role"]["S"], "name": i["name"]["S"], "score": i["score"]["N"]}
             for i in items]
@@ -652,6 +695,19 @@ def test_scores_frame_wrong_answers(capsys):
     assert_fails(capsys, "scores_frame", unsorted, "its rows are", "ascending=[True, False, True]")
     assert_fails(capsys, "scores_frame", no_columns_when_empty, "nobody sold yet", "keeps them even when there are no rows")
     assert_fails(capsys, "scores_frame", keeps_the_old_index, "its index is", "ignore_index=True")
+
+
+def test_scores_frame_names_the_text_dtype_that_differs_and_leaves_the_scores_alone(capsys):
+    def default_text_columns(items):  # object on pandas 2, 'str' on pandas 3
+        rows = [{**row, "score": int(row["score"])} for row in _plain_rows(items)]
+        frame = pd.DataFrame(rows, columns=["userId", "role", "name", "score"]).astype({"score": "int64"})
+        return frame.sort_values(["role", "score", "userId"], ascending=[True, False, True], ignore_index=True)
+
+    out = verdict(capsys, "scores_frame", default_text_columns)
+    default = str(pd.DataFrame({"a": ["x"]})["a"].dtype)
+    assert f"userId, role, name are '{default}' (pandas {'3' if default == 'str' else '2'}'s default for text)" in out, out
+    assert ".astype({'userId': 'string', 'role': 'string', 'name': 'string'})" in out, out
+    assert "'9' above '12'" not in out and "score is" not in out, out  # the scores were int64 already
 
 
 def _chart(scores, role, top=10, *, by_id=False, ascending=False, title="Top", xlabel="Sales", one_colour=False,

@@ -30,3 +30,23 @@ def test_putting_your_own_events_again_puts_nothing_twice(mocked_aws):
     again = lessons.put_once(here, [dict(e, timeOrigin="2030-01-01T00:00:00.000Z") for e in mine], put_event)
     assert again == first
     assert len(list(stream.read_stream(here.clients["kinesis"], here.stream))) == 2
+
+
+def test_the_inventory_shows_the_play_stage_of_the_quick_start_beside_the_lessons_stage(mocked_aws):
+    """Lesson 7 left `<stage>-play` on the account ($0.72 a day on AWS), unseen."""
+    here = lessons.reach(stage_name="alice")
+    mine, played = lessons.stages(here)
+    assert (mine.stage, played.stage) == ("alice", "alice-play")
+    lessons.ensure_stream(here)
+    lessons.ensure_stream(lessons.reach(stage_name=played.stage))
+    lessons.ensure_stream(lessons.reach(stage_name="alice-2"))  # another participant's, sharing the prefix
+    left = lessons.inventory(here)
+    assert list(left.columns) == ["stage", "kind", "name", "ours"]
+    assert sorted(zip(left["stage"], left["kind"], left["name"])) == [
+        ("alice", "stream", here.stream), ("alice-play", "stream", "hw-alice-play-retail-stream")]
+
+
+def test_a_stage_name_too_long_for_the_play_suffix_has_no_play_stage(mocked_aws):
+    here = lessons.reach(stage_name="a" * 40)
+    assert [settings.stage for settings in lessons.stages(here)] == ["a" * 40]
+    assert lessons.inventory(here).empty

@@ -271,6 +271,24 @@ def test_drain_without_a_mapping_says_what_to_do(monkeypatch):
         runtime.drain(timeout_s=1)
 
 
+def test_waiting_for_a_stream_counts_its_own_records_not_every_stage_on_the_server(stage):
+    """Lesson 3 said 'caught up: 4271 records' for a stream of 2,137: it summed play's stage too."""
+    other = targets.settings(stage=stage.stage + "-other")
+    code = zip_with({"handler.py": "def handler(event, context):\n    return {'batchItemFailures': []}\n"})
+    try:
+        kinesis, mine = mapped_function(stage, code, "handler.handler", {})
+        _, theirs = mapped_function(other, code, "handler.handler", {})
+        put(kinesis, mine, ["a", "b", "c"])
+        put(kinesis, theirs, [str(n) for n in range(7)])
+        runtime.drain(timeout_s=120)  # both consumed: what follows is only the count
+        said = []
+        targets.get().wait_until_consumed(deploy.clients(), mine, {}, report=said.append, timeout_s=120)
+        (line,) = said
+        assert re.fullmatch(f"the consumer caught up with {mine}: 3 records in (1 batch|[23] batches)", line), line
+    finally:
+        teardown.teardown(deploy.clients(), other.prefix, other.stage, report=lambda line: None)
+
+
 def test_a_consumer_role_without_batch_write_is_denied_offline_and_its_records_wait_for_the_fix(stage):
     """The rejects are written with BatchWriteItem: a role granting only PutItem on Rejects (the kit's old
     policy) fails as on AWS, the batch is retried, not lost, and goes through once the policy is fixed."""

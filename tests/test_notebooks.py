@@ -130,6 +130,8 @@ def test_a_participant_notebook_runs_until_its_first_exercise_and_then_fails_onl
         for error in _errors(cell):
             assert number > first, f"cell {cell.id} failed before the first exercise: {error['ename']}: {error['evalue']}"
             assert error["ename"] == "NotDoneYet", f"cell {cell.id} failed with {error['ename']}: {error['evalue']}"
+        written = [o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+        assert not written, f"cell {cell.id} wrote to stderr, which a participant takes for a warning: {written}"
         if notebooks.exercise_name(cell):
             assert not _errors(cell), "running an exercise cell only defines its function"
         if "check" in notebooks.tags(cell):
@@ -162,3 +164,60 @@ def test_lesson_0_draws_the_readmes_architecture_diagram():
     start = readme.index("```\n merchants")
     diagram = readme[start:readme.index("```", start + 3) + 3]
     assert any(diagram in cell.source for cell in read(PATHS[0]).cells)
+
+
+# --- instructor mode --------------------------------------------------------------------------------
+
+def _lesson(folder, name, *sources):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    notebook.metadata = {"kernelspec": notebooks.KERNELSPEC}
+    nbformat.write(notebook, folder / name)
+
+
+def test_instructor_mode_runs_every_lesson_in_its_stage_and_ends_with_a_table_naming_the_failing_cell(tmp_path):
+    lessons_folder = tmp_path / "lessons"
+    lessons_folder.mkdir()
+    _lesson(lessons_folder, "00-fails.ipynb", "print('hello')", "import sys\nprint('careful', file=sys.stderr)",
+            "raise ValueError('boom')", "print('never run')")
+    _lesson(lessons_folder, "01-goes-on.ipynb", "import os\nprint(os.environ['HELLO_WINNERS_STAGE'])")
+    said = []
+    runs = notebooks.run_solved(tmp_path / "solved", lessons_folder, report=said.append, stage="alice-run")
+    assert said == ["running 00-fails.ipynb", "running 01-goes-on.ipynb"]
+    failed, passed = runs
+    assert (failed.cells, passed.cells) == (3, 1)
+    assert failed.failed.startswith("cell 2 (") and failed.failed.endswith("ValueError: boom")
+    assert failed.warned == [f"cell 1 ({read(failed.path).cells[1].id})"]
+    assert passed.failed is None and passed.result == "passed"
+    assert read(passed.path).cells[0].outputs[0]["text"] == "alice-run\n"  # the kernels play in the stage given
+    assert (tmp_path / "solved" / notebooks.KERNEL_LOG).is_file()
+    table = notebooks.summary(runs).splitlines()
+    assert table[0].split() == ["lesson", "cells", "seconds", "result"]
+    assert table[2].startswith("00-fails.ipynb") and "failed at cell 2 (" in table[2] and "stderr" in table[2]
+    assert table[3].startswith("01-goes-on.ipynb") and table[3].endswith("passed")
+    assert table[-1].startswith("all") and table[-1].endswith("1 of 2 lessons failed")
+
+
+def test_instructor_mode_names_a_cell_that_outlasts_its_timeout_and_goes_on_to_the_next_lesson(tmp_path, monkeypatch):
+    monkeypatch.setattr(notebooks, "CELL_TIMEOUT_S", 1)
+    lessons_folder = tmp_path / "lessons"
+    lessons_folder.mkdir()
+    _lesson(lessons_folder, "00-stuck.ipynb", "import time\ntime.sleep(30)", "print('never run')")
+    _lesson(lessons_folder, "01-next.ipynb", "print('still runs')")
+    stuck, after = notebooks.run_solved(tmp_path / "solved", lessons_folder, report=lambda line: None)
+    assert stuck.failed.startswith("cell 0 (") and "CellTimeoutError" in stuck.failed and stuck.cells == 1
+    assert after.result == "passed"
+
+
+def test_instructor_mode_plays_in_a_stage_of_its_own_never_the_instructors(monkeypatch):
+    monkeypatch.setenv("HELLO_WINNERS_STAGE", "alice")
+    assert notebooks.run_stage() == "alice-run"
+
+
+def test_instructor_mode_run_by_a_python_without_the_kit_says_which_python_to_use():
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-S", "-m", "hello_winners.workshop.notebooks", "check"], cwd=notebooks.ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+    assert "is not installed for" in ran.stderr and ".venv/bin/python -m hello_winners.workshop.notebooks" in ran.stderr

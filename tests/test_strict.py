@@ -52,6 +52,26 @@ def test_unsigned_requests_are_refused_by_every_service_the_kit_uses(embedded_se
         "MissingAuthenticationTokenException", "MissingAuthenticationToken")
 
 
+# Services the kit does not serve, one of each protocol botocore speaks: rest-xml, query, json, ec2.
+UNSERVED = [("s3", "list_buckets"), ("sns", "list_topics"), ("secretsmanager", "list_secrets"),
+            ("ec2", "describe_regions")]
+
+
+@pytest.mark.parametrize("service, operation", UNSERVED)
+def test_a_service_the_kit_does_not_serve_is_refused_with_a_sentence_naming_those_it_does(embedded_server, service,
+                                                                                            operation):
+    """`aws s3 ls` after `eval "$(hello-winners server env)"` said only '403 Forbidden'."""
+    participant = credentials.keys(credentials.PARTICIPANT)
+    signed = client(service, embedded_server.endpoint, **vars(participant))
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        getattr(signed, operation)()
+    error = refused.value.response["Error"]
+    assert error["Code"] == "NotServed", error
+    assert error["Message"].startswith(f"the embedded AWS does not serve {service}: it serves only "), error
+    for served in ("API Gateway", "CloudWatch Logs", "DynamoDB", "IAM", "Kinesis", "Lambda", "STS"):
+        assert served in error["Message"], error
+
+
 @pytest.mark.parametrize("service, operation, params", READS)
 def test_requests_signed_with_other_keys_are_refused(embedded_server, service, operation, params):
     stranger = client(service, embedded_server.endpoint, aws_access_key_id="AKIAIOSFODNN7EXAMPLE",

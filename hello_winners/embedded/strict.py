@@ -54,6 +54,7 @@ HEALTH = ("GET", "/moto-api/config")
 SIGNING_NAMES = ("apigateway", "dynamodb", "iam", "kinesis", "lambda", "logs", "sts")
 # How far a signature's time may be from the server's clock, as on AWS.
 SIGNATURE_SKEW = datetime.timedelta(minutes=15)
+SERVED = "API Gateway, CloudWatch Logs, DynamoDB, IAM, Kinesis, Lambda and STS"  # SIGNING_NAMES, as people say them
 _JSON_PROTOCOLS = ("json", "rest-json")
 
 
@@ -119,6 +120,9 @@ def refused_from_the_headers(environ: dict, start_response: Callable) -> list[by
         return _refuse(start_response, query, "AccessDenied", "the embedded AWS does not serve moto's control routes")
     if method == "OPTIONS":
         return _refuse(start_response, query, "AccessDenied", "the embedded AWS grants no cross-origin access")
+    signed_for = signing_name(environ.get("HTTP_AUTHORIZATION", ""))
+    if signed_for and signed_for not in SIGNING_NAMES:
+        return _not_served(start_response, signed_for)
     refusal = refusal_before_the_body(environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_AMZ_DATE", ""))
     return None if refusal is None else _refuse(start_response, query, *refusal)
 
@@ -397,6 +401,26 @@ def _refuse(start_response, query, code, query_code=None, message=None, status="
     body = _error_body(query, (query_code or code) if query else code + "Exception", message).encode()
     content_type = "text/xml" if query else "application/json"
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _not_served(start_response, service):
+    """A request signed for a service the kit does not serve (``aws s3 ls``): a sentence naming those it does,
+    in the error shape of that service's protocol, so the AWS CLI and boto3 show it rather than a bare 403."""
+    message = (f"the embedded AWS does not serve {service}: it serves only {SERVED}, the services the kit uses "
+               "(use real AWS for anything else)")
+    try:
+        protocol = get_service_model(service).protocol
+    except Exception:  # noqa: BLE001 - a name botocore does not know: answer in JSON
+        protocol = "json"
+    if protocol == "rest-xml":  # S3's error shape
+        body = f"<Error><Code>NotServed</Code><Message>{escape(message)}</Message></Error>".encode()
+        content_type = "application/xml"
+    else:
+        query = protocol not in _JSON_PROTOCOLS
+        body = _error_body(query, "NotServed", message).encode()
+        content_type = "text/xml" if query else "application/json"
+    start_response("403 Forbidden", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
 

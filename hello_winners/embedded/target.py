@@ -59,11 +59,11 @@ class EmbeddedTarget(targets.Target):
     def wait_until_consumed(self, clients: dict, stream_name: str, table_names: dict[str, str],
                             report: Callable[[str], None] = print, timeout_s: float = 600,
                             sleep: Callable[[float], None] = time.sleep) -> None:
-        """The local runtime knows when every shard is caught up: wait for that."""
-        state = runtime.drain(timeout_s)
-        shards = state["shards"]
-        report(f"the consumer caught up: {sum(s['records'] for s in shards)} records in "
-               f"{sum(s['batches'] for s in shards)} batches")
+        """The local runtime knows when the stream's shards are caught up: wait for that (not for other stages')."""
+        shards = runtime.drain(timeout_s, stream=stream_name)["shards"]
+        records, batches = sum(s["records"] for s in shards), sum(s["batches"] for s in shards)
+        report(f"the consumer caught up with {stream_name}: {records} records in {batches} "
+               f"batch{'' if batches == 1 else 'es'}")
 
     def closing_note(self) -> str:
         return "the embedded AWS keeps running for the notebooks; `hello-winners server stop` stops it"

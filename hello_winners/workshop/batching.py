@@ -17,6 +17,7 @@ import math
 from datetime import timedelta
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 from hello_winners.analysis.cost import SECONDS_PER_DAY, Scenario, cost
 from hello_winners.game.simulator import simulate
@@ -41,22 +42,29 @@ def write_units_per_1000(log: list[dict], batch_size: int, shards: int = 4) -> f
 
 def knob(batch_sizes: tuple[int, ...] = (100, 1_000, 10_000), catalogs: tuple[int, ...] = (180, 6_000),
          events: int = 100_000, events_per_day: float = 10_000_000, reads_per_day: float = 1_000,
-         shards: int = 4, seed: int = 11) -> pd.DataFrame:
+         shards: int = 4, seed: int = 11, progress: bool = False) -> pd.DataFrame:
     """One row per (catalog size, BatchSize): write units per 1,000 events, dollars a day, window to fill.
 
     Each catalog's busy hour is ``events`` simulated events (seeded); dollars are for ``events_per_day``
-    at the cost model's current prices, DynamoDB alone and all services.
+    at the cost model's current prices, DynamoDB alone and all services: the same Scenario that
+    ``cost.compare_consumers`` prices, with the write units measured here. ``progress`` shows a tqdm bar
+    (a widget in Jupyter) of the runs, which take seconds each.
     """
     rows = []
     per_shard_per_s = events_per_day / SECONDS_PER_DAY / shards
-    for products in catalogs:
-        log = list(simulate(seed=seed, participants=math.ceil(products / PRODUCTS_PER_MERCHANT),
-                            products_per_merchant=PRODUCTS_PER_MERCHANT, duration=timedelta(hours=1), events=events))
-        for batch_size in batch_sizes:
-            units = write_units_per_1000(log, batch_size, shards)
-            daily = cost(Scenario(f"{products} products, BatchSize {batch_size}", events_per_day, reads_per_day,
-                                  batch_size=batch_size, write_units_per_event=units / 1000))
-            rows.append({"products": products, "batch_size": batch_size, "write_units_per_1000": units,
-                         "dynamodb_daily": daily.by_service()["DynamoDB"], "total_daily": daily.daily,
-                         "window_s": batch_size / per_shard_per_s})
+    with tqdm(total=len(catalogs) * (1 + len(batch_sizes)), unit="run", desc="measuring the knob",
+              disable=not progress) as bar:
+        for products in catalogs:
+            log = list(simulate(seed=seed, participants=math.ceil(products / PRODUCTS_PER_MERCHANT),
+                                products_per_merchant=PRODUCTS_PER_MERCHANT, duration=timedelta(hours=1),
+                                events=events))
+            bar.update()
+            for batch_size in batch_sizes:
+                units = write_units_per_1000(log, batch_size, shards)
+                daily = cost(Scenario(f"{products} products, BatchSize {batch_size}", events_per_day, reads_per_day,
+                                      batch_size=batch_size, write_units_per_event=units / 1000))
+                rows.append({"products": products, "batch_size": batch_size, "write_units_per_1000": units,
+                             "dynamodb_daily": daily.by_service()["DynamoDB"], "total_daily": daily.daily,
+                             "window_s": batch_size / per_shard_per_s})
+                bar.update()
     return pd.DataFrame(rows)

@@ -22,21 +22,26 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+import pandas as pd
+
 from hello_winners import deploy, naming, targets
 from hello_winners.deploy import executor, models, planner, teardown
 from hello_winners.errors import ConfigError
 from hello_winners.game import day, simulator, stream
 from hello_winners.view import tables
+from hello_winners.workshop import play
 
 __all__ = [
     "LESSONS",
     "Stage",
     "ensure_stream",
+    "inventory",
     "put_workshop_day",
     "reach",
     "sandbox",
     "setup",
     "small_game",
+    "stages",
     "workshop_day",
 ]
 
@@ -138,6 +143,25 @@ def _something_to_remove(here):
 
 _STEPS = {0: _target_only, 1: _target_only, 2: _target_only, 3: _stream_and_tables, 4: _deployed_and_drained,
           5: _sandboxes, 6: _log_and_tables, 7: _something_to_remove}
+
+
+# --- what the participant has left ------------------------------------------------------------------
+
+def stages(here: Stage) -> list[targets.Settings]:
+    """The participant's stages: theirs, and the one the quick start's ``hello-winners play`` played in, theirs
+    plus "-play" (a stage name too long to take that suffix has none)."""
+    try:
+        return [here.settings, targets.settings(here.settings.target, here.settings.stage + play.PLAY_SUFFIX)]
+    except ConfigError:
+        return [here.settings]
+
+
+def inventory(here: Stage) -> pd.DataFrame:
+    """Everything the participant has left on the target, one row per resource of each of their stages (on AWS
+    a forgotten play stage costs as much as their own). Columns stage, kind, name, ours."""
+    rows = [(settings.stage, found.kind, found.name, found.ours) for settings in stages(here)
+            for found in teardown.inventory(here.clients, settings.prefix, settings.stage)]
+    return pd.DataFrame(rows, columns=["stage", "kind", "name", "ours"])
 
 
 # --- the stream ------------------------------------------------------------------------------------

@@ -77,16 +77,19 @@ def api_url(api_id: str) -> str:
     return api["url"]
 
 
-def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None) -> dict:
-    """Wait until every mapped shard is caught up and no batch is in flight; returns the status.
+def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None, stream: str | None = None) -> dict:
+    """Wait until every mapped shard (of ``stream`` alone, when given) is caught up and no batch is in flight;
+    returns the status, its shards those waited for.
 
-    Only records put before the call are waited for. ``report(status)`` hears progress.
+    Only records put before the call are waited for. ``report(status)`` hears progress. Other stages' shards
+    on the same server are not waited for when a ``stream`` is given, nor does their error stop the wait.
     """
     started = time.time()
     url = ensure_running().url  # asked directly from here on: finding the runtime costs a lock and a process check
-    state = _post(url + "/sync")
+    state = _of_stream(_post(url + "/sync"), stream)
     if not state["shards"]:
-        raise DeployError("no event source mapping is deployed, so nothing consumes the stream: deploy first")
+        raise DeployError(f"no event source mapping is deployed{f' on {stream}' if stream else ''}, so nothing "
+                          "consumes the stream: deploy first")
     while True:
         shards = state["shards"]
         broken = [s for s in shards if s["error"]]
@@ -106,6 +109,14 @@ def drain(timeout_s: float = 300, report: Callable[[dict], None] | None = None) 
         if state.get("service") != SERVICE:  # the runtime went away: find it again, or start a new one
             url = ensure_running().url
             state = _post(url + "/sync")
+        state = _of_stream(state, stream)
+
+
+def _of_stream(state, stream):
+    """The status with only the shards of ``stream`` (all of them when it is None)."""
+    if stream is None:
+        return state
+    return {**state, "shards": [shard for shard in state.get("shards", []) if shard.get("stream") == stream]}
 
 
 def stop() -> bool:

@@ -153,7 +153,7 @@ def consumer_policy(names):
 
 def create_role(iam, names, policy, tags):
     """The consumer's role: Lambda may assume it, ``policy`` is its inline policy "consumer-access",
-    and it carries the stage's ``tags`` (teardown finds it by them). Reused when it exists."""
+    and it carries the stage's ``tags`` (teardown finds it by them). Reused when it exists. Returns its ARN."""
     name = names.role("consumer")
     try:
         arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),

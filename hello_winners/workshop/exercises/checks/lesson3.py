@@ -110,13 +110,17 @@ def create_role(function):
     check("create_role", _create_role, function)
 
 
+_IAM_TAGS = "Tags=[{'Key': k, 'Value': v} for k, v in tags.items()]"
+_IAM_TAGS_WHY = "IAM takes tags as a list of Key/Value pairs, where Lambda's create_function takes the dict as it is"
+
+
 def _create_role(c, function):
     names, tags = _names(), naming.tags("check")
     policy = policies.consumer(names)
     with samples.mocked() as session:
         iam = session.client("iam")
         with c.on("creating the role", "iam.create_role(RoleName=names.role('consumer'), "
-                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), Tags=[...])"):
+                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), " + _IAM_TAGS + "): " + _IAM_TAGS_WHY):
             arn = function(iam, names, policy, tags)
             role = iam.get_role(RoleName=names.role("consumer"))["Role"]
             c.expect(arn == role["Arn"], f"it returned {arn!r}, not the role's ARN", "return iam.create_role(...)['Role']['Arn']")
@@ -126,7 +130,7 @@ def _create_role(c, function):
                      "use models.LAMBDA_TRUST as the AssumeRolePolicyDocument (json.dumps it)")
             found = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=names.role("consumer"))["Tags"]}
             c.expect(tags.items() <= found.items(), f"the role's tags are {found}",
-                     "pass Tags=[{'Key': k, 'Value': v} for k, v in tags.items()]: teardown finds the kit's roles by them")
+                     "pass " + _IAM_TAGS + ": teardown finds the kit's roles by them; " + _IAM_TAGS_WHY)
             inline = iam.list_role_policies(RoleName=names.role("consumer"))["PolicyNames"]
             c.expect(inline == ["consumer-access"], f"its inline policies are {inline}",
                      "put the policy with iam.put_role_policy(..., PolicyName='consumer-access', PolicyDocument=json.dumps(policy))")

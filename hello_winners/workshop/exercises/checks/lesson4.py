@@ -1,5 +1,7 @@
 """The checkers of lesson 4, who is winning."""
 
+import numbers
+
 import pandas as pd
 
 from hello_winners.view import tables
@@ -42,8 +44,11 @@ def _top_of_role(c, function):
             c.expect(isinstance(rows, list) and all(isinstance(r, dict) for r in rows),
                      f"it returned {rows!r:.100} as the rows", "return (rows, next_key) with rows a list of dicts")
             scores = [r.get("score") for r in rows]
+            c.expect(all(isinstance(score, numbers.Integral) for score in scores),
+                     f"the scores are {scores}, expected [12, 9] (ints)",
+                     "score is int(item['score']['N']): DynamoDB sends every number as text")
             c.expect(scores == [12, 9], f"the scores are {scores}, expected [12, 9]",
-                     "ScanIndexForward=False reads the index highest score first; score is int(item['score']['N'])")
+                     "ScanIndexForward=False reads the index highest score first")
             c.expect(rows[0].get("userId") == "m1" and rows[0].get("name") == "Mia",
                      f"the first row is {rows[0]}", "each row is {'userId': ..., 'name': ..., 'score': ...}")
             c.expect(next_key is not None, "it returned no next_key though more merchants follow",
@@ -84,9 +89,7 @@ def _scores_frame(c, function):
                      "columns userId, role, name, score, in that order: pd.DataFrame(rows, columns=[...]) "
                      "keeps them even when there are no rows")
             dtypes = {column: str(dtype) for column, dtype in got.dtypes.items()}
-            c.expect(dtypes == _SCORE_DTYPES, f"its dtypes are {dtypes}",
-                     ".astype({'userId': 'string', 'role': 'string', 'name': 'string', 'score': 'int64'}): "
-                     "DynamoDB sends numbers as text, and text sorts '9' above '12'")
+            c.expect(dtypes == _SCORE_DTYPES, f"its dtypes are {dtypes}, expected {_SCORE_DTYPES}", _dtype_hint(dtypes))
             expected = sorted(_BOARD, key=lambda r: (r[1], -r[3], r[0])) if given else []
             rows = [tuple(row) for row in got.astype(object).itertuples(index=False)]
             c.expect(rows == expected, f"its rows are {rows!r:.160}",
@@ -94,6 +97,23 @@ def _scores_frame(c, function):
             c.expect(list(got.index) == list(range(len(got))), f"its index is {list(got.index)}",
                      "sort with ignore_index=True, so the rows are numbered 0..n-1")
     return "string and int64 columns, highest first, empty too"
+
+
+def _dtype_hint(dtypes):
+    """What to change, from the columns that differ: each wrong dtype has its own cause."""
+    hints = []
+    if dtypes.get("score") != "int64":
+        hints.append(f"score is {dtypes.get('score')}: DynamoDB sends numbers as text, and text sorts '9' above '12': "
+                     "make it int64")
+    text = [column for column in ("userId", "role", "name") if dtypes.get(column) != "string"]
+    if text:
+        found = sorted({dtypes.get(column) for column in text}, key=str)
+        why = {"str": "pandas 3's default for text", "object": "pandas 2's default for text"}
+        said = ", ".join(f"'{dtype}' ({why[dtype]})" if dtype in why else f"'{dtype}'" for dtype in found)
+        hints.append(f"{', '.join(text)} {'is' if len(text) == 1 else 'are'} {said}, and the lesson asks for pandas' "
+                     "'string' dtype, the same on pandas 2 and 3 and the one analysis.read_scores gives")
+    wanted = ", ".join(f"'{column}': '{dtype}'" for column, dtype in _SCORE_DTYPES.items() if dtypes.get(column) != dtype)
+    return "; ".join(hints) + f": .astype({{{wanted}}})"
 
 
 def leaderboard_chart(function):

@@ -68,7 +68,8 @@ def _handle_batch_once(c, function):
                      "count purchases with purchase_once(dynamodb, table_names, event, shard_id, record['kinesis']['sequenceNumber'])")
         with c.on("the whole batch delivered again"):
             function(batch, db, names)
-            c.expect(samples.scores_of(db, names) == expected, f"the scores are {samples.scores_of(db, names)} after a redelivery",
+            c.expect(samples.scores_of(db, names) == expected,
+                     f"after a redelivery the scores are {samples.scores_of(db, names)}, expected {expected}",
                      "every purchase must go through purchase_once, so a redelivered record changes nothing")
     with samples.mock_tables() as (db, names):
         failing = doubles.FailingOnce(db, "transact_write_items", nth=1)
@@ -83,6 +84,7 @@ def _handle_batch_once(c, function):
         with c.on("the retry from the failed record"):
             rest = {"Records": [r for r in batch["Records"] if int(r["kinesis"]["sequenceNumber"]) >= int(third)]}
             function(rest, db, names)
-            c.expect(samples.scores_of(db, names) == expected, f"after the retry the scores are {samples.scores_of(db, names)}",
+            c.expect(samples.scores_of(db, names) == expected,
+                     f"after the retry the scores are {samples.scores_of(db, names)}, expected {expected}",
                      "stop at the first failed record: the records after it come again with the retry")
     return "repeats counted once, a failed write reported and retried"

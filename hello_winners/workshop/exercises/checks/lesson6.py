@@ -128,5 +128,14 @@ def _sales_per_category(c, function):
             c.expect(isinstance(got, pd.Series), f"it returned a {type(got).__name__}, not a Series",
                      "return a Series indexed by category, e.g. from value_counts()")
             pairs = [(str(k), int(v)) for k, v in got.items()]
+            if sorted(pairs) == sorted(expected) and isinstance(got.index.dtype, pd.CategoricalDtype):
+                hint = _CATEGORICAL_HINT
             c.expect(pairs == expected, f"it returned {pairs}, expected {expected}", hint)
     return "conflicts, unknown products and ties handled"
+
+
+# Series.map on a categorical column keeps the category dtype when the mapping is one-to-one (here, two
+# products in two categories), and a categorical index sorts in category order (its products'), not by name.
+_CATEGORICAL_HINT = ("its index is categorical: the frame's productId is a category column, Series.map kept that "
+                     "dtype, and sort_index() sorts categories in their own order (the products'), not by name; "
+                     "map frame['productId'].astype('string') instead, then sort_index() sorts by category name")
