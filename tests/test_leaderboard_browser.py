@@ -188,7 +188,9 @@ def test_purchases_put_on_the_stream_reach_the_open_page_through_the_consumer(de
 
     browser.evaluate("window.sameDocument = true")
     stream.put_events(kinesis, deployed.stream, [events.product_purchase("c3", "Customer", "p2") for _ in range(4)])
+    # Each board follows its own reads: wait for both, the photographers' may come a refresh after the merchants'.
     wait_for(browser, "document.querySelector('#merchant .row.leader .name').textContent === 'Bo'", timeout=60)
+    wait_for(browser, "document.querySelector('#photographer .row.leader .name').textContent === 'Dee'", timeout=60)
     assert browser.evaluate("window.sameDocument") is True
     assert [(r["name"], r["score"]) for r in browser.evaluate(BOARD.format(role="photographer"))] == [
         ("Dee", 5), ("Cy", 3)]
