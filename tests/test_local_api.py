@@ -176,7 +176,7 @@ def test_the_winner_api_answers_through_the_local_endpoint(monkeypatch):
             bad = fetch(local.url, path="/scores?role=merchant&role=photographer")
             page = fetch(local.url, path="/")
             preflight = fetch(local.url, "OPTIONS", "/scores")
-    assert (scores[0], json.loads(scores[2])) == (200, {"role": "merchant", "limit": 3, "scores": []})
+    assert (scores[0], json.loads(scores[2])) == (200, {"role": "merchant", "limit": 3, "scores": [], "skipped": 0})
     assert bad[0] == 400 and "merchant,photographer" in json.loads(bad[2])["error"]
     assert page[0] == 200 and page[1]["Content-Type"] == "text/html; charset=utf-8"
     assert preflight[0] == 204 and preflight[1]["Access-Control-Allow-Origin"] == "*"
