@@ -22,7 +22,7 @@ from hello_winners import deploy, events, naming, targets
 from hello_winners.deploy import teardown as sweeper
 from hello_winners.errors import DeployError
 from hello_winners.game import day, eventlog, stream
-from hello_winners.targets.state import state_dir
+from hello_winners.targets.state import own_state_dir
 from hello_winners.view import board
 
 WORKSHOP_DAY = day.workshop_day_path()
@@ -122,9 +122,7 @@ def _against_recorded(boards, log):
 
 def _lock_path(settings):
     """One play at a time puts a stage's day: the lock file in the state folder, per target and stage."""
-    folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"play-{settings.target}-{naming.prefix(settings.stage).strip('-')}.lock"
+    return own_state_dir() / f"play-{settings.target}-{naming.prefix(settings.stage).strip('-')}.lock"
 
 
 def _ranked(entries):

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 import botocore.config
 
-from hello_winners.targets import pages
+from hello_winners.targets import pages, state
 from hello_winners.embedded import credentials, server
 from hello_winners.errors import ConfigError
 from hello_winners.targets.state import state_dir
@@ -251,7 +251,13 @@ def _control(runtime: Runtime, port: int) -> Server:
         if (request.method, request.target) == ("GET", "/status"):
             return _json(200, runtime.status())
         if (request.method, request.target) == ("POST", "/sync"):
-            runtime.sync(asked=True)
+            try:
+                runtime.sync(asked=True)
+            except OSError as error:  # a full disk, a read-only folder: the kit says it in one sentence
+                said = state.explain(error)
+                if said is None:
+                    raise
+                return _json(500, {"message": said})
             return _json(200, runtime.status())
         return _json(404, {"message": "unknown path: use GET /status or POST /sync"})
 
