@@ -20,7 +20,7 @@ import filelock
 
 from hello_winners import deploy, events, naming, targets
 from hello_winners.deploy import teardown as sweeper
-from hello_winners.errors import DeployError
+from hello_winners.errors import DeployError, EventError
 from hello_winners.game import day, eventlog, stream
 from hello_winners.targets.state import own_state_dir
 from hello_winners.view import board
@@ -38,6 +38,7 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     settings = play_settings(target, stage)
     log = Path(log)
     events_of_log = list(eventlog.read_log(log))  # read whole first: a bad log must leave the stage as it was
+    _check_puttable(events_of_log, log)
     report(f"playing in stage {board.printable(settings.stage)} on {settings.target}"
            + ("" if stage is not None else " (play's own: the lessons' stage is left to you)"))
     if fresh:
@@ -118,6 +119,15 @@ def _against_recorded(boards, log):
     if all(_ranked(boards[role]) == _ranked(expected[role][:100]) for role in events.ROLES):
         return f"the rankings match the expected winners in {name}", True
     return f"the rankings DIFFER from the expected winners in {name}: the consumer or the log changed", False
+
+
+def _check_puttable(events_of_log, log):
+    """EventError, before any AWS call, for an event of the log that no Kinesis record can carry."""
+    found = stream.oversized(events_of_log)
+    if found is not None:
+        number, size = found
+        raise EventError(f"event {number + 1} of {board.printable(log.name)} is {size} bytes, over the 1 MiB Kinesis "
+                         "record limit: nothing was deployed or put; shorten or remove it, then play again")
 
 
 def _lock_path(settings):
