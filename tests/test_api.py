@@ -161,7 +161,8 @@ def test_scores_are_always_score_descending_then_user_id_ascending(dynamodb, env
     assert [(e["userId"], e["score"]) for e in body["scores"]] == expected
 
 
-@pytest.mark.parametrize("bad", [{"score": Decimal("6.5")}, {"name": 42}, {"name": b"\x00"}, {"name": {"nested": "map"}}],
+@pytest.mark.parametrize("bad", [{"score": Decimal("6.5")}, {"name": 42}, {"name": b"\x00"},
+                                 {"name": {"nested": "map"}}],
                          ids=["fractional-score", "numeric-name", "binary-name", "map-name"])
 def test_a_row_the_api_cannot_read_is_skipped_and_counted_not_a_502(dynamodb, env, bad, caplog):
     put_scores(env, [("ana", "merchant", 3, "Ana"), ("bo", "merchant", 7, "Bo"), ("cy", "merchant", 5, "Cy")])

@@ -104,7 +104,7 @@ def _read(target: Path) -> dict:
 def _check_private(target: Path, status: os.stat_result) -> None:
     """Keys another user made, or that others may read, are no one's secret: refused, with what to do."""
     check_own(target, "the embedded AWS's keys file", status)
-    if stat.S_IMODE(status.st_mode) & 0o077:
+    if os.name == "posix" and stat.S_IMODE(status.st_mode) & 0o077:  # elsewhere modes say nothing of who reads
         raise EmbeddedServerError(
             f"the embedded AWS's keys in {target} may be read by other users (mode {stat.S_IMODE(status.st_mode):o}), "
             "so they are secret no more: stop the server (`hello-winners server stop`), delete that file, and start "

@@ -7,8 +7,9 @@ connections on one thread, and only complete requests reach a bounded pool of th
 handler. Whatever a client sends, it gets an HTTP answer with a status line and a JSON ``message``:
 
 - 400 for what is not HTTP/1.1 (a bad request line or header, no Host, a Content-Length that is not
-  one number sent once), 505 for another version of HTTP, 411 for a chunked body, 413 and 431 over the limits, 408 for a request that
-  stops coming, 405 for a method the server does not serve and 501 for one HTTP does not define;
+  one number sent once), 505 for another version of HTTP, 411 for a chunked body, 413 and 431 over
+  the limits, 408 for a request that stops coming, 405 for a method the server does not serve and 501
+  for one HTTP does not define;
 - 503 with ``Retry-After`` when it is saturated: a request that waited ``queue_s`` for one of the
   ``in_flight`` threads, or a connection beyond ``connections`` open at once.
 
@@ -120,6 +121,10 @@ class Server:
         self._thread = threading.Thread(target=self._run, args=(listening,), name=f"{self._name}-server", daemon=True)
         self._thread.start()
         listening.wait()
+        if not self._thread.is_alive():  # the loop could not serve the socket: its log says why
+            self._socket.close()
+            self._socket = None
+            raise OSError(f"the {self._name} server could not start serving")
         return self
 
     def stop(self) -> None:
@@ -136,8 +141,11 @@ class Server:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._serve(listening))
+        except Exception:  # start() sees the thread gone and raises
+            log.exception("the %s server stopped", self._name)
         finally:
             self._loop.close()
+            listening.set()
 
     async def _serve(self, listening):
         self._stopped = asyncio.Event()
@@ -152,6 +160,8 @@ class Server:
                     await _refuse_at_once(writer, reader)
                 else:
                     await _Connection(self, reader, writer, slots).serve()
+            except (ConnectionError, asyncio.TimeoutError):
+                pass  # the client went away, or stopped reading its answer
             except Exception:  # one connection's trouble is logged, never the server's end
                 log.exception("a connection to %s failed", self._name)
             finally:
@@ -275,11 +285,12 @@ class _Connection:
 
     async def _answer(self, request):
         """The handler's answer, run on a thread once one is free (a 503 when none comes free in time)."""
-        try:
-            await asyncio.wait_for(self.slots.acquire(), self.limits.queue_s)
-        except asyncio.TimeoutError:
+        # Not wait_for: before Python 3.12 it can lose a slot acquired just as its time runs out.
+        acquiring = asyncio.ensure_future(self.slots.acquire())
+        await asyncio.wait({acquiring}, timeout=self.limits.queue_s)
+        if acquiring.cancel():  # still waiting: cancelled, it takes no slot
             raise _Refused(503, f"the server is busy: {self.limits.in_flight} requests are running, try again",
-                           {"Retry-After": "1"}) from None
+                           {"Retry-After": "1"})
         try:
             return await asyncio.get_running_loop().run_in_executor(self.server._pool, self._handled, request)
         finally:

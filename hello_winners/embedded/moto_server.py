@@ -83,7 +83,8 @@ def _published(code: bytes, sha256_hex: str) -> Path:
         except OSError as error:  # the answer says why (a full disk): a bare 500 said nothing
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-            raise _CannotPublish(state.explain(error, path) or f"the embedded AWS could not write {path}: {error}") from None
+            said = state.explain(error, path) or f"the embedded AWS could not write {path}: {error}"
+            raise _CannotPublish(said) from None
     return path
 
 

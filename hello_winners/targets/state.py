@@ -50,7 +50,7 @@ def own_state_dir() -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     status = folder.stat()
     check_own(folder, "the kit's state folder", status)
-    if stat.S_IMODE(status.st_mode) & 0o077:
+    if os.name == "posix" and stat.S_IMODE(status.st_mode) & 0o077:
         folder.chmod(0o700)
     return folder
 
