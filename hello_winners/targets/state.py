@@ -58,8 +58,8 @@ def own_state_dir() -> Path:
 def check_own(path: Path, what: str, status: os.stat_result) -> None:
     """StateFolderError unless ``path`` (``what`` it is, ``status`` its os.stat) belongs to this user."""
     if hasattr(os, "geteuid") and status.st_uid != os.geteuid():  # POSIX; the embedded AWS needs it anyway
-        raise StateFolderError(f"{what} {path} belongs to another user (uid {status.st_uid}), so the kit will not use "
-                          f"it: point {STATE_DIR_ENV} at a folder of your own (or unset it)")
+        raise StateFolderError(f"{what} {path} belongs to another user (uid {status.st_uid}), so the kit will not "
+                               f"use it: point {STATE_DIR_ENV} at a folder of your own (or unset it)")
 
 
 def explain(error: OSError, where: Path | None = None) -> str | None:

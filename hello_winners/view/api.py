@@ -14,13 +14,13 @@ Routes (GET; OPTIONS answers CORS preflights):
   the cut falls inside a group of equal scores, a second Query reads that group whole to pick the
   lowest userIds; with distinct scores at the cut it is one Query.
 - ``/winners``: the leaders of each role, all of them when tied, with a sentence saying who leads.
+- ``/contributions?productId=ID``: who added and who photographed a product, and its purchases.
+- ``/``: the leaderboard page.
 
 A row of the Scores table the API cannot read (a score that is not a whole number, a name that is
 not text: written by hand, or by a consumer with a bug) is left out, not a failure: both answers say
 how many (``skipped``), /scores with a sentence (``note``), and the log names the rows, as the consumer
 keeps the records it cannot apply.
-- ``/contributions?productId=ID``: who added and who photographed a product, and its purchases.
-- ``/``: the leaderboard page.
 
 Bad input gets a 4xx ``{"error": "..."}`` saying what to fix; a DynamoDB failure gets a 500 with a
 generic message, the detail going only to the log.
