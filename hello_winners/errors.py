@@ -11,6 +11,10 @@ class ConfigError(HelloWinnersError):
     """A setting (target, stage, port, endpoint) is unusable."""
 
 
+class StateFolderError(HelloWinnersError):
+    """The state folder may not be used (another user's) or written (a full disk, a read-only folder)."""
+
+
 class EmbeddedServerError(HelloWinnersError):
     """The embedded moto server could not be started, found or stopped."""
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from decimal import Decimal
 
 import boto3
 import moto
@@ -109,7 +110,7 @@ def test_scores_lists_the_top_of_a_role_highest_first_with_ints(dynamodb, env, m
     put_scores(env, [("ana", "merchant", 3, "Ana"), ("bo", "merchant", 7, "Bo"), ("cy", "photographer", 9, "Cy")])
     status, headers, body = call(dynamodb, env, make_event("GET", "/scores", {"role": "merchant"}))
     assert status == 200
-    assert body == {"role": "merchant", "limit": 10, "scores": [entry("bo", 7), entry("ana", 3)]}
+    assert body == {"role": "merchant", "limit": 10, "scores": [entry("bo", 7), entry("ana", 3)], "skipped": 0}
     assert headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -160,13 +161,40 @@ def test_scores_are_always_score_descending_then_user_id_ascending(dynamodb, env
     assert [(e["userId"], e["score"]) for e in body["scores"]] == expected
 
 
+@pytest.mark.parametrize("bad", [{"score": Decimal("6.5")}, {"name": 42}, {"name": b"\x00"},
+                                 {"name": {"nested": "map"}}],
+                         ids=["fractional-score", "numeric-name", "binary-name", "map-name"])
+def test_a_row_the_api_cannot_read_is_skipped_and_counted_not_a_502(dynamodb, env, bad, caplog):
+    put_scores(env, [("ana", "merchant", 3, "Ana"), ("bo", "merchant", 7, "Bo"), ("cy", "merchant", 5, "Cy")])
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(env[tables.SCORES])
+    table.put_item(Item={"userId": "odd", "role": "merchant", "score": 6, "name": "Odd", **bad})
+    with caplog.at_level(logging.WARNING):
+        status, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
+        _, _, winners = call(dynamodb, env, http_event("GET", "/winners"))
+    assert (status, body["scores"], body["skipped"]) == (200, [entry("bo", 7), entry("cy", 5)], 1)
+    assert "1 row of the scores table cannot be read" in body["note"]
+    assert (winners["merchant"], winners["skipped"]) == ([entry("bo", 7)], {"merchant": 1, "photographer": 0})
+    assert "'odd'" in caplog.text  # the row is named in the log, for whoever fixes the table
+
+
+def test_unreadable_rows_tied_at_the_cut_are_counted_once(dynamodb, env):
+    put_scores(env, [("ana", "merchant", 4, "Ana"), ("bo", "merchant", 4, "Bo"), ("cy", "merchant", 4, "Cy")])
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(env[tables.SCORES])
+    table.put_item(Item={"userId": "odd", "role": "merchant", "score": 4, "name": 42})
+    _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
+    _, _, winners = call(dynamodb, env, http_event("GET", "/winners"))
+    assert ([e["userId"] for e in body["scores"]], body["skipped"]) == (["ana", "bo"], 1)
+    assert ([e["userId"] for e in winners["merchant"]], winners["skipped"]["merchant"]) == (["ana", "bo", "cy"], 1)
+
+
 # --- /winners --------------------------------------------------------------------------------------
 
 
 def test_winners_says_nobody_has_sold_anything_yet_when_empty(dynamodb, env):
     status, _, body = call(dynamodb, env, http_event("GET", "/winners"))
     assert status == 200
-    assert body == {"merchant": [], "photographer": [], "message": "Nobody has sold anything yet."}
+    assert body == {"merchant": [], "photographer": [], "message": "Nobody has sold anything yet.",
+                    "skipped": {"merchant": 0, "photographer": 0}}
 
 
 def test_winners_names_the_leader_of_each_role(dynamodb, env):

@@ -24,7 +24,7 @@ def test_an_empty_transaction_or_batch_added_to_a_body_skips_no_check(probe):
               "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
     for extra in ({"TransactItems": []}, {"RequestItems": {}}):
         answer = json_call(probe.endpoint, participant, "dynamodb", "CreateTable",
-                           {"TableName": "outside-table", **schema, **extra})
+                           {"TableName": "binding-outside-table", **schema, **extra})
         assert answer.status in (400, 403), answer
         statement = json_call(probe.endpoint, participant, "dynamodb", "ExecuteStatement",
                               {"Statement": f'SELECT * FROM "{probe.victim.tables["TABLE_SCORES_NAME"]}"', **extra})
@@ -32,7 +32,7 @@ def test_an_empty_transaction_or_batch_added_to_a_body_skips_no_check(probe):
         rejects = probe.victim.tables["TABLE_REJECTS_NAME"]
         deleted = json_call(probe.endpoint, api, "dynamodb", "DeleteTable", {"TableName": rejects, **extra})
         assert deleted.status in (400, 403), deleted
-        assert "outside-table" not in tables_of(probe) and rejects in tables_of(probe)
+        assert "binding-outside-table" not in tables_of(probe) and rejects in tables_of(probe)
 
 
 def test_a_resource_arn_beside_a_table_name_cannot_redirect_an_update(probe):
@@ -55,9 +55,9 @@ def test_a_resource_arn_beside_a_table_name_cannot_redirect_an_update(probe):
 def test_a_stream_arn_beside_a_stream_name_cannot_redirect_a_call(probe):
     participant, consumer = probe.identities["participant"], probe.identities["consumer"]
     created = json_call(probe.endpoint, participant, "kinesis", "CreateStream",
-                        {"StreamName": "outside-s", "StreamARN": probe.own.stream_arn, "ShardCount": 1})
+                        {"StreamName": "binding-outside-s", "StreamARN": probe.own.stream_arn, "ShardCount": 1})
     assert created.status == 400, created
-    assert "outside-s" not in probe.kit["kinesis"].list_streams()["StreamNames"]
+    assert "binding-outside-s" not in probe.kit["kinesis"].list_streams()["StreamNames"]
     for operation in ("ListShards", "DescribeStream"):
         answer = json_call(probe.endpoint, consumer, "kinesis", operation,
                            {"StreamName": probe.victim.stream, "StreamARN": probe.own.stream_arn})
@@ -95,7 +95,7 @@ def test_iam_parameters_in_the_url_and_in_the_body_at_once_are_refused(probe, ac
     if action == "CreateRole":
         body.append(("AssumeRolePolicyDocument", trust))
     answer = query_call(probe.endpoint, probe.identities["participant"], "iam", body,
-                        url_params=[("RoleName", "outside-role")])
+                        url_params=[("RoleName", "binding-outside-role")])
     assert answer.status == 400, answer
     roles = [r["RoleName"] for r in probe.kit["iam"].list_roles()["Roles"]]
-    assert "outside-role" not in roles
+    assert "binding-outside-role" not in roles

@@ -7,6 +7,7 @@ a human look at 1920x1080.
 """
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from browsers import screenshot, wait_for
@@ -99,6 +100,11 @@ def test_the_page_shows_the_winners_and_follows_the_scores_without_a_reload(dyna
     assert browser.evaluate("window.sameDocument") is True
     assert [(r["name"], r["score"]) for r in browser.evaluate(BOARD.format(role="merchant"))] == [
         ("Bo", 8), ("Ana", 5)]
+    assert browser.evaluate("document.querySelector('#merchant .skipped').textContent") == ""
+    put_scores(dynamodb, env, [("odd", "merchant", Decimal("6.5"), "Odd")])  # a row the API cannot read
+    wait_for(browser, "document.querySelector('#merchant .skipped').textContent"
+                     " === '1 unreadable row of the scores table left out'")
+    assert [r["name"] for r in browser.evaluate(BOARD.format(role="merchant"))] == ["Bo", "Ana"]
     settle(browser)
     screenshot(browser, "leaderboard.png")
 

@@ -2,18 +2,20 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from flood import flood
 from moto import mock_aws
 
 from hello_winners import analysis, deploy, targets
 from hello_winners.targets import target
 from hello_winners.embedded import runtime
-from hello_winners.game import reference
+from hello_winners.game import day, reference, stream
 from hello_winners.view import tables
 from hello_winners.workshop import play
 from hello_winners.deploy import teardown
@@ -26,30 +28,74 @@ def ranking(board):
     return [(entry["userId"], entry["score"]) for entry in board]
 
 
-@pytest.mark.usefixtures("embedded_server")
-def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_nothing_twice():
-    settings = targets.settings(stage="playtest")
-    try:
-        first = subprocess.run([sys.executable, "-m", "hello_winners", "play", "--stage", settings.stage],
-                               capture_output=True, text=True, timeout=600, env=os.environ)
-        assert first.returncode == 0, first.stderr
-        for role in ("merchant", "photographer"):
-            winner = EXPECTED[role][0]
-            assert f" *  1. {winner['name']:<20} {winner['score']:>4}  {winner['userId']}" in first.stdout
-        clients = deploy.clients()
-        scores = analysis.read_scores(clients["dynamodb"], tables.table_names(settings.prefix)[tables.SCORES])
-        for role in ("merchant", "photographer"):
-            stored = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True])
-            assert list(zip(stored["userId"], stored["score"])) == ranking(EXPECTED[role])
+PLAYS_AT_ONCE = 4
 
-        said = []
-        again = play.play(stage=settings.stage, report=said.append, progress=False)
-        assert any("already holds workshop-day.jsonl: not putting it again" in line for line in said)
-        assert "the rankings match the expected winners in workshop-day.winners.json" in said
-        for role in ("merchant", "photographer"):
-            assert ranking(again[role]) == ranking(EXPECTED[role])
+
+def hello_winners(*args, **popen):
+    return subprocess.Popen([sys.executable, "-m", "hello_winners", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=os.environ, **popen)
+
+
+@pytest.fixture(scope="module")
+def played(embedded_server):
+    """A deployed stage on which four `hello-winners play` commands ran at once: (settings, their results)."""
+    settings = targets.settings(stage="playtest")
+    deploy.deploy(settings.target, settings.stage, report=lambda line: None)
+    try:
+        plays = [hello_winners("play", "--stage", settings.stage) for _ in range(PLAYS_AT_ONCE)]
+        results = [(play_.wait(timeout=600), *play_.communicate()) for play_ in plays]
+        yield settings, results
     finally:
         teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+
+
+def test_four_plays_at_once_put_the_day_once_and_each_prints_its_winners(played):
+    settings, results = played
+    for status, out, err in results:
+        assert status == 0, err
+        for role in ("merchant", "photographer"):
+            winner = EXPECTED[role][0]
+            assert f" *  1. {winner['name']:<20} {winner['score']:>4}  {winner['userId']}" in out
+    assert sum("putting 2134 events of workshop-day.jsonl" in out for _, out, _ in results) == 1
+    assert sum("already holds workshop-day.jsonl" in out for _, out, _ in results) == PLAYS_AT_ONCE - 1
+    clients = deploy.clients()
+    assert len(list(stream.read_records(clients["kinesis"], deploy.stage_names(settings, clients).stream))) == 2134
+    scores = analysis.read_scores(clients["dynamodb"], tables.table_names(settings.prefix)[tables.SCORES])
+    for role in ("merchant", "photographer"):
+        stored = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True])
+        assert list(zip(stored["userId"], stored["score"])) == ranking(EXPECTED[role])
+
+
+def test_a_second_play_counts_nothing_twice(played):
+    settings, _ = played
+    said = []
+    again = play.play(stage=settings.stage, report=said.append, progress=False)
+    assert any("already holds workshop-day.jsonl: not putting it again" in line for line in said)
+    assert "the rankings match the expected winners in workshop-day.winners.json" in said
+    for role in ("merchant", "photographer"):
+        assert ranking(again[role]) == ranking(EXPECTED[role])
+
+
+def test_a_play_whose_rankings_differ_from_the_recorded_winners_exits_non_zero(played, tmp_path):
+    settings, _ = played
+    log = tmp_path / "workshop-day.jsonl"
+    shutil.copyfile(DAY, log)
+    wrong = {role: list(reversed(EXPECTED[role])) for role in EXPECTED}
+    day.winners_path(log).write_text(json.dumps(wrong))
+    differing = hello_winners("play", "--stage", settings.stage, "--log", str(log))
+    status, out, err = differing.wait(timeout=600), *differing.communicate()
+    assert status == 1, (out, err)
+    assert "the rankings DIFFER from the expected winners in workshop-day.winners.json" in err
+    assert "already holds workshop-day.jsonl" in out  # the same events: nothing was put again
+
+
+def test_a_thousand_requests_at_once_to_the_deployed_winner_api_each_get_an_http_answer(played):
+    settings, _ = played
+    clients = deploy.clients()
+    url = deploy.outputs(settings, clients, deploy.stage_names(settings, clients)).api_url
+    answers = flood(url, 1000, "/scores?role=merchant&limit=10")
+    assert None not in answers and sum(answers.values()) == 1000, answers
+    assert set(answers) <= {200, 429, 503} and answers[200] >= 1, answers
 
 
 @pytest.mark.usefixtures("embedded_server")

@@ -1,5 +1,6 @@
 """`play` reads and checks its event log before it changes anything: a bad log leaves the stage as it was."""
 
+import json
 import os
 
 import pytest
@@ -36,3 +37,15 @@ def test_play_fresh_with_a_bad_log_says_why_in_one_line_and_tears_nothing_down(l
     err = capsys.readouterr().err
     assert status == 1 and stage_changes == []
     assert said in err and err.count("\n") == 1
+
+
+def test_play_refuses_a_log_with_an_event_no_stream_can_carry_before_any_aws_call(tmp_path, stage_changes, capsys):
+    event = {"schema": "com.nordstrom/retail-stream-ingress/1-0-0", "origin": "hello-retail/x/ana/Ana",
+             "timeOrigin": "2026-01-01T00:00:00.000Z",
+             "data": {"schema": "com.nordstrom/product/create/1-0-0", "id": "p1", "name": "x" * (2 * 1024 * 1024)}}
+    log = tmp_path / "huge.jsonl"
+    log.write_text(json.dumps({**event, "data": {**event["data"], "name": "fine"}}) + "\n" + json.dumps(event) + "\n")
+    status = cli.main(["play", "--log", str(log)])
+    err = capsys.readouterr().err
+    assert status == 1 and stage_changes == []
+    assert "event 2 of huge.jsonl" in err and "over the 1 MiB Kinesis record limit" in err and err.count("\n") == 1

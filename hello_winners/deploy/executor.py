@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from hello_winners.view import tables
 from hello_winners.errors import DeployError
@@ -23,7 +23,13 @@ class KitSteps:
         return tables.create(self.clients["dynamodb"], prefix, tags)
 
     def wait(self, service: str, waiter: str, **params: Any) -> None:
-        self.clients[service].get_waiter(waiter).wait(**params, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
+        """Wait as boto3's waiter does; DeployError with the service's own words when it answers an error."""
+        try:
+            self.clients[service].get_waiter(waiter).wait(**params, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
+        except WaiterError as error:
+            answer = (error.last_response or {}).get("Error") or {}
+            why = answer.get("Message") or error.kwargs.get("reason") or str(error)
+            raise DeployError(f"waiting for {service} ({waiter.replace('_', ' ')}) failed: {why}") from None
 
 
 def execute(clients: dict[str, Any], calls: list[Call], sleep: Callable[[float], None] = time.sleep,

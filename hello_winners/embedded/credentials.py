@@ -20,12 +20,14 @@ import hmac
 import json
 import os
 import secrets
+import stat
 import string
 import tempfile
 from pathlib import Path
 
+from hello_winners.embedded import detached
 from hello_winners.errors import EmbeddedServerError
-from hello_winners.targets.state import state_dir
+from hello_winners.targets.state import check_own, own_state_dir, state_dir
 
 PARTICIPANT = "participant"
 KIT = "kit"
@@ -64,11 +66,12 @@ def control_token() -> str:
 
 def _all() -> dict:
     target = path()
+    own_state_dir()
     try:
         return _read(target)
     except FileNotFoundError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _none_running(target)
     made = {identity: dataclasses.asdict(_new_keys()) for identity in USER_NAMES}
     # A draft of its own (readable by the user alone) for each asker: threads of one process ask at once too.
     descriptor, draft = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -85,14 +88,37 @@ def _all() -> dict:
 
 
 def _read(target: Path) -> dict:
+    with open(target, encoding="utf-8") as file:
+        _check_private(target, os.fstat(file.fileno()))
+        text = file.read()
     try:
-        stored = json.loads(target.read_text())
+        stored = json.loads(text)
         return {identity: dataclasses.asdict(Keys(**stored[identity])) for identity in USER_NAMES}
     except (ValueError, KeyError, TypeError):
         raise EmbeddedServerError(
             f"the embedded AWS's keys in {target} are damaged: stop the server "
             "(`hello-winners server stop`), delete that file, and start again (new keys are made)"
         ) from None
+
+
+def _check_private(target: Path, status: os.stat_result) -> None:
+    """Keys another user made, or that others may read, are no one's secret: refused, with what to do."""
+    check_own(target, "the embedded AWS's keys file", status)
+    if os.name == "posix" and stat.S_IMODE(status.st_mode) & 0o077:  # elsewhere modes say nothing of who reads
+        raise EmbeddedServerError(
+            f"the embedded AWS's keys in {target} may be read by other users (mode {stat.S_IMODE(status.st_mode):o}), "
+            "so they are secret no more: stop the server (`hello-winners server stop`), delete that file, and start "
+            "again (new keys are made, for you alone)")
+
+
+def _none_running(target: Path) -> None:
+    """New keys are made only while no process of the kit runs for this folder: a running server knows
+    only the keys it started with, so keys made now would be refused (UnrecognizedClient) at every call."""
+    if detached.running_here():
+        raise EmbeddedServerError(
+            f"the embedded AWS's keys in {target} are gone, but its server still runs with them (the state folder "
+            "was deleted or emptied under it): run `hello-winners server stop` (what was deployed goes with it), "
+            "then run the command again")
 
 
 def _new_keys() -> Keys:

@@ -31,7 +31,7 @@ import filelock
 import psutil
 
 from hello_winners.errors import EmbeddedServerError
-from hello_winners.targets.state import state_dir
+from hello_winners.targets.state import own_state_dir, state_dir
 
 # The environment variable through which a detached process carries its own record.
 MARK_ENV = "HELLO_WINNERS_DETACHED"
@@ -118,9 +118,7 @@ class Detached:
         return state_dir() / f"{self.name}.gone.json"
 
     def _locked(self):
-        folder = state_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        return filelock.FileLock(folder / f"{self.name}.lock")
+        return filelock.FileLock(own_state_dir() / f"{self.name}.lock")
 
     def _live(self):
         """The recorded process if it is ours (answering or not); else a stray of ours found again, or None."""
@@ -252,6 +250,18 @@ def _strays(name):
             parent = found.get(process.ppid())
             if parent is None or parent[2] != mark:
                 yield record, process
+
+
+def running_here() -> set[str]:
+    """The names of the kit's processes (a server, the runtime) that run for this state folder, by their mark."""
+    folder = str(state_dir())
+    names = set()
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, ValueError):
+            mark = _mark(process)
+            if mark.get("state_dir") == folder and _running(process):
+                names.add(str(mark.get("name")))
+    return names
 
 
 def _read(path):

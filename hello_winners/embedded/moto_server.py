@@ -24,6 +24,7 @@ deadline, before it hands the request to moto's one thread.
 """
 
 import argparse
+import contextlib
 import ctypes
 import functools
 import os
@@ -41,9 +42,11 @@ from granian.log import LogLevels
 from moto import backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import JsonRESTError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from hello_winners.embedded import front, lambda_changes, serializer_keys, strict, update_expressions
+from hello_winners.targets import state
 from hello_winners.targets.state import state_dir
 
 _moto_get_code = LambdaFunction.get_code
@@ -72,11 +75,26 @@ def _get_code_with_location(self):
 def _published(code: bytes, sha256_hex: str) -> Path:
     path = code_folder() / f"{sha256_hex}.zip"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(code)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(code)
+            tmp.replace(path)
+        except OSError as error:  # the answer says why (a full disk): a bare 500 said nothing
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            said = state.explain(error, path) or f"the embedded AWS could not write {path}: {error}"
+            raise _CannotPublish(said) from None
     return path
+
+
+class _CannotPublish(JsonRESTError):
+    """Lambda's own 500 (ServiceException), carrying the sentence that says why the code cannot be fetched."""
+
+    code = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ServiceException", message)
 
 
 def _listed_once(listing):

@@ -194,7 +194,8 @@ def install() -> None:
     """Patch moto: the authorization of every action, the Lambda trust check, the role delay."""
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize
     IAMRequestBase._check_role_trust_relationship = _trusted
-    for name in ("create_function", "create_event_source_mapping", "update_function_configuration"):
+    for name in ("create_function", "create_event_source_mapping", "update_function_configuration",
+                 "update_event_source_mapping"):
         setattr(LambdaBackend, name, _after_role_check(getattr(LambdaBackend, name)))
 
 
@@ -338,21 +339,31 @@ def _propagated(role: Any) -> bool:
 
 
 def _after_role_check(create: Callable) -> Callable:
-    """Lambda refuses a role it cannot assume yet, as AWS does while a new role propagates."""
+    """Lambda refuses a role it cannot assume yet, as AWS does while a new role propagates, and a mapping
+    (made, or moved to another function) whose function's role cannot read the stream."""
 
     def checked(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
         spec = args[-1] if args and isinstance(args[-1], dict) else kwargs.get("spec") or kwargs.get("body") or {}
         role_arn = spec.get("Role")
-        if role_arn is None and create.__name__ == "create_event_source_mapping":
+        mapping = create.__name__.endswith("event_source_mapping")
+        if mapping and (create.__name__.startswith("create") or spec.get("FunctionName")):
+            # A mapping made, or moved to another function: that function's role must read the stream.
             function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec.get("FunctionName", ""))
             role_arn = function.role
-            _check_stream_access(backend, role_arn, spec.get("EventSourceArn", ""))
+            stream = spec.get("EventSourceArn") or _mapped_stream(backend, args[0] if len(args) > 1 else "")
+            _check_stream_access(backend, role_arn, stream)
         if role_arn:
             _check_assumable(backend, role_arn)
         return create(backend, *args, **kwargs)
 
     checked.__name__ = create.__name__
     return checked
+
+
+def _mapped_stream(backend: LambdaBackend, uuid: str) -> str:
+    """The event source of the mapping ``uuid`` ("" when there is none: moto then says so itself)."""
+    mapping = backend._event_source_mappings.get(uuid)
+    return mapping.event_source_arn if mapping is not None else ""
 
 
 def _role(backend: LambdaBackend, role_arn: str) -> Any:

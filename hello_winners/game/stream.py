@@ -32,6 +32,7 @@ __all__ = [
     "MAX_RECORDS",
     "MAX_RECORD_BYTES",
     "batches",
+    "oversized",
     "put_batch",
     "put_events",
     "read_records",
@@ -45,12 +46,26 @@ _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "
               "KMSThrottlingException", "InternalFailure", "ServiceUnavailable"}
 
 
+def oversized(events: Iterable[dict]) -> tuple[int, int] | None:
+    """(0-based number, bytes) of the first event no Kinesis record can carry, or None: to check a log whole
+    before anything is put."""
+    for number, event in enumerate(events):
+        record_size = _record_size(encode(event), partition_key(event))
+        if record_size > MAX_RECORD_BYTES:
+            return number, record_size
+    return None
+
+
+def _record_size(data, key):
+    return len(data) + len(key.encode("utf-8"))
+
+
 def batches(events: Iterable[dict]) -> Iterator[list[dict]]:
     """Lazily group events into PutRecords entries that respect the call's limits."""
     batch, size = [], 0
     for number, event in enumerate(events):
         data, key = encode(event), partition_key(event)
-        record_size = len(data) + len(key.encode("utf-8"))
+        record_size = _record_size(data, key)
         if record_size > MAX_RECORD_BYTES:
             raise StreamWriteError(f"event {number} is {record_size} bytes, over the 1 MiB Kinesis record "
                                    "limit; shorten it (put_events stopped before the batch that holds it).", failed=1)

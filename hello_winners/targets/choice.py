@@ -15,6 +15,7 @@ TARGET_ENV = "HELLO_WINNERS_TARGET"
 EMBEDDED = "embedded"
 AWS = "aws"
 TARGETS = (EMBEDDED, AWS)
+_TARGET_FILE = "target"  # in the state folder
 
 
 def chosen(target: str | None = None) -> str:
@@ -36,18 +37,17 @@ def known(target: str) -> str:
 def record(target: str) -> str:
     """Record the target for every later kernel and command of this checkout (lesson 0's one setting)."""
     name = known(target)
-    path = _target_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = state.own_state_dir() / _TARGET_FILE
     path.write_text(name + "\n")
     return name
 
 
-def _target_file():
-    return state.state_dir() / "target"
-
-
 def _recorded() -> str | None:
+    """The recorded target; one that another user wrote (it could send the kit to real AWS) is refused."""
+    path = state.state_dir() / _TARGET_FILE
     try:
-        return _target_file().read_text().strip() or None
+        with open(path, encoding="utf-8") as file:
+            state.check_own(path, "the recorded target", os.fstat(file.fileno()))
+            return file.read().strip() or None
     except OSError:
         return None

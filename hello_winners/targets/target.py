@@ -25,9 +25,9 @@ import botocore.config
 import botocore.exceptions
 
 from hello_winners import events, naming
-from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError
+from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError, StateFolderError
 from hello_winners.game import stream
-from hello_winners.targets import choice, pages
+from hello_winners.targets import choice, pages, state
 from hello_winners.targets.choice import AWS, TARGET_ENV
 from hello_winners.view import tables
 
@@ -150,7 +150,8 @@ def endpoint(target: str | None = None) -> str | None:
 
 @contextlib.contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Turn botocore's connection and configuration failures into one clear sentence of the kit's."""
+    """Turn botocore's connection and configuration failures, and a write the state folder refused, into one
+    clear sentence of the kit's."""
     try:
         yield
     except botocore.exceptions.EndpointConnectionError as error:
@@ -167,6 +168,11 @@ def friendly_errors() -> Iterator[None]:
         raise ConfigError(
             "no AWS region is set: set AWS_REGION (or a region in your AWS profile) to use the real-AWS target"
         ) from None
+    except OSError as error:  # a full disk or a read-only state folder is said; anything else is a bug to see
+        said = state.explain(error)
+        if said is None:
+            raise
+        raise StateFolderError(said) from None
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,12 +17,18 @@ Routes (GET; OPTIONS answers CORS preflights):
 - ``/contributions?productId=ID``: who added and who photographed a product, and its purchases.
 - ``/``: the leaderboard page.
 
+A row of the Scores table the API cannot read (a score that is not a whole number, a name that is
+not text: written by hand, or by a consumer with a bug) is left out, not a failure: both answers say
+how many (``skipped``), /scores with a sentence (``note``), and the log names the rows, as the consumer
+keeps the records it cannot apply.
+
 Bad input gets a 4xx ``{"error": "..."}`` saying what to fix; a DynamoDB failure gets a 500 with a
 generic message, the detail going only to the log.
 """
 
 from __future__ import annotations
 
+import decimal
 import functools
 import importlib.resources
 import json
@@ -126,21 +132,26 @@ def request(event: dict) -> tuple[str, str, dict[str, str]]:
     return method.upper(), path.rstrip("/") or "/", params
 
 
-def top_scores(dynamodb: Any, table: str, role: str, limit: int) -> list[dict]:
-    """The top ``limit`` scores of ``role``: [{"userId", "name", "score"}], highest first, ties by userId."""
-    items = _query_role(dynamodb, table, role, limit + 1)
+def top_scores(dynamodb: Any, table: str, role: str, limit: int) -> tuple[list[dict], int]:
+    """The top ``limit`` scores of ``role``: [{"userId", "name", "score"}], highest first, ties by userId;
+    and how many rows met on the way could not be read (left out)."""
+    items, unreadable = _query_role(dynamodb, table, role, limit + 1)
     if len(items) > limit and items[limit]["score"] == items[limit - 1]["score"]:
         cut = items[limit]["score"]
-        items = [item for item in items if item["score"] > cut] + _tied(dynamodb, table, role, cut)
-    return sorted(items, key=_rank)[:limit]
+        tied, unreadable_tied = _tied(dynamodb, table, role, cut)
+        items = [item for item in items if item["score"] > cut] + tied
+        unreadable |= unreadable_tied
+    return sorted(items, key=_rank)[:limit], _skipped(table, unreadable)
 
 
-def leaders(dynamodb: Any, table: str, role: str) -> list[dict]:
-    """Everyone sharing the highest score of ``role``, by userId; [] when nobody has a score."""
-    items = _query_role(dynamodb, table, role, 2)
+def leaders(dynamodb: Any, table: str, role: str) -> tuple[list[dict], int]:
+    """Everyone sharing the highest score of ``role``, by userId ([] when nobody has a score); and how many
+    rows met on the way could not be read (left out)."""
+    items, unreadable = _query_role(dynamodb, table, role, 2)
     if len(items) == 2 and items[0]["score"] == items[1]["score"]:
-        return sorted(_tied(dynamodb, table, role, items[0]["score"]), key=_rank)
-    return items[:1]
+        tied, unreadable_tied = _tied(dynamodb, table, role, items[0]["score"])
+        return sorted(tied, key=_rank), _skipped(table, unreadable | unreadable_tied)
+    return items[:1], _skipped(table, unreadable)
 
 
 def contribution(dynamodb: Any, table: str, product_id: str) -> dict | None:
@@ -159,13 +170,16 @@ def contribution(dynamodb: Any, table: str, product_id: str) -> dict | None:
 def _scores(params, dynamodb, env):
     role = _role(_parameter(params, "role"))
     limit = _limit(_parameter(params, "limit", required=False))
-    scores = top_scores(dynamodb, _table(env, SCORES_ENV), role, limit)
-    return _response(200, {"role": role, "limit": limit, "scores": scores})
+    scores, skipped = top_scores(dynamodb, _table(env, SCORES_ENV), role, limit)
+    note = {"note": _unreadable_note(skipped)} if skipped else {}
+    return _response(200, {"role": role, "limit": limit, "scores": scores, "skipped": skipped, **note})
 
 
 def _winners(params, dynamodb, env):
-    board = {role: leaders(dynamodb, _table(env, SCORES_ENV), role) for role in ROLES}
-    return _response(200, {**board, "message": summary(board)})
+    found = {role: leaders(dynamodb, _table(env, SCORES_ENV), role) for role in ROLES}
+    board = {role: entries for role, (entries, _) in found.items()}
+    skipped = {role: count for role, (_, count) in found.items()}
+    return _response(200, {**board, "message": summary(board), "skipped": skipped})
 
 
 def _contributions(params, dynamodb, env):
@@ -245,20 +259,49 @@ def _tied(dynamodb, table, role, score):
 
 
 def _query(dynamodb, query, limit=None):
-    """The entries a Query finds, page after page, until ``limit`` of them (default: all)."""
-    items = []
+    """(entries, userIds of the rows it cannot read) a Query finds, page after page, until ``limit``
+    readable entries (default: all)."""
+    items, unreadable = [], set()
     while limit is None or len(items) < limit:
         page = dynamodb.query(**query, **({} if limit is None else {"Limit": limit - len(items)}))
-        items += [_entry(item) for item in page.get("Items", [])]
+        for item in page.get("Items", []):
+            entry = _entry(item)
+            if entry is None:
+                unreadable.add(item["userId"]["S"])
+            else:
+                items.append(entry)
         if "LastEvaluatedKey" not in page:
             break
         query = {**query, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-    return items
+    return items, unreadable
 
 
 def _entry(item):
-    user_id = item["userId"]["S"]
-    return {"userId": user_id, "name": item.get("name", {"S": user_id})["S"], "score": int(item["score"]["N"])}
+    """The entry of a Scores row; None when the row cannot be read: a score that is not a whole number,
+    or a name that is not text."""
+    try:
+        user_id = item["userId"]["S"]
+        name = item.get("name", {"S": user_id})["S"]
+        score = decimal.Decimal(item["score"]["N"])
+    except (KeyError, TypeError, decimal.InvalidOperation):
+        return None
+    if not score.is_finite() or score != score.to_integral_value():
+        return None
+    return {"userId": user_id, "name": name, "score": int(score)}
+
+
+def _skipped(table, unreadable):
+    """How many rows were left out, named in the log (as data: repr) for whoever mends the table."""
+    if unreadable:
+        log.warning("%d rows of %s cannot be read and are left out: userIds %r", len(unreadable), table,
+                    sorted(unreadable)[:20])
+    return len(unreadable)
+
+
+def _unreadable_note(count):
+    rows = "1 row" if count == 1 else f"{count} rows"
+    return (f"{rows} of the scores table cannot be read (a score that is not a whole number, or a name that "
+            f"is not text) and {'is' if count == 1 else 'are'} left out: the API function's log names them")
 
 
 def _rank(entry):

@@ -20,9 +20,9 @@ import filelock
 
 from hello_winners import deploy, events, naming, targets
 from hello_winners.deploy import teardown as sweeper
-from hello_winners.errors import DeployError
+from hello_winners.errors import DeployError, EventError
 from hello_winners.game import day, eventlog, stream
-from hello_winners.targets.state import state_dir
+from hello_winners.targets.state import own_state_dir
 from hello_winners.view import board
 
 WORKSHOP_DAY = day.workshop_day_path()
@@ -38,6 +38,7 @@ def play(target: str | None = None, stage: str | None = None, log: Path | str = 
     settings = play_settings(target, stage)
     log = Path(log)
     events_of_log = list(eventlog.read_log(log))  # read whole first: a bad log must leave the stage as it was
+    _check_puttable(events_of_log, log)
     report(f"playing in stage {board.printable(settings.stage)} on {settings.target}"
            + ("" if stage is not None else " (play's own: the lessons' stage is left to you)"))
     if fresh:
@@ -120,11 +121,18 @@ def _against_recorded(boards, log):
     return f"the rankings DIFFER from the expected winners in {name}: the consumer or the log changed", False
 
 
+def _check_puttable(events_of_log, log):
+    """EventError, before any AWS call, for an event of the log that no Kinesis record can carry."""
+    found = stream.oversized(events_of_log)
+    if found is not None:
+        number, size = found
+        raise EventError(f"event {number + 1} of {board.printable(log.name)} is {size} bytes, over the 1 MiB Kinesis "
+                         "record limit: nothing was deployed or put; shorten or remove it, then play again")
+
+
 def _lock_path(settings):
     """One play at a time puts a stage's day: the lock file in the state folder, per target and stage."""
-    folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"play-{settings.target}-{naming.prefix(settings.stage).strip('-')}.lock"
+    return own_state_dir() / f"play-{settings.target}-{naming.prefix(settings.stage).strip('-')}.lock"
 
 
 def _ranked(entries):

@@ -139,5 +139,18 @@ def _post(url, timeout=120.0):
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
+    except urllib.error.HTTPError as error:
+        said = _message(error)
+        raise DeployError(f"the local Lambda runtime could not do it: {said}" if said else
+                          f"the local Lambda runtime answered {error.code}: see {_RUNTIME.log_path}") from None
     except (OSError, ValueError, urllib.error.URLError) as error:
         raise DeployError(f"the local Lambda runtime did not answer ({error}): see {_RUNTIME.log_path}") from None
+
+
+def _message(error):
+    """The ``message`` of a JSON error answer, or None."""
+    try:
+        said = json.load(error).get("message")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return said if isinstance(said, str) else None

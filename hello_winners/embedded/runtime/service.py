@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import collections
 import hmac
-import http.server
 import json
 import signal
 import sys
@@ -26,10 +25,11 @@ from typing import Any
 import boto3
 import botocore.config
 
-from hello_winners.targets import pages
+from hello_winners.targets import pages, state
 from hello_winners.embedded import credentials, server
 from hello_winners.errors import ConfigError
 from hello_winners.targets.state import state_dir
+from hello_winners.embedded.http_server import Answer, Limits, Request, Server
 from hello_winners.embedded.local_api import LocalApi
 from hello_winners.embedded.runtime.functions import Config, Function, spare_workers
 from hello_winners.embedded.runtime.pool import TooManyRequestsException
@@ -239,45 +239,34 @@ def api_answer(function: Function, event: dict, wait_s: float = API_WAIT_S) -> A
     return outcome.result
 
 
-def _control(runtime, port):
+def _control(runtime: Runtime, port: int) -> Server:
+    """The control API: GET /status and POST /sync, for the kit's token only (its status names functions,
+    logs and URLs too). Served as the HTTP APIs are, so no client can stall it or go unanswered."""
     token = credentials.control_token().encode()  # the state folder's keys do not change while it runs
 
-    class Control(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if not self._shown_token():
-                return None
-            if self.path == "/status":
-                return self._json(200, runtime.status())
-            return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
-
-        def do_POST(self):
-            if not self._shown_token():
-                return None
-            if self.path == "/sync":
+    def answer(request: Request) -> Answer:
+        shown = {name.lower(): value for name, value in request.headers}.get("authorization", "")
+        if not hmac.compare_digest(shown.removeprefix("Bearer ").encode(), token):
+            return _json(403, {"message": "only the kit may ask the runtime: it signs with its state folder's key"})
+        if (request.method, request.target) == ("GET", "/status"):
+            return _json(200, runtime.status())
+        if (request.method, request.target) == ("POST", "/sync"):
+            try:
                 runtime.sync(asked=True)
-                return self._json(200, runtime.status())
-            return self._json(404, {"error": "unknown path: use GET /status or POST /sync"})
+            except OSError as error:  # a full disk, a read-only folder: the kit says it in one sentence
+                said = state.explain(error)
+                if said is None:
+                    raise
+                return _json(500, {"message": said})
+            return _json(200, runtime.status())
+        return _json(404, {"message": "unknown path: use GET /status or POST /sync"})
 
-        def _shown_token(self):
-            """Whether the caller showed the kit's token (its status names functions, logs and URLs too)."""
-            shown = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            if hmac.compare_digest(shown.encode(), token):
-                return True
-            self._json(403, {"error": "only the kit may ask the runtime: it signs with its state folder's key"})
-            return False
+    return Server(answer, port=port, limits=Limits(body_bytes=0, in_flight=8), methods=("GET", "POST"),
+                  name="runtime-control")
 
-        def _json(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
-        def log_message(self, *args):
-            pass
-
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), Control)
+def _json(status, body):
+    return Answer(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,10 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", required=True)
     args = parser.parse_args(argv)
     runtime = Runtime(args.endpoint)
-    control = _control(runtime, args.port)
+    control = _control(runtime, args.port).start()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    threading.Thread(target=control.serve_forever, daemon=True).start()
     runtime.log(f"local Lambda runtime for {args.endpoint}, control on port {args.port}")
     seen, unchanged = -1, 0
     while not stopping.is_set():
@@ -301,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         seen = runtime.changes
         stopping.wait(sync_wait(unchanged))
     runtime.stop()
-    control.shutdown()
+    control.stop()
     return 0
 
 
