@@ -41,7 +41,7 @@ event_lists = st.lists(
     st.builds(_event, st.sampled_from(list(SCHEMAS)), st.integers(0, len(ORIGINS) - 1), st.integers(0, 5),
               st.integers(0, 6)),
     max_size=60)
-fast = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fast = settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # Brute force: one loop over the events, dicts and sets, no pandas. ------------------------------------

@@ -148,7 +148,7 @@ def test_ties_at_the_cut_are_resolved_by_user_id(dynamodb, env):
     assert [e["userId"] for e in body["scores"]] == ["zed", "t1", "t3"]
 
 
-@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     scores=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), st.integers(1, 6), max_size=30),
     limit=st.integers(1, 12),

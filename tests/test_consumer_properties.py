@@ -141,7 +141,7 @@ def _tables_of(client):
 
 
 @pytest.mark.slow
-@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_the_in_memory_stand_in_answers_as_moto_does(scenario):
     _log, shards, schedule = scenario

@@ -60,7 +60,7 @@ def dynamodb():
 
 
 @pytest.mark.slow
-@settings(max_examples=examples(40), deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(EXPRESSIONS), st.integers(-3, 3), st.sampled_from(["a", "b"])),
                 min_size=1, max_size=10))
 def test_parsing_each_update_expression_once_and_remembering_member_names_changes_no_answer(dynamodb, steps):

@@ -116,21 +116,21 @@ def test_arns_are_in_the_partition_of_the_region(mocked_aws, monkeypatch, region
     assert document.count(f'"arn:{partition}:') == document.count('"arn:')
 
 
-@pytest.mark.parametrize("option, value, key", [
-    ("batch_size", 250, "BatchSize"),
-    ("batching_window_s", 5, "MaximumBatchingWindowInSeconds"),
-    ("max_retry_attempts", 3, "MaximumRetryAttempts"),
-])
-def test_a_redeploy_that_changes_one_mapping_setting_updates_that_setting_and_only_then(mocked_aws, option, value, key):
+MAPPING_SETTINGS = [("batch_size", 250, "BatchSize"), ("batching_window_s", 5, "MaximumBatchingWindowInSeconds"),
+                    ("max_retry_attempts", 3, "MaximumRetryAttempts")]
+
+
+def test_a_redeploy_that_changes_a_mapping_setting_updates_that_setting_and_only_then(mocked_aws):
     deploy.deploy(stage="alice", report=QUIET)
     same = []
     deploy.deploy(stage="alice", dry_run=True, report=same.append)
     assert same == ["nothing to change"]
-
-    changed = []
-    deploy.deploy(stage="alice", options=models.Options(**{option: value}), dry_run=True, report=changed.append)
-    assert changed == [f" 1. update {key} of the stream's mapping to hw-alice-winner-consumer  "
-                       "[lambda.update_event_source_mapping]"]
-    deploy.deploy(stage="alice", options=models.Options(**{option: value}), report=QUIET)
-    mapping = deploy.clients()["lambda"].list_event_source_mappings(FunctionName="hw-alice-winner-consumer")
-    assert mapping["EventSourceMappings"][0][key] == value
+    for option, value, key in MAPPING_SETTINGS:
+        changed = []
+        deploy.deploy(stage="alice", options=models.Options(**{option: value}), dry_run=True, report=changed.append)
+        assert changed == [f" 1. update {key} of the stream's mapping to hw-alice-winner-consumer  "
+                           "[lambda.update_event_source_mapping]"], option
+    deploy.deploy(stage="alice", options=models.Options(**{o: v for o, v, _ in MAPPING_SETTINGS}), report=QUIET)
+    (mapping,) = deploy.clients()["lambda"].list_event_source_mappings(
+        FunctionName="hw-alice-winner-consumer")["EventSourceMappings"]
+    assert {key: mapping[key] for _, _, key in MAPPING_SETTINGS} == {key: value for _, value, key in MAPPING_SETTINGS}
