@@ -35,7 +35,7 @@ from hello_winners.room.durable import write_atomically
 from hello_winners.room.onstream import OnStream
 
 PAGE = stream.MAX_RECORDS  # events asked per read: one PutRecords batch at most
-WAIT_S = 20.0  # how long one read of the room log waits for a new event
+WAIT_S = 10.0  # how long one read of the room log waits for a new event (and a stop, for the read to end)
 MAX_BACKOFF_S = 15.0  # the longest pause between two tries while waiting for the room or the stream
 SETTLE_S = 2.0  # see OnStream: a put still in flight when the last follower was killed lands within this
 
@@ -75,14 +75,15 @@ def running(here: Path) -> bool:
 class Follower:
     """Follows ``membership``'s room onto ``stream_name`` with ``kinesis``, keeping its files in ``here``.
 
-    ``say`` hears the few lines a participant should read (waiting, caught up); ``hook`` is OnStream's.
+    ``say`` hears the few lines a participant should read (waiting, caught up; with ``verbose`` each page put,
+    as a terminal shows it); ``hook`` is OnStream's.
     """
 
     def __init__(self, membership: kit.Membership, kinesis: Any, stream_name: str, here: Path | None = None, *,
                  client: kit.RoomClient | None = None, say: Callable[[str], None] = print,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], object] = time.sleep,
-                 wait_s: float = WAIT_S, settle_s: float = SETTLE_S, hook: Callable[[str], None] = lambda point: None
-                 ) -> None:
+                 wait_s: float = WAIT_S, settle_s: float = SETTLE_S, hook: Callable[[str], None] = lambda point: None,
+                 verbose: bool = False) -> None:
         self.membership = membership
         self.kinesis = kinesis
         self.stream_name = stream_name
@@ -100,6 +101,7 @@ class Follower:
         self.waiting: str | None = None
         self.waiting_since: float | None = None
         self._stream_checked = False
+        self.verbose = verbose
 
     # --- one step --------------------------------------------------------------------------------
 
@@ -159,7 +161,9 @@ class Follower:
             backoff = 1.0
             while not stop.is_set():
                 try:
-                    self.step()
+                    took = self.step()
+                    if took and self.verbose:
+                        self.say(f"{took} events of the room put on your stream ({self.cursor.position} of {self.end})")
                     if self.membership.share:
                         kit.send(self.membership.stage, self.client)
                     if self.waiting is not None:
