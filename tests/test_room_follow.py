@@ -213,3 +213,63 @@ def test_a_room_server_that_stops_for_a_while_is_waited_for_and_caught_up(stage_
     assert any("answers again" in line for line in said), said
     status = follow.describe(membership.stage)
     assert "no follower runs now" in status[0]
+
+
+def play_a_round(base, code):
+    """A small day in the room: two merchants' products, photographed by the photographer the room assigns
+    each to, bought by two customers (some twice)."""
+    mia, finn, cy, dee = (http_player(base, code) for _ in range(4))
+    mia.join("Mia", ["merchant"]), dee.join("Dee", ["merchant", "customer"])
+    finn.join("Finn", ["photographer"]), cy.join("Cy", ["customer"])
+    products = [merchant.add_product(f"Boot {i}").headers["location"].split("added=")[1]
+                for i, merchant in enumerate([mia, mia, dee])]
+    for _ in products:
+        assigned = finn.assigned()
+        assert assigned and finn.upload(assigned, photo_with_gps(size=(320, 240))).status_code == 303
+    for buyer, product in [(cy, products[0]), (cy, products[0]), (dee, products[1]), (cy, products[2]),
+                           (cy, products[0])]:
+        assert buyer.buy(product).status_code == 303
+
+
+def test_three_kits_follow_one_room_deploy_the_lessons_consumer_and_find_the_rooms_winners(embedded_server, served):
+    """Three participants' kits, each with its own stage and its own follow folder (a state folder of its own but
+    for the embedded AWS it records, which the three share here), on the suite's embedded AWS."""
+    import json
+    import urllib.request
+
+    from hello_winners import deploy
+    from hello_winners.game import reference
+    from hello_winners.workshop import inroom, play
+    from hello_winners.workshop.exercises import solutions as s
+
+    play_a_round(served.base, served.config.code)
+    room_events = [events.decode(line) for line in room_lines(served.folder)]
+    expected = reference.winners(room_events)
+    stages = [f"test-kit-{letter}" for letter in "abc"]
+    try:
+        for stage_name, name in zip(stages, ["Ana", "Bo", "Cy"]):
+            kit.join(served.base, served.config.code, name, stage_name, "embedded")
+            here = lessons.setup(3, stage_name=stage_name, report=lambda line: None)  # the stream; a follower starts
+            names, clients, tags = here.names, here.clients, here.settings.tags
+            role = s.create_role(clients["iam"], names, s.consumer_policy(names), tags)  # lesson 3, as solved
+            s.create_function(clients["lambda"], names, role, s.build_zip(), tags)
+            s.connect_stream(clients["lambda"], names)
+        for stage_name in stages:
+            status = kit.folder(stage_name) / kit.STATUS_FILE
+            deadline = time.monotonic() + 60
+            while not status.exists() or json.loads(status.read_text())["on_stream"] < len(room_events):
+                assert time.monotonic() < deadline, f"{stage_name}'s follower never caught up"
+                time.sleep(0.2)
+            outputs = deploy.deploy("embedded", stage_name, report=lambda line: None)  # lesson 3's API step
+            play.wait_until_consumed("embedded", lessons.reach(stage_name=stage_name).clients, outputs,
+                                     report=lambda line: None)
+            for role_name in events.ROLES:
+                with urllib.request.urlopen(f"{outputs.api_url}/scores?role={role_name}&limit=100", timeout=30) as r:
+                    found = [(row["userId"], row["score"]) for row in json.load(r)["scores"]]
+                assert found == [(row["userId"], row["score"]) for row in expected[role_name]], (stage_name, role_name)
+    finally:
+        inroom.stop_following()
+        for stage_name in stages:
+            here = lessons.reach(stage_name=stage_name)
+            teardown.teardown(here.clients, here.prefix, here.settings.stage, report=lambda line: None)
+    assert expected["merchant"][0]["name"] == "Mia" and expected["photographer"][0]["name"] == "Finn"
