@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
+import http.client
 import json
 import os
 import secrets
@@ -100,10 +102,24 @@ class Membership:
 
 
 class RoomClient:
-    """The room server's API as a kit uses it: the room code and the kit's token on every request."""
+    """The room server's API as a kit uses it: the room code and the kit's token on every request.
 
-    def __init__(self, address: str, code: str, token: str | None = None, timeout: float = TIMEOUT_S) -> None:
+    ``source`` binds the requests to one of this machine's addresses (a benchmark's thirty laptops on one
+    machine, each from a loopback address of its own, as a room's Wi-Fi gives each laptop its own).
+    """
+
+    def __init__(self, address: str, code: str, token: str | None = None, timeout: float = TIMEOUT_S,
+                 source: str | None = None) -> None:
         self.address, self.code, self.token, self.timeout = address.rstrip("/"), code, token, timeout
+        self._open = urllib.request.urlopen
+        if source is not None:
+            connect = functools.partial(http.client.HTTPConnection, source_address=(source, 0))
+
+            class Bound(urllib.request.HTTPHandler):
+                def http_open(self, request: urllib.request.Request) -> Any:
+                    return self.do_open(connect, request)
+
+            self._open = urllib.request.build_opener(Bound).open
 
     def join(self, name: str) -> str:
         """Join as a kit named ``name``; the token (also kept in ``self.token``)."""
@@ -137,7 +153,7 @@ class RoomClient:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.address + path, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as answer:
+            with self._open(request, timeout=timeout or self.timeout) as answer:
                 return json.load(answer)
         except urllib.error.HTTPError as error:
             if error.code >= 500:
