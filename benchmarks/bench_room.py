@@ -15,6 +15,12 @@ room log = the stream = the reference winners = the API's winners. Then a round 
 room server in the middle and a restart: every action a participant was told "done" is in the log, at
 the position it was told, once, and the stream holds each event once.
 
+Then the follow lag: 30 participants' followers (30 stages on the one embedded AWS, each follower with
+its own Kinesis client, all in this process's threads) follow the room while a few participants play;
+the figure is the time from an action's acknowledgement by the room to its record on a follower's
+stream (the follower's cursor passing it, right after PutRecords answered), p50 and p95 over every
+follower and action. At the end each stream holds the room log, each event once.
+
 Talks to loopback addresses only, and stops by itself.
 """
 
@@ -36,6 +42,7 @@ from PIL import Image
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ROUNDS = ((100, 60.0), (300, 60.0))
 QUICK_ROUNDS = ((20, 15.0),)
+FOLLOWERS = 30
 
 
 def run(quick):
@@ -51,6 +58,8 @@ def run(quick):
                                                                       seconds)))
         participants, seconds = (20, 20.0) if quick else (100, 40.0)
         rows += _kill_rows(participants, asyncio.run(_round("bench-room-kill", participants, seconds, kill=True)))
+        control.stop()
+        rows += _follow_rows(*((10, 10.0) if quick else (FOLLOWERS, 30.0)))
     finally:
         control.stop()
         runtime.stop()
@@ -86,6 +95,112 @@ def _kill_rows(n, found):
         {"name": "kill -9: restart of the room server (room start)", "figure": found["restart_s"], "unit": "s",
          "compared_with": f"then: {found['verdict']} ({found['detail']})"},
     ]
+
+
+def _follow_rows(count, seconds):
+    """The room's log followed onto ``count`` stages' streams while six participants play: the lag from an
+    action's acknowledgement to its record on a follower's stream."""
+    import threading
+    from collections import Counter
+
+    from hello_winners import deploy
+    from hello_winners.game import stream
+    from hello_winners.room import follow, kit
+    from hello_winners.events import encode
+    from hello_winners.room import control
+    from hello_winners.room.app import LOG_FILE
+    from hello_winners.room.control import room_events
+    from hello_winners.workshop import lessons
+
+    record, config = control.start(stage="bench-follow-room", listen="127.0.0.1:0", fresh=True,
+                                   report=lambda line: None)
+    base = f"http://127.0.0.1:{record.port}"
+    acked, stop = {}, threading.Event()
+    followers, threads, landed = [], [], []
+    for i in range(count):
+        here = lessons.reach(stage_name=f"bench-follow-{i:02d}")
+        lessons.ensure_stream(here)
+        membership = _kit_from(base, config.code, f"Kit {i}", here.settings.stage, 600 + i)
+        kinesis = deploy.clients("embedded")["kinesis"]  # a client of its own, as each laptop has
+        mine, made = [], {}
+
+        def done(point, mine=mine, made=made):
+            if point == "done":  # the batch is on the stream and the cursor has passed it
+                mine.append((made["follower"].cursor.position, time.time()))
+
+        client = kit.RoomClient(base, config.code, membership.token, source=f"127.0.{(600 + i) // 250 + 1}.{(600 + i) % 250 + 2}")
+        made["follower"] = follow.Follower(membership, kinesis, here.stream, client=client, say=lambda line: None,
+                                           hook=done)
+        followers.append(made["follower"])
+        landed.append(mine)
+        threads.append(threading.Thread(target=made["follower"].run, args=(stop,), daemon=True))
+    for thread in threads:
+        thread.start()
+    asyncio.run(_drive_for_followers(base, config.code, seconds, acked))
+    end = len(room_events(control.folder() / LOG_FILE))
+    deadline = time.monotonic() + 120
+    while min(f.cursor.position for f in followers) < end and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    lags = [next(t for p, t in mine if p > position) - at
+            for position, at in acked.items() for mine in landed if any(p > position for p, _ in mine)]
+    log = [encode(e) for e in room_events(control.folder() / LOG_FILE)]
+    exact = sum(Counter(d for _, _, d in stream.read_records(f.kinesis, f.stream_name)) == Counter(log)
+                for f in followers)
+    for thread in threads:
+        thread.join(15)
+    control.stop()
+    return [
+        {"name": f"follow lag, {count} followers: action accepted to its record on a follower's stream, p50",
+         "figure": _percentile(lags, 50), "unit": "s", "compared_with": f"{len(acked)} actions x {count} followers"},
+        {"name": f"follow lag, {count} followers: p95", "figure": _percentile(lags, 95), "unit": "s",
+         "compared_with": "(a long poll: no target set by the issue; the room's own pump is the bar)"},
+        {"name": f"follow: streams holding exactly the room log ({len(log)} events)", "figure": exact,
+         "unit": "streams", "compared_with": f"target {count} of {count}"},
+    ]
+
+
+def _kit_from(base, code, name, stage, i):
+    """A laptop's kit joins from its own loopback address (joining is limited per address, as a room's Wi-Fi
+    gives each laptop its own), as ``kit.join`` would."""
+    from hello_winners.room import kit
+
+    address = f"127.0.{i // 250 + 1}.{i % 250 + 2}"
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30) as client:
+        answer = client.post(f"{base}/api/kits", json={"code": code, "name": name})
+    answer.raise_for_status()
+    membership = kit.Membership(base, code, answer.json()["token"], name, stage, "embedded", share=False)
+    membership.save()
+    return membership
+
+
+async def _drive_for_followers(base, code, seconds, acked):
+    """Six participants, three merchants and three customers, for ``seconds``: each acknowledged action's
+    position and time in ``acked``."""
+    players = [_client(base, 900 + i) for i in range(6)]
+    tally = Tally()
+    for i, client in enumerate(players):
+        await _join(client, code, f"Player {i}", "merchant" if i < 3 else "customer", tally)
+    products, stop = [], time.monotonic() + seconds
+
+    async def act(client, i):
+        while time.monotonic() < stop:
+            page = await client.get("/me")
+            csrf = CSRF.search(page.text).group(1)
+            if i < 3 or not products:
+                answer = await client.post("/products", data={"csrf": csrf, "name": f"Boot {i}", "brand": "Northwind",
+                                                              "description": "A boot.", "category": "Shoes"})
+                if answer.status_code == 303:
+                    products.append(answer.headers["location"].split("added=")[1])
+            else:
+                answer = await client.post("/purchases", data={"csrf": csrf, "product": random.choice(products)})
+            if answer.status_code == 303:
+                acked[int(answer.headers["x-room-position"])] = time.time()
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+
+    await asyncio.gather(*(act(client, i) for i, client in enumerate(players)))
+    for client in players:
+        await client.aclose()
 
 
 def _percentile(values, p):

@@ -138,6 +138,24 @@ def _parser():
         "export", help="write the room log as an event log that `play --log`, the lessons and the analysis read")
     room_export.add_argument("file", help="the event log to write (JSONL; .jsonl.gz compresses it)")
     room_export.set_defaults(run=_room_export)
+    room_follow = room_commands.add_parser(
+        "follow", parents=[common],
+        help="put the room's events on your stage's stream, live, each once (until Ctrl-C; any lesson's first cell "
+             "also follows in the background)")
+    room_follow.add_argument("address", help="the room's address, as the instructor shows it (the join address with "
+                                             "its ?code= will do)")
+    room_follow.add_argument("--code", help="the room code (on the projector), unless the address carries it")
+    room_follow.add_argument("--name", help="your display name in the room (asked when not given)")
+    sharing = room_follow.add_mutually_exclusive_group()
+    sharing.add_argument("--share-progress", dest="share", action="store_true", default=None,
+                         help="send your checks' outcomes to the instructor (asked once when neither is given)")
+    sharing.add_argument("--no-share-progress", dest="share", action="store_false",
+                         help="keep your progress on this laptop")
+    room_follow.set_defaults(run=_room_follow)
+    room_report = room_commands.add_parser(
+        "report", help="export the progress grid (participants by exercise) of the running room as CSV")
+    room_report.add_argument("file", help="the CSV file to write")
+    room_report.set_defaults(run=_room_report)
     commands.add_parser(
         "preflight", parents=[common], help="the day before the workshop: check Python, the install, the Jupyter kernel, the target "
                           "and a browser, and say what is wrong").set_defaults(run=_preflight)
@@ -237,6 +255,10 @@ def _status(args):
         print(_standing_cost(clients, settings.prefix))
     stream_name = Names(settings.prefix, region="", account="").stream
     for line in targets.get(settings.target).runtime_lines(stream_name):
+        print(printable(line))
+    from hello_winners.room import follow
+
+    for line in follow.describe(settings.stage):
         print(printable(line))
 
 
@@ -386,6 +408,46 @@ def _room_export(args):
     from hello_winners.room import control
 
     control.export(args.file)
+
+
+def _room_follow(args):
+    from hello_winners import deploy
+    from hello_winners.deploy.names import Names
+    from hello_winners.room import follow, kit
+
+    settings = _settings(args)
+    address, code = kit.parse_address(args.address, args.code)
+    asking = sys.stdin.isatty()
+    name = args.name or (input("Your display name in the room: ").strip() if asking else "") or settings.stage
+    membership = kit.join(address, code, name, settings.stage, settings.target)
+    if args.share is not None or membership.share is None:
+        membership.share = args.share if args.share is not None else asking and input(
+            "Share your progress with the instructor (your display name, each check's exercise, passed or failed, "
+            "the hint's key, the time; never your code)? [y/N] ").strip().lower() in ("y", "yes")
+        membership.save()
+    kinesis = deploy.clients(settings.target)["kinesis"]
+    stream_name = Names(settings.prefix, region="", account="").stream
+    print(f"{printable(membership.name)} follows room {membership.code}; your progress "
+          + ("goes to the instructor" if membership.share else "stays on this laptop") + "; Ctrl-C stops")
+    follower = follow.Follower(membership, kinesis, stream_name, say=lambda line: print(printable(line), flush=True),
+                               verbose=True)
+    try:
+        follower.run(threading.Event())
+    except follow.Busy as busy:
+        print(f"hello-winners: {busy}: `hello-winners status` shows how it stands", file=sys.stderr)
+        return 1
+    except follow.Gone as gone:
+        print(f"hello-winners: {gone}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"stopped following; {follower.cursor.position} of the room's events are on {stream_name}")
+    return 0
+
+
+def _room_report(args):
+    from hello_winners.room import control
+
+    control.report(args.file)
 
 
 def _server_status(args):

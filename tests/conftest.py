@@ -44,8 +44,8 @@ notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solv
 
 # Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
 EMBEDDED_MODULES = {"test_binding", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda",
-                    "test_permissions", "test_play", "test_room_embedded", "test_strict"}
-BROWSER_MODULES = {"test_jupyterlab_browser", "test_leaderboard_browser", "test_room_browser"}
+                    "test_permissions", "test_play", "test_room_embedded", "test_room_follow", "test_strict"}
+BROWSER_MODULES = {"test_jupyterlab_browser", "test_leaderboard_browser", "test_progress_browser", "test_room_browser"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -98,3 +98,72 @@ class Player:
 
     def buy(self, product):
         return self.client.post("/purchases", data={"csrf": self.csrf(), "product": product}, follow_redirects=False)
+
+
+class Served:
+    """A room served over real HTTP on loopback by granian, in a thread of the test's process, so that a test
+    can stop it and start it again on the same port (a restart: a new Room read back from its folder)."""
+
+    def __init__(self, folder, config, clock=None, port=0):
+        import socket
+
+        self.folder, self.config, self.clock = folder, config, clock
+        if not port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.room = self.thread = None
+
+    def start(self):
+        import asyncio
+        import threading
+        import time
+        import urllib.request
+
+        from granian.constants import HTTPModes, Interfaces
+        from granian.log import LogLevels
+        from granian.server.embed import Server
+
+        from hello_winners.room.app import Room, create_app
+
+        self.room = Room(self.folder, self.config, **({"clock": self.clock} if self.clock else {}), poll_s=0.2)
+        app = create_app(self.room, f"{self.base}/join?code={self.config.code}")
+        self.loop = asyncio.new_event_loop()
+        self.server = Server(app, address="127.0.0.1", port=self.port, interface=Interfaces.ASGI,
+                             http=HTTPModes.http1, log_level=LogLevels.error)
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
+        self.thread.start()
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"the room never answered on {self.base}")
+
+    def stop(self):
+        import asyncio
+
+        async def stopping():
+            await self.room.feed.close()
+            await self.room.progress_feed.close()
+            self.server.stop()
+
+        asyncio.run_coroutine_threadsafe(stopping(), self.loop)
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "the room server did not stop"
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def http_player(base, code):
+    """A participant over real HTTP (cookies kept), for a room served by Served."""
+    import httpx2
+
+    return Player(httpx2.Client(base_url=base, timeout=30), code)

@@ -15,7 +15,8 @@ from hello_winners import events
 from hello_winners.game import stream
 from hello_winners.game.eventlog import read_log
 from hello_winners.room.durable import AppendLog, GroupCommit
-from hello_winners.room.pump import Cursor, Pump, next_batch
+from hello_winners.room.onstream import Cursor, next_batch
+from hello_winners.room.pump import Pump
 
 STREAM = "hw-test-room-retail-stream"
 

@@ -34,11 +34,16 @@ def roles_of(chosen: Iterable[object]) -> tuple[str, ...]:
     return tuple(role for role in ROLES if role in chosen)
 
 
+def check_code(code: str, given_code: object) -> None:
+    """Refuse (403) a room code that is not this room's, compared in constant time."""
+    if not isinstance(given_code, str) or not hmac.compare_digest(given_code.strip().upper().encode(), code.encode()):
+        raise Refused(403, "That room code is not this room's: check the code on the projector and type it again.")
+
+
 def join(ledger: Ledger, code: str, given_code: object, name: object, roles: Iterable[object],
          participant_id: str, token: str, time: str) -> dict:
     """The journal record of a new participant, or Refused: a wrong code, joining closed, a bad or taken name."""
-    if not isinstance(given_code, str) or not hmac.compare_digest(given_code.strip().upper().encode(), code.encode()):
-        raise Refused(403, "That room code is not this room's: check the code on the projector and type it again.")
+    check_code(code, given_code)
     if not ledger.joining_open:
         raise Refused(403, "The instructor has closed joining for now: ask them to open it again.")
     shown = text.display_name(name)
@@ -47,6 +52,23 @@ def join(ledger: Ledger, code: str, given_code: object, name: object, roles: Ite
         raise Refused(409, f"The name {shown} is taken in this room: add an initial or choose another.")
     return {"kind": "join", "id": participant_id, "name": shown, "key": key, "roles": list(roles_of(roles)),
             "token": token_hash(token), "time": time}
+
+
+def join_kit(ledger: Ledger, code: str, given_code: object, name: object, kit_id: str, token: str,
+             time: str) -> dict:
+    """The journal record of a participant's kit (their laptop, following the room), or Refused.
+
+    A kit's display name is unique among kits only: the same person plays as "Ana" on their phone and
+    follows as "Ana" on their laptop. It plays no role; it reads the room log and reports progress.
+    """
+    check_code(code, given_code)
+    if not ledger.joining_open:
+        raise Refused(403, "The instructor has closed joining for now: ask them to open it for a moment.")
+    shown = text.display_name(name)
+    key = text.name_key(shown)
+    if key in ledger.kit_by_name:
+        raise Refused(409, f"A kit named {shown} already follows this room: add an initial or choose another name.")
+    return {"kind": "kit", "id": kit_id, "name": shown, "key": key, "token": token_hash(token), "time": time}
 
 
 def change_roles(person: Participant, roles: Iterable[object], time: str) -> dict:

@@ -34,19 +34,22 @@ from starlette.templating import Jinja2Templates
 
 from hello_winners import events
 from hello_winners.game.simulator import CATEGORIES
-from hello_winners.room import actions, photos, projector, security
+from hello_winners.room import actions, photos, progress, projector, security
 from hello_winners.room.config import RoomConfig
 from hello_winners.room.durable import AppendLog, GroupCommit, LogFileError, write_atomically
-from hello_winners.room.ledger import ROLES, Ledger, Participant
+from hello_winners.room.ledger import ROLES, Kit, Ledger, Participant
 from hello_winners.room.limits import Limit
 from hello_winners.room.pump import Pump
 from hello_winners.room.refusal import Refused
 
 LOG_FILE, JOURNAL_FILE, CURSOR_FILE, PHOTOS = "events.jsonl", "journal.jsonl", "pumped.json", "photos"
+PROGRESS_FILE = "progress.jsonl"
 FORM_BYTES = 16 * 1024  # a form without a photo
 UPLOAD_BYTES = photos.MAX_BYTES + 64 * 1024  # the photo and the multipart framing around it
 BODY_TIMEOUT_S = 30.0  # a body that stalls this long between two chunks is dropped
 LOG_PAGE = 1000  # events per read of the room log over HTTP
+LONGEST_WAIT_S = 25.0  # a follower's read of the room log waits at most this long for a new event
+CODE_HEADER = "x-room-code"  # a kit presents the room code with its token
 PHOTO_NAME = re.compile(r"[0-9a-f]{32}\.jpg\Z")
 HERE = resources.files("hello_winners.room")
 
@@ -77,6 +80,12 @@ class Room:
         self.ledger = Ledger().fold(self.log.read(), self.journal.read())
         self.events = GroupCommit(self.log)
         self.records = GroupCommit(self.journal)
+        self.progress_log = AppendLog(self.folder / PROGRESS_FILE)
+        self.progress = progress.Progress().fold(self.progress_log.read())
+        self.reports = GroupCommit(self.progress_log)
+        self.grown = asyncio.Event()  # set (and replaced) each time the room log grows: followers wait on it
+        self.events.changed.append(self._grew)
+        self._boards: tuple[int, dict] = (-1, {})
         self.pump = Pump(kinesis, config.stream, self.log, lambda: self.events.durable,
                          self.folder / CURSOR_FILE) if kinesis is not None else None
         if self.pump:
@@ -88,8 +97,10 @@ class Room:
             "actions": Limit("actions", burst=10, rate=2),  # per participant
             "uploads": Limit("photos", burst=3, rate=1 / 5),  # per participant
             "views": Limit("views", burst=10, rate=1),  # per participant: beyond it a view is not recorded
+            "reports": Limit("progress reports", burst=30, rate=1),  # per kit: a check cell run again and again
         }
         self.feed = Feed(self, api_url)
+        self.progress_feed = ProgressFeed(self)
         # Photos are decoded and re-encoded two at a time: a burst of uploads takes its turn, never the
         # threads that answer the rest of the room.
         self.photo_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photos")
@@ -126,6 +137,29 @@ class Room:
             written.append(self.record(offer))
         return written
 
+    def _grew(self) -> None:
+        grown, self.grown = self.grown, asyncio.Event()
+        grown.set()
+
+    async def wait_for_events(self, position: int, timeout: float) -> None:
+        """Return once the room log holds an event at ``position`` (or after ``timeout`` seconds)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.events.durable <= position and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.grown.wait(), left)
+
+    async def reference_boards(self) -> dict:
+        """The reference winners of the durable room log, computed again only when it grew."""
+        durable = self.events.durable
+        if self._boards[0] != durable:
+            found = await asyncio.to_thread(lambda: projector.reference_boards(self.durable_events(0, durable)))
+            self._boards = (durable, found)
+        return self._boards[1]
+
+    def names(self) -> dict[str, str]:
+        """Each kit's display name, by kit id."""
+        return {kit.id: kit.name for kit in self.ledger.kits.values()}
+
     def new_product_id(self) -> str:
         while (candidate := f"room-{secrets.token_hex(4)}") in self.ledger.products:
             continue
@@ -139,30 +173,31 @@ class Room:
 
     def status(self) -> dict:
         return {"counts": self.ledger.counts(), "log": self.events.durable, "journal": self.records.durable,
+                "kits": len(self.ledger.kits), "reports": self.reports.durable,
                 "joining_open": self.ledger.joining_open, "stream": self.config.stream,
                 "pump": self.pump.status() if self.pump else None, "broken": self.events.broken or self.records.broken}
 
 
-class Feed:
-    """The projector's feed: one payload shared by every projector page, rebuilt while anyone watches.
+class Broadcast:
+    """One payload shared by every open page of a kind (server-sent events), rebuilt while anyone watches."""
 
-    The consumer's boards come from the deployed winner API (asked every ``poll_s``), the reference
-    boards from the room log (recomputed when it grows); both in threads, off the event loop.
-    """
-
-    def __init__(self, room: Room, api_url: Callable[[], str | None]) -> None:
+    def __init__(self, room: Room) -> None:
         self.room = room
-        self.api_url = api_url
-        self._url: str | None = None
         self.watchers = 0
         self.version = 0
         self.message = ""
         self.changed = asyncio.Condition()
-        self.consumer: dict | None = None
-        self.consumer_error: str | None = None
-        self.truth: dict = {role: [] for role in events.ROLES}
-        self._truth_at = -1
         self.closed = False
+
+    async def refresh(self) -> None:
+        raise NotImplementedError
+
+    async def publish(self, message: str) -> None:
+        """Make ``message`` the newest, waking every open page, unless it is the one they have."""
+        if message != self.message:
+            async with self.changed:
+                self.message, self.version = message, self.version + 1
+                self.changed.notify_all()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Refresh while watched, until ``stop``."""
@@ -173,22 +208,70 @@ class Feed:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.room.poll_s)
 
+    async def next(self, after: int, timeout: float) -> tuple[int, str] | None:
+        """The first message newer than version ``after``, or None after ``timeout`` seconds without one.
+        StopAsyncIteration once the feed is closed."""
+        async with self.changed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.changed.wait_for(lambda: self.version > after or self.closed), timeout)
+            if self.closed:
+                raise StopAsyncIteration
+            return (self.version, self.message) if self.version > after else None
+
+    async def close(self) -> None:
+        """End every open feed (the server is stopping: an open page must not hold it up)."""
+        async with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+    def answer(self, event: str) -> Response:
+        """The server-sent events of this broadcast, as a streaming answer."""
+
+        async def messages() -> AsyncIterator[str]:
+            self.watchers += 1
+            try:
+                version = 0
+                yield "retry: 2000\n\n"
+                while True:
+                    try:
+                        found = await self.next(version, timeout=15.0)
+                    except StopAsyncIteration:
+                        return
+                    if found is None:
+                        yield ": still here\n\n"  # keeps proxies and phones from closing a quiet stream
+                        continue
+                    version, message = found
+                    yield f"event: {event}\nid: {version}\ndata: {message}\n\n"
+            finally:
+                self.watchers -= 1
+
+        return StreamingResponse(messages(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+class Feed(Broadcast):
+    """The projector's feed: the counts and both boards.
+
+    The consumer's boards come from the deployed winner API (asked every ``poll_s``), the reference
+    boards from the room log (recomputed when it grows); both in threads, off the event loop.
+    """
+
+    def __init__(self, room: Room, api_url: Callable[[], str | None]) -> None:
+        super().__init__(room)
+        self.api_url = api_url
+        self._url: str | None = None
+        self.consumer: dict | None = None
+        self.consumer_error: str | None = None
+
     async def refresh(self) -> None:
-        durable = self.room.events.durable
-        if durable != self._truth_at:
-            room_events = await asyncio.to_thread(self.room.durable_events, 0, durable)
-            self.truth = await asyncio.to_thread(projector.reference_boards, room_events)
-            self._truth_at = durable
-        self.consumer, self.consumer_error = await asyncio.to_thread(self._boards)
         room = self.room
-        message = json.dumps(projector.payload(
-            room.ledger.counts(), self.consumer, self.consumer_error, self.truth,
+        durable = room.events.durable
+        truth = await room.reference_boards()
+        self.consumer, self.consumer_error = await asyncio.to_thread(self._boards)
+        await self.publish(json.dumps(projector.payload(
+            room.ledger.counts(), self.consumer, self.consumer_error, truth,
             room.pump.status() if room.pump else {"on_stream": 0, "waiting": 0, "error": "no stream", "failing_since": None},
-            room.ledger.joining_open, durable), separators=(",", ":"))
-        if message != self.message:
-            async with self.changed:
-                self.message, self.version = message, self.version + 1
-                self.changed.notify_all()
+            room.ledger.joining_open, durable), separators=(",", ":")))
 
     def _boards(self) -> tuple[dict | None, str | None]:
         """Both boards from the winner API (top 100 of each role), or the last ones and why they are old."""
@@ -209,21 +292,16 @@ class Feed:
             self._url = None
             return self.consumer, f"the winner API's address cannot be found ({type(error).__name__})"
 
-    async def next(self, after: int, timeout: float) -> tuple[int, str] | None:
-        """The first message newer than version ``after``, or None after ``timeout`` seconds without one.
-        StopAsyncIteration once the feed is closed."""
-        async with self.changed:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.changed.wait_for(lambda: self.version > after or self.closed), timeout)
-            if self.closed:
-                raise StopAsyncIteration
-            return (self.version, self.message) if self.version > after else None
 
-    async def close(self) -> None:
-        """End every open feed (the server is stopping: an open projector must not hold it up)."""
-        async with self.changed:
-            self.closed = True
-            self.changed.notify_all()
+
+class ProgressFeed(Broadcast):
+    """The instructor's progress page: the grid at the room's clock, so a participant turns stuck when the
+    clock passes ten minutes, without a new report."""
+
+    async def refresh(self) -> None:
+        room = self.room
+        view = progress.grid(room.progress, room.names(), room.clock())
+        await self.publish(json.dumps(view, separators=(",", ":")))
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -259,6 +337,28 @@ def _is_instructor(request: Request) -> bool:
 def _instructor(request: Request) -> None:
     if not _is_instructor(request):
         raise Refused(401, "Only the instructor may open this: use the address `hello-winners room status` prints.")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header.removeprefix("Bearer ").strip() or None if header.startswith("Bearer ") else None
+
+
+def _kit(request: Request) -> Kit | None:
+    """The kit a request comes from: the room code and the kit's own token, both; else None."""
+    room, token = _room(request), _bearer(request)
+    if token is None or request.headers.get(CODE_HEADER) is None:
+        return None
+    actions.check_code(room.config.code, request.headers.get(CODE_HEADER))
+    return room.ledger.kit(actions.token_hash(token))
+
+
+def _follower(request: Request) -> Kit:
+    kit = _kit(request)
+    if kit is None:
+        raise Refused(401, "This kit does not follow this room: follow it again with "
+                           "`hello-winners room follow ADDRESS --code CODE`.")
+    return kit
 
 
 async def _form(request: Request, purpose: str, holder: str | None) -> dict:
@@ -472,28 +572,7 @@ async def projector_page(request: Request) -> Response:
 
 async def projector_feed(request: Request) -> Response:
     _instructor(request)
-    feed = _room(request).feed
-
-    async def messages() -> AsyncIterator[str]:
-        feed.watchers += 1
-        try:
-            version = 0
-            yield "retry: 2000\n\n"
-            while True:
-                try:
-                    found = await feed.next(version, timeout=15.0)
-                except StopAsyncIteration:
-                    return
-                if found is None:
-                    yield ": still here\n\n"  # keeps proxies and phones from closing a quiet stream
-                    continue
-                version, message = found
-                yield f"event: room\nid: {version}\ndata: {message}\n\n"
-        finally:
-            feed.watchers -= 1
-
-    return StreamingResponse(messages(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return _room(request).feed.answer("room")
 
 
 async def instructor_page(request: Request) -> Response:
@@ -529,22 +608,101 @@ async def status(request: Request) -> Response:
 async def room_log(request: Request) -> Response:
     """The room log from a position on: ``{"from", "events": [{"position", "event"}], "next", "end"}``.
 
-    Positions never change, so a reader resumes from ``next``. For the instructor and participants.
+    Positions never change, so a reader resumes from ``next``. For the instructor, participants and their
+    kits (a follower). ``wait=S`` (up to 25) holds the answer until an event at ``from`` is durable or S
+    seconds pass: a follower hears of each event at once without asking again and again.
     """
-    if _person(request) is None and not _is_instructor(request):
+    if _kit(request) is None and _person(request) is None and not _is_instructor(request):
         raise Refused(401, "You are not in this room: join with the room code first.")
     room = _room(request)
     try:
         start = int(request.query_params.get("from", "0"))
         limit = int(request.query_params.get("limit", str(LOG_PAGE)))
+        wait = float(request.query_params.get("wait", "0"))
     except ValueError:
-        raise Refused(400, "from and limit must be whole numbers: e.g. /api/log?from=0&limit=100.") from None
-    if start < 0 or not 1 <= limit <= LOG_PAGE:
-        raise Refused(400, f"from must be 0 or more and limit 1 to {LOG_PAGE}.")
+        raise Refused(400, "from and limit must be whole numbers, wait seconds: e.g. /api/log?from=0&limit=100.") from None
+    if start < 0 or not 1 <= limit <= LOG_PAGE or not 0 <= wait <= LONGEST_WAIT_S:
+        raise Refused(400, f"from must be 0 or more, limit 1 to {LOG_PAGE} and wait 0 to {LONGEST_WAIT_S:.0f}.")
+    if wait:
+        await room.wait_for_events(start, wait)
     end = room.events.durable
     found = room.durable_events(start, start + limit)
     return JSONResponse({"from": start, "next": start + len(found), "end": end,
                          "events": [{"position": start + i, "event": e} for i, e in enumerate(found)]})
+
+
+async def join_kit(request: Request) -> Response:
+    """A participant's kit joins to follow the room: ``{"code", "name"}`` in, ``{"token", "name"}`` out (201).
+
+    The token is shown once; the room keeps its hash. Rate-limited per address as joining is.
+    """
+    room = _room(request)
+    room.limits["join"].take(_address(request))
+    security.check_origin(request.headers, f"http://{request.headers.get('host', '')}")
+    try:
+        asked = json.loads(await request.body())
+    except ValueError:
+        asked = None
+    if not isinstance(asked, dict) or set(asked) - {"code", "name"}:
+        raise Refused(400, 'Send {"code": ..., "name": ...} as JSON to follow the room.')
+    token = security.new_token()
+    record = actions.join_kit(room.ledger, room.config.code, asked.get("code"), asked.get("name"),
+                              f"k{secrets.token_hex(6)}", token, room.now())
+    await _durable(room.record(record))
+    return JSONResponse({"token": token, "name": record["name"]}, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def room_boards(request: Request) -> Response:
+    """The room's reference winners (what the projector shows beside the consumer's) and how far the log is."""
+    if _kit(request) is None and not _is_instructor(request):
+        raise Refused(401, "Only a kit that follows this room may read its boards: follow it first.")
+    room = _room(request)
+    durable = room.events.durable
+    return JSONResponse({"log": durable, "boards": await room.reference_boards()})
+
+
+async def report_progress(request: Request) -> Response:
+    """One progress report of the kit whose token sent it; a report sent twice is kept once."""
+    room = _room(request)
+    kit = _follower(request)
+    room.limits["reports"].take(kit.id)
+    record = progress.read_report(await request.body(), kit.id, room.clock())
+    if room.progress.known(kit.id, record["id"]):
+        return JSONResponse({"kept": False}, headers={"Cache-Control": "no-store"})
+    if room.reports.broken:
+        raise Refused(503, f"The room cannot save anything right now ({room.reports.broken}); tell the instructor.")
+    room.progress.apply(record)
+    await _durable(room.reports.reserve(json.dumps(record, separators=(",", ":")).encode()))
+    if room.progress_feed.watchers:
+        await room.progress_feed.refresh()
+    return JSONResponse({"kept": True}, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def own_progress(request: Request) -> Response:
+    """A kit's own progress as the room has it (never anyone else's)."""
+    kit = _follower(request)
+    return JSONResponse({"name": kit.name, "progress": _room(request).progress.of(kit.id)},
+                        headers={"Cache-Control": "no-store"})
+
+
+async def progress_page(request: Request) -> Response:
+    if entry := _instructor_entry(request, "/instructor/progress"):
+        return entry
+    return _page(request, "progress.html", person=None, stuck_minutes=progress.STUCK_S // 60)
+
+
+async def progress_feed(request: Request) -> Response:
+    _instructor(request)
+    return _room(request).progress_feed.answer("progress")
+
+
+async def progress_csv(request: Request) -> Response:
+    """The grid as CSV, for ``hello-winners room report``."""
+    _instructor(request)
+    room = _room(request)
+    view = progress.grid(room.progress, room.names(), room.clock())
+    return Response(progress.report_csv(view), media_type="text/csv; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
 
 
 async def healthz(request: Request) -> Response:
@@ -584,7 +742,8 @@ class Guard:
             await send(message)
 
         client = scope.get("client") or ("-", 0)
-        cap = UPLOAD_BYTES if scope["path"].startswith("/photos/") and scope["method"] == "POST" else FORM_BYTES
+        cap = (UPLOAD_BYTES if scope["path"].startswith("/photos/") and scope["method"] == "POST"
+               else progress.REPORT_BYTES if scope["path"] == "/api/progress" else FORM_BYTES)
         try:
             self.room.limits["requests"].take(client[0])
             declared = dict(scope["headers"]).get(b"content-length")
@@ -631,7 +790,8 @@ def create_app(room: Room, join_url: str) -> Starlette:
         pump = threading.Thread(target=room.pump.run, args=(stop_pump,), daemon=True, name="pump") if room.pump else None
         if pump:
             pump.start()
-        tasks = [asyncio.create_task(room.feed.run(stop)), asyncio.create_task(_reassigning(room, stop))]
+        tasks = [asyncio.create_task(room.feed.run(stop)), asyncio.create_task(room.progress_feed.run(stop)),
+                 asyncio.create_task(_reassigning(room, stop))]
         try:
             yield
         finally:
@@ -660,10 +820,17 @@ def create_app(room: Room, join_url: str) -> Starlette:
         Route("/projector", projector_page),
         Route("/projector/feed", projector_feed),
         Route("/instructor", instructor_page),
+        Route("/instructor/progress", progress_page, methods=["GET"]),
+        Route("/instructor/progress/feed", progress_feed),
         Route("/instructor/{action}", instructor_action, methods=["POST"]),
         Route("/api/assignment", assignment),
         Route("/api/status", status),
         Route("/api/log", room_log),
+        Route("/api/kits", join_kit, methods=["POST"]),
+        Route("/api/boards", room_boards),
+        Route("/api/progress", report_progress, methods=["POST"]),
+        Route("/api/progress", own_progress, methods=["GET"]),
+        Route("/api/progress.csv", progress_csv),
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={Refused: refused}, lifespan=lifespan)

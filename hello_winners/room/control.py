@@ -1,4 +1,4 @@
-"""``hello-winners room start|stop|status|export``: the instructor's side of the room, from the terminal.
+"""``hello-winners room start|stop|status|export|report``: the instructor's side of the room, from the terminal.
 
 ``start`` deploys the room's stage (plan, then apply only what differs, as ``deploy`` does), then
 starts the room server detached (:mod:`hello_winners.room.server`) and prints where to join. The room
@@ -187,9 +187,30 @@ def status(report: Callable[[str], None] = print) -> int:
 
 
 def _ask(url: str, token: str) -> dict:
+    return json.loads(_get(url, token))
+
+
+def _get(url: str, token: str) -> bytes:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
+        return answer.read()
+
+
+def report(path: str | Path, report: Callable[[str], None] = print) -> int:
+    """Write the running room's progress grid (participants by exercise) as CSV; how many participants it holds."""
+    record = SERVER.find()
+    if record is None:
+        raise ConfigError("the room server is not running: `hello-winners room start` it, then export the grid")
+    config = RoomConfig.load(folder())
+    try:
+        data = _get(addresses(record, config)["local"] + "/api/progress.csv", config.instructor_token)
+    except OSError as error:
+        raise ConfigError(f"the room server does not answer ({error}): see `hello-winners room status`") from None
+    path = Path(path)
+    path.write_bytes(data)
+    participants = max(0, len(data.decode("utf-8").splitlines()) - 2)
+    report(f"wrote the progress of {participants} participants to {path}")
+    return participants
 
 
 def room_events(log_path: Path) -> list[dict]:

@@ -33,6 +33,15 @@ class Participant:
     removed: bool = False
 
 
+@dataclasses.dataclass(frozen=True)
+class Kit:
+    """A participant's kit following the room from their laptop: ``token`` is the SHA-256 of its token."""
+
+    id: str
+    name: str
+    token: str
+
+
 @dataclasses.dataclass
 class Product:
     """A product of the room's catalogue, with who added and photographed it and how often it sold."""
@@ -62,6 +71,9 @@ class Ledger:
         self.by_token: dict[str, str] = {}
         self.by_name: dict[str, str] = {}  # text.name_key(name) -> participant id
         self.products: dict[str, Product] = {}
+        self.kits: dict[str, Kit] = {}
+        self.kit_by_token: dict[str, str] = {}
+        self.kit_by_name: dict[str, str] = {}  # text.name_key(name) -> kit id
         self.assignments = Assignments()
         self.joining_open = True
         self.kinds: Counter[str] = Counter()  # events of each kind in the room log
@@ -102,6 +114,10 @@ class Ledger:
             self.participants[person.id] = person
             self.by_token[person.token] = person.id
             self.by_name[record["key"]] = person.id
+        elif kind == "kit":
+            self.kits[record["id"]] = Kit(record["id"], record["name"], record["token"])
+            self.kit_by_token[record["token"]] = record["id"]
+            self.kit_by_name[record["key"]] = record["id"]
         elif kind == "joining":
             self.joining_open = bool(record["open"])
         elif kind in ("roles", "remove") and record["id"] in self.participants:
@@ -142,6 +158,11 @@ class Ledger:
         """The participant holding a session token (by its hash), unless removed."""
         found = self.by_token.get(token_hash)
         return self.participants[found] if found else None
+
+    def kit(self, token_hash: str) -> Kit | None:
+        """The kit holding a token (by its hash)."""
+        found = self.kit_by_token.get(token_hash)
+        return self.kits[found] if found else None
 
     def photographers(self) -> list[str]:
         """Who may be asked for photos now, in the order they joined."""

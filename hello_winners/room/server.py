@@ -73,6 +73,7 @@ async def serve(app: object, room: Room, host: str, port: int) -> None:
 
     async def stopping() -> None:
         await room.feed.close()
+        await room.progress_feed.close()
         server.stop()
 
     for signum in (signal.SIGTERM, signal.SIGINT):

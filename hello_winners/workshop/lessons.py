@@ -12,6 +12,9 @@ participant who fell behind or skipped ahead can open any lesson in a fresh kern
 - 6: the recorded day (data/workshop-day.jsonl) and the tables;
 - 7: something to tear down.
 
+When the stage follows a room (:mod:`hello_winners.workshop.inroom`), every setup keeps a follower running
+in the kernel, and the room's day takes the recorded day's place on the stream.
+
 The rest are the stage's own small tools: its stream, the workshop day on it, and sandbox tables.
 Summaries of the tables live in :mod:`hello_winners.workshop.reports`, stand-ins for delivery in
 :mod:`hello_winners.workshop.doubles`.
@@ -29,7 +32,7 @@ from hello_winners.deploy import executor, models, planner, teardown
 from hello_winners.errors import ConfigError
 from hello_winners.game import day, simulator, stream
 from hello_winners.view import tables
-from hello_winners.workshop import play
+from hello_winners.workshop import inroom, play
 
 __all__ = [
     "LESSONS",
@@ -93,7 +96,9 @@ def setup(lesson: int, target: str | None = None, stage_name: str | None = None,
     here = reach(target, stage_name)
     with targets.friendly_errors():
         done = _STEPS[lesson](here)
-    report(f"lesson {lesson} ({LESSONS[lesson]}) on {here.settings.target}, stage {here.settings.stage}: {done}")
+        room = inroom.attach(here)
+    report(f"lesson {lesson} ({LESSONS[lesson]}) on {here.settings.target}, stage {here.settings.stage}: {done}"
+           + (f"; {room}" if room else ""))
     return here
 
 
@@ -105,8 +110,9 @@ def _stream_and_tables(here):
     created = ensure_stream(here)
     put = put_workshop_day(here)
     tables.create(here.clients["dynamodb"], here.prefix, here.settings.tags)
-    return (f"stream {'created' if created else 'reused'}, "
-            f"{f'{put} events of the workshop day put' if put else 'the workshop day already on it'}, tables ready")
+    day_line = ("the room's day arriving on it" if inroom.following(here)
+                else f"{put} events of the workshop day put" if put else "the workshop day already on it")
+    return f"stream {'created' if created else 'reused'}, {day_line}, tables ready"
 
 
 def _deployed_and_drained(here):
@@ -193,8 +199,11 @@ def small_game(seed: int = 5, participants: int = 12) -> list[dict]:
 def put_workshop_day(here: Stage, progress: bool = False) -> int:
     """Put what the stream lacks of the recorded day; returns how many were put.
 
-    Putting it twice would count every purchase twice (see :func:`hello_winners.game.day.missing`).
+    Putting it twice would count every purchase twice (see :func:`hello_winners.game.day.missing`). A stage
+    that follows a room gets the room's day instead (its follower puts it): nothing is put.
     """
+    if inroom.following(here):
+        return 0
     left = day.missing(here.clients["kinesis"], here.stream, day.workshop_day())
     return stream.put_events(here.clients["kinesis"], here.stream, left, progress=progress) if left else 0
 

@@ -54,21 +54,26 @@ def _put_event(c, function):
                  ("a purchase of another product, p4", samples.purchase("p4", customer="c2"))]
         before = []
         for case, event in cases:
-            with c.on(case, "kinesis.put_record(StreamName=stream_name, Data=events.encode(event), PartitionKey=...)"):
+            with c.on(case, "kinesis.put_record(StreamName=stream_name, Data=events.encode(event), PartitionKey=...)",
+                      key="kinesis-put-record-streamname-stream"):
                 got = function(kinesis, _STREAM, event)
                 records = _on_stream(kinesis)
                 new = [record for record in records if record not in before]
                 c.expect(len(new) == 1, f"it put {len(new)} records for one event",
-                         "put exactly one record per event: one put_record call")
+                         "put exactly one record per event: one put_record call", key="put-exactly-one-record-per")
                 (shard, sequence, key, data), before = new[0], records
                 product = event["data"]["id"]
-                c.expect(key == product, f"its partition key is {key!r:.80}, expected the product id {product!r}", key_hint)
+                c.expect(key == product, f"its partition key is {key!r:.80}, expected the product id {product!r}", key_hint,
+                         key="partition-key-product-id")
                 c.expect(shard == _shard_of(kinesis, product), f"it landed in {shard}, but key {product!r} belongs to "
-                         f"{_shard_of(kinesis, product)}", "do not pass ExplicitHashKey: let the key choose the shard")
+                         f"{_shard_of(kinesis, product)}", "do not pass ExplicitHashKey: let the key choose the shard",
+                         key="do-not-pass-explicithashkey-let")
                 c.expect(_decoded_or_none(data) == event, f"its data is {bytes(data)!r:.80}, not the event's JSON",
-                         "Data=events.encode(event): the event as compact JSON bytes")
+                         "Data=events.encode(event): the event as compact JSON bytes",
+                         key="data-events-encode-event-event")
                 c.expect(got == (shard, sequence), f"it returned {got!r:.120}, expected ({shard!r}, {sequence!r})",
-                         "return (response['ShardId'], response['SequenceNumber']) of put_record's response")
+                         "return (response['ShardId'], response['SequenceNumber']) of put_record's response",
+                         key="return-response-shardid-response-sequencenumber")
         shards = {record[0] for record in before}
         invalid = samples.purchase("p5")
         invalid["data"]["coupon"] = "FREE"
@@ -79,9 +84,11 @@ def _put_event(c, function):
                 pass
             else:
                 raise Wrong("it returned without raising EventError",
-                            "check the event with events.validate(event) before putting it: it raises EventError")
+                            "check the event with events.validate(event) before putting it: it raises EventError",
+                            key="check-event-events-validate-event")
             c.expect(len(_on_stream(kinesis)) == len(cases), "the invalid event is on the stream now",
-                     "validate first, then put: once on the stream, every consumer has to cope with it forever")
+                     "validate first, then put: once on the stream, every consumer has to cope with it forever",
+                     key="validate-first-put-once-stream")
     return f"one shard per product ({len(shards)} shards used), invalid events refused"
 
 
@@ -106,13 +113,15 @@ def _read_back(c, function):
         for number in (1, 0, 3):
             event, placed = put[number], where[number]
             with c.on(f"record {placed['SequenceNumber'][-6:]} of {placed['ShardId']} (the {events.kind(event)} of "
-                      f"{event['data']['id']})", iterator_hint):
+                      f"{event['data']['id']})", iterator_hint, key="at-sequence-number-iterator"):
                 got = function(kinesis, _STREAM, placed["ShardId"], placed["SequenceNumber"])
                 c.expect(isinstance(got, dict), f"it returned a {type(got).__name__}, not the event dict",
-                         "events.decode(record['Data']) turns the record's bytes into the event")
+                         "events.decode(record['Data']) turns the record's bytes into the event",
+                         key="events-decode-record-data-turns")
                 c.expect(got == event, f"it returned the {_kind_or(got)} of {got.get('data', {}).get('id')}, expected "
                          f"the {events.kind(event)}", "start the iterator AT_SEQUENCE_NUMBER (not TRIM_HORIZON, which is "
-                         "the shard's oldest record, nor AFTER_SEQUENCE_NUMBER, the one after it)")
+                         "the shard's oldest record, nor AFTER_SEQUENCE_NUMBER, the one after it)",
+                         key="start-iterator-at-sequence-number")
     return "each record found by its shard and sequence number"
 
 

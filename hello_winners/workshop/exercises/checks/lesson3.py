@@ -22,23 +22,27 @@ def build_zip(function):
 
 
 def _build_zip(c, function):
-    with c.on("building the zip", "return bundle.build()"):
+    with c.on("building the zip", "return bundle.build()", key="return-bundle-build"):
         code = function()
         c.expect(isinstance(code, bytes), f"it returned {type(code).__name__}, not the zip's bytes",
-                 "return the bytes: create_function sends them as Code={'ZipFile': code}")
+                 "return the bytes: create_function sends them as Code={'ZipFile': code}",
+                 key="return-bytes-create-function-sends")
         try:
             files = set(zipfile.ZipFile(io.BytesIO(code)).namelist())
         except zipfile.BadZipFile:
-            raise Wrong("the bytes are not a zip", "deploy.bundle.build() returns the zip's bytes") from None
+            raise Wrong("the bytes are not a zip", "deploy.bundle.build() returns the zip's bytes",
+                        key="deploy-bundle-build-returns-zips") from None
     with c.on("what the zip holds"):
         for needed, why in (("hello_winners/view/consumer.py", "the handler module"),
                             ("hello_winners/events/schemas/product-purchase-1-0-0.json", "the event schemas events reads"),
                             ("fastjsonschema/__init__.py", "fastjsonschema, which the Lambda runtime does not have")):
             c.expect(needed in files, f"it lacks {needed} ({why})",
-                     "let deploy.bundle.build() find what the handler needs: modules, data files and pure-Python packages")
+                     "let deploy.bundle.build() find what the handler needs: modules, data files and pure-Python packages",
+                     key="let-deploy-bundle-build-find")
     with c.on("building it twice"):
         c.expect(function() == code, "two builds gave different bytes",
-                 "a reproducible zip (deploy.bundle.build) lets a redeploy see that nothing changed")
+                 "a reproducible zip (deploy.bundle.build) lets a redeploy see that nothing changed",
+                 key="reproducible-zip-deploy-bundle-build")
     return "complete and reproducible"
 
 
@@ -50,7 +54,8 @@ def _grants(document):
             continue
         if "NotAction" in statement or "NotResource" in statement:
             raise Wrong("a statement uses NotAction or NotResource",
-                        "name the actions and resources it allows instead: that is what least privilege reads like")
+                        "name the actions and resources it allows instead: that is what least privilege reads like",
+                        key="name-actions-resources-allows-instead")
         actions, resources = statement.get("Action", []), statement.get("Resource", [])
         actions = [actions] if isinstance(actions, str) else actions
         resources = [resources] if isinstance(resources, str) else resources
@@ -66,24 +71,28 @@ def consumer_policy(function):
 def _consumer_policy(c, function):
     for prefix in ("hw-check-", "hw-other-"):
         names = _names(prefix)
-        with c.on(f"the stage with prefix {prefix}", "return a dict: {'Version': '2012-10-17', 'Statement': [...]}"):
+        with c.on(f"the stage with prefix {prefix}", "return a dict: {'Version': '2012-10-17', 'Statement': [...]}",
+                  key="return-dict-version-2012-10"):
             document = function(names)
             c.expect(isinstance(document, dict) and document.get("Version") == "2012-10-17",
                      "it is not a policy document with Version 2012-10-17",
-                     "return {'Version': '2012-10-17', 'Statement': [...]} (a dict, not JSON text)")
+                     "return {'Version': '2012-10-17', 'Statement': [...]} (a dict, not JSON text)",
+                     key="return-version-2012-10-17")
             granted, needed = _grants(document), _grants(policies.consumer(names))
             accepted = {(action.lower(), form) for action, resource in needed for form in _same_effect(action, resource)}
             wild = sorted({a for a, r in granted if "*" in a} | {r for a, r in granted if r == "*" or r.endswith(":*:*")})
             c.expect(not wild, f"it grants wildcards: {', '.join(wild)}",
-                     "name each action and the exact ARN (names.stream_arn, names.table_arn(tables.SCORES), ...)")
+                     "name each action and the exact ARN (names.stream_arn, names.table_arn(tables.SCORES), ...)",
+                     key="name-each-action-exact-arn")
             allowed = {(action.lower(), resource) for action, resource in granted}
             for action, resource in sorted(needed):
                 if not allowed & {(action.lower(), form) for form in _same_effect(action, resource)}:
-                    raise Wrong(f"the consumer could not {action} on {resource}", _why_needed(action))
+                    raise Wrong(f"the consumer could not {action} on {resource}", _why_needed(action), key="why-needed")
             for action, resource in sorted(p for p in granted if (p[0].lower(), p[1]) not in accepted)[:1]:
                 raise Wrong(f"it also grants {action} on {resource}, which the consumer never uses",
                             "grant only what the consumer calls: read the stream, BatchGetItem/GetItem/UpdateItem "
-                            "on Contributions and Scores, BatchWriteItem on Rejects, and its own logs")
+                            "on Contributions and Scores, BatchWriteItem on Rejects, and its own logs",
+                            key="grant-only-what-consumer-calls")
     return "exact ARNs, no wildcards, nothing missing or extra"
 
 
@@ -120,28 +129,36 @@ def _create_role(c, function):
     with samples.mocked() as session:
         iam = session.client("iam")
         with c.on("creating the role", "iam.create_role(RoleName=names.role('consumer'), "
-                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), " + _IAM_TAGS + "): " + _IAM_TAGS_WHY):
+                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), " + _IAM_TAGS + "): " + _IAM_TAGS_WHY,
+                  key="iam-create-role-rolename-names"):
             arn = function(iam, names, policy, tags)
             role = iam.get_role(RoleName=names.role("consumer"))["Role"]
-            c.expect(arn == role["Arn"], f"it returned {arn!r}, not the role's ARN", "return iam.create_role(...)['Role']['Arn']")
+            c.expect(arn == role["Arn"], f"it returned {arn!r}, not the role's ARN", "return iam.create_role(...)['Role']['Arn']",
+                     key="return-iam-create-role-role")
             trust = role["AssumeRolePolicyDocument"]
             trust = json.loads(trust) if isinstance(trust, str) else trust
             c.expect("lambda.amazonaws.com" in json.dumps(trust), "Lambda may not assume the role",
-                     "use models.LAMBDA_TRUST as the AssumeRolePolicyDocument (json.dumps it)")
+                     "use models.LAMBDA_TRUST as the AssumeRolePolicyDocument (json.dumps it)",
+                     key="use-models-lambda-trust-assumerolepolicydocument")
             found = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=names.role("consumer"))["Tags"]}
             c.expect(tags.items() <= found.items(), f"the role's tags are {found}",
-                     "pass " + _IAM_TAGS + ": teardown finds the kit's roles by them; " + _IAM_TAGS_WHY)
+                     "pass " + _IAM_TAGS + ": teardown finds the kit's roles by them; " + _IAM_TAGS_WHY,
+                     key="pass-tags-key-k-value")
             inline = iam.list_role_policies(RoleName=names.role("consumer"))["PolicyNames"]
             c.expect(inline == ["consumer-access"], f"its inline policies are {inline}",
-                     "put the policy with iam.put_role_policy(..., PolicyName='consumer-access', PolicyDocument=json.dumps(policy))")
+                     "put the policy with iam.put_role_policy(..., PolicyName='consumer-access', PolicyDocument=json.dumps(policy))",
+                     key="put-policy-iam-put-role")
         with c.on("running it again with a changed policy",
-                  "catch iam.exceptions.EntityAlreadyExistsException and reuse the role"):
+                  "catch iam.exceptions.EntityAlreadyExistsException and reuse the role",
+                  key="catch-iam-exceptions-entityalreadyexistsexception-reuse"):
             changed = {**policy, "Statement": policy["Statement"][:-1]}
             again = function(iam, names, changed, tags)
-            c.expect(again == arn, f"the second run returned {again!r}", "return the existing role's ARN (iam.get_role)")
+            c.expect(again == arn, f"the second run returned {again!r}", "return the existing role's ARN (iam.get_role)",
+                     key="return-existing-roles-arn-iam")
             stored = iam.get_role_policy(RoleName=names.role("consumer"), PolicyName="consumer-access")["PolicyDocument"]
             stored = json.loads(stored) if isinstance(stored, str) else stored
-            c.expect(stored == changed, "the policy was not updated", "call put_role_policy also when the role exists")
+            c.expect(stored == changed, "the policy was not updated", "call put_role_policy also when the role exists",
+                     key="call-put-role-policy-also")
     return "trusted by Lambda, tagged, policy attached, safe to run again"
 
 
@@ -160,11 +177,13 @@ def _create_function(c, function):
         samples.role_not_ready_once(lam, "CreateFunction")
         with c.on("creating the function with a role Lambda cannot use yet (as right after creating it)",
                   "lam.create_function(FunctionName=names.function('consumer'), ...) inside "
-                  "deploy.until_role_ready(lambda: ...): it retries while the new role propagates"):
+                  "deploy.until_role_ready(lambda: ...): it retries while the new role propagates",
+                  key="lam-create-function-functionname-names"):
             arn = function(lam, names, role_arn, code, tags)
             config = lam.get_function_configuration(FunctionName=names.function("consumer"))
             c.expect(arn == config["FunctionArn"], f"it returned {arn!r}, not the function's ARN",
-                     "return lam.get_function_configuration(FunctionName=...)['FunctionArn']")
+                     "return lam.get_function_configuration(FunctionName=...)['FunctionArn']",
+                     key="return-lam-get-function-configuration")
             defaults = models.Options()
             wanted = {"Runtime": models.RUNTIME, "Handler": models.CONSUMER_HANDLER, "Role": role_arn,
                       "MemorySize": defaults.consumer_memory_mb, "Timeout": defaults.consumer_timeout_s}
@@ -172,19 +191,23 @@ def _create_function(c, function):
                 c.expect(config.get(key) == value, f"its {key} is {config.get(key)!r}, expected {value!r}",
                          f"set Runtime={models.RUNTIME!r}, Handler={models.CONSUMER_HANDLER!r}, Role=role_arn, "
                          f"MemorySize={defaults.consumer_memory_mb}, Timeout={defaults.consumer_timeout_s} "
-                         "(what deploy() would set, so it has nothing to change)")
+                         "(what deploy() would set, so it has nothing to change)", key="set-runtime-handler-role-role")
             variables = config.get("Environment", {}).get("Variables", {})
             c.expect(variables == names.tables, f"its environment is {variables}",
-                     "Environment={'Variables': names.tables}: the consumer finds its tables there")
+                     "Environment={'Variables': names.tables}: the consumer finds its tables there",
+                     key="environment-variables-names-tables-consumer")
             found = lam.list_tags(Resource=arn)["Tags"]
-            c.expect(tags.items() <= found.items(), f"its tags are {found}", "pass Tags=tags: teardown finds it by them")
+            c.expect(tags.items() <= found.items(), f"its tags are {found}", "pass Tags=tags: teardown finds it by them",
+                     key="pass-tags-tags-teardown-finds")
         with c.on("running it again with new code",
-                  "catch lam.exceptions.ResourceConflictException and call lam.update_function_code"):
+                  "catch lam.exceptions.ResourceConflictException and call lam.update_function_code",
+                  key="catch-lam-exceptions-resourceconflictexception-call"):
             new = samples.tiny_zip("# second")
             function(lam, names, role_arn, new, tags)
             sha = lam.get_function_configuration(FunctionName=names.function("consumer"))["CodeSha256"]
             c.expect(sha == bundle.code_sha256(new), "the function still runs the old code",
-                     "when it exists, update its code: lam.update_function_code(FunctionName=..., ZipFile=code)")
+                     "when it exists, update its code: lam.update_function_code(FunctionName=..., ZipFile=code)",
+                     key="when-exists-update-code-lam")
     return "configured as deploy() would, safe to run again"
 
 
@@ -206,32 +229,40 @@ def _connect_stream(c, function):
         with c.on("connecting the stream while the new role is not usable yet",
                   "lam.create_event_source_mapping(FunctionName=names.function('consumer'), "
                   "EventSourceArn=names.stream_arn, StartingPosition='TRIM_HORIZON', ...) inside "
-                  "deploy.until_role_ready(lambda: ...): Lambda reads the stream with the new role"):
+                  "deploy.until_role_ready(lambda: ...): Lambda reads the stream with the new role",
+                  key="lam-create-event-source-mapping"):
             uuid = function(lam, names)
             mappings = lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"]
             c.expect(len(mappings) == 1 and mappings[0]["UUID"] == uuid, f"it returned {uuid!r}; mappings: {len(mappings)}",
-                     "return the mapping's UUID")
+                     "return the mapping's UUID", key="return-mappings-uuid")
             mapping = mappings[0]
-            c.expect(mapping.get("EventSourceArn") == names.stream_arn, "it maps another stream", "EventSourceArn=names.stream_arn")
+            c.expect(mapping.get("EventSourceArn") == names.stream_arn, "it maps another stream", "EventSourceArn=names.stream_arn",
+                     key="eventsourcearn-names-stream-arn")
             c.expect(mapping.get("StartingPosition") == "TRIM_HORIZON",
                      f"it starts at {mapping.get('StartingPosition')}",
-                     "StartingPosition='TRIM_HORIZON': from LATEST the consumer would miss the day already on the stream")
+                     "StartingPosition='TRIM_HORIZON': from LATEST the consumer would miss the day already on the stream",
+                     key="startingposition-trim-horizon-from-latest")
             c.expect("ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", []),
                      "the consumer's partial-failure reports would be ignored",
-                     "FunctionResponseTypes=['ReportBatchItemFailures']: a failed record is retried, not the whole batch")
+                     "FunctionResponseTypes=['ReportBatchItemFailures']: a failed record is retried, not the whole batch",
+                     key="functionresponsetypes-reportbatchitemfailures-failed-record-retried")
             c.expect(mapping.get("BisectBatchOnFunctionError") is True and 0 <= mapping.get("MaximumRetryAttempts", -1) <= 10000,
                      "a failing batch would be retried whole, forever",
-                     "BisectBatchOnFunctionError=True, MaximumRetryAttempts=10")
+                     "BisectBatchOnFunctionError=True, MaximumRetryAttempts=10",
+                     key="bisectbatchonfunctionerror-true-maximumretryattempts-10")
             defaults = models.Options()
             c.expect(mapping.get("BatchSize") == defaults.batch_size
                      and mapping.get("MaximumBatchingWindowInSeconds") == defaults.batching_window_s,
                      f"BatchSize {mapping.get('BatchSize')}, window {mapping.get('MaximumBatchingWindowInSeconds')} s",
                      f"BatchSize={defaults.batch_size}, MaximumBatchingWindowInSeconds={defaults.batching_window_s} "
-                     "(what deploy() would set)")
-        with c.on("running it again", "look for it first: lam.list_event_source_mappings(FunctionName=..., EventSourceArn=...)"):
+                     "(what deploy() would set)", key="batchsize-maximumbatchingwindowinseconds-what-deploy-would")
+        with c.on("running it again", "look for it first: lam.list_event_source_mappings(FunctionName=..., EventSourceArn=...)",
+                  key="look-first-lam-list-event"):
             again = function(lam, names)
             count = len(lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"])
             c.expect(count == 1, f"there are now {count} mappings: every record would be processed {count} times",
-                     "reuse the mapping that exists (list_event_source_mappings) instead of creating another")
-            c.expect(again == uuid, f"the second run returned {again!r}", "return the existing mapping's UUID")
+                     "reuse the mapping that exists (list_event_source_mappings) instead of creating another",
+                     key="reuse-mapping-exists-list-event")
+            c.expect(again == uuid, f"the second run returned {again!r}", "return the existing mapping's UUID",
+                     key="return-existing-mappings-uuid")
     return "from TRIM_HORIZON, partial failures reported, safe to run again"

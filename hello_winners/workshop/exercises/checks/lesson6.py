@@ -51,23 +51,27 @@ def _contributor_sales(c, function):
               "every purchase of the product counts, also those before the photo: join the purchases per product "
               "to attribution(frame), whenever they happened")]
     for case, role, hint in cases:
-        with c.on(case, "group the purchases by productId (size, min and max of time), then join analysis.attribution"):
+        with c.on(case, "group the purchases by productId (size, min and max of time), then join analysis.attribution",
+                  key="group-purchases-by-productid-size"):
             got = function(day, role)
             c.expect(isinstance(got, pd.DataFrame), f"it returned a {type(got).__name__}, not a DataFrame",
-                     "return a DataFrame with columns " + ", ".join(_SALES_COLUMNS))
+                     "return a DataFrame with columns " + ", ".join(_SALES_COLUMNS),
+                     key="return-dataframe-columns-join-sales")
             c.expect(list(got.columns) == _SALES_COLUMNS, f"its columns are {list(got.columns)}",
                      "columns userId, name, productId, sales, firstSale, lastSale: rename the role's columns of "
-                     "attribution, and agg(sales='size', firstSale='min', lastSale='max') on the purchases' time")
+                     "attribution, and agg(sales='size', firstSale='min', lastSale='max') on the purchases' time",
+                     key="columns-userid-name-productid-sales")
             want = analysis.sales_by_contributor(day)
             want = want[want["role"] == role]
             rows, expected = _sales_rows(got), _sales_rows(want)
             c.expect(sorted(rows, key=str) == sorted(expected, key=str),
-                     f"its rows are {_brief(rows)}, expected {_brief(expected)}", hint)
+                     f"its rows are {_brief(rows)}, expected {_brief(expected)}", hint, key="sales-rows-differ")
             c.expect(rows == expected, f"its rows are in the order {[r[2] for r in rows]}, expected {[r[2] for r in expected]}",
                      "the contributor with most sales first (their total: groupby('userId')['sales'].transform('sum')), "
-                     "ties by userId, then their products by sales, ties by productId")
+                     "ties by userId, then their products by sales, ties by productId",
+                     key="contributor-most-sales-first-their")
             c.expect(list(got.index) == list(range(len(got))), f"its index is {list(got.index)}",
-                     "sort with ignore_index=True, so the rows are numbered 0..n-1")
+                     "sort with ignore_index=True, so the rows are numbered 0..n-1", key="sort-ignore-index-true-so")
     return "conflicts, purchases before the photo, first and last sale"
 
 
@@ -90,18 +94,24 @@ def _race(*sales):
 def _race_chart(c, function):
     race = _race((1, "m1", "Mia"), (3, "m1", "Mia"), (4, "m1", "Mia"), (2, "m2", "Max"), (5, "m2", "Max"), (7, "m3", "Mo"))
     with c.on("a race of three merchants", "one line per contributor: for _, line in race.groupby('userId', "
-              "observed=True): ax.step(line['time'], line['sales'], where='post', label=...)"):
+              "observed=True): ax.step(line['time'], line['sales'], where='post', label=...)",
+              key="one-line-per-contributor-line"):
         fig = function(race, "merchant")
         ax = chart_axes(fig)
         drawn = figures.lines(ax)
-        c.expect(drawn, "the chart has no labelled lines", "draw each contributor's line with label=their name")
+        c.expect(drawn, "the chart has no labelled lines", "draw each contributor's line with label=their name",
+                 key="draw-each-contributors-line-label")
         c.expect(set(drawn) == {"Mia", "Max", "Mo"}, f"its lines are labelled {sorted(drawn)}",
-                 "one line per contributor (groupby('userId')), labelled with their name, not their userId")
+                 "one line per contributor (groupby('userId')), labelled with their name, not their userId",
+                 key="one-line-per-contributor-groupby")
         finals = {label: ys[-1] for label, ys in drawn.items()}
         c.expect(finals == {"Mia": 3, "Max": 2, "Mo": 1}, f"the lines end at {finals}, expected Mia 3, Max 2, Mo 1",
-                 "plot the sales column: it already counts up, one more at each purchase")
-        c.expect(all(ys == sorted(ys) for ys in drawn.values()), "a line goes down", "plot each line in time order")
-        c.expect(ax.get_legend() is not None, "the chart has no legend", "ax.legend(): which line is whose")
+                 "plot the sales column: it already counts up, one more at each purchase",
+                 key="plot-sales-column-already-counts")
+        c.expect(all(ys == sorted(ys) for ys in drawn.values()), "a line goes down", "plot each line in time order",
+                 key="plot-each-line-time-order")
+        c.expect(ax.get_legend() is not None, "the chart has no legend", "ax.legend(): which line is whose",
+                 key="ax-legend-which-line-whose")
         titled(c, ax, "time, and cumulative sales")
     return "one cumulative line each, named, with a legend and titles"
 
@@ -123,14 +133,16 @@ def _sales_per_category(c, function):
                 samples.purchase("p2")), [("Beauty", 1), ("Tops", 1)]),
     ]
     for case, hint, frame, expected in cases:
-        with c.on(case, "work on the frame's columns kind, productId and category"):
+        with c.on(case, "work on the frame's columns kind, productId and category",
+                  key="work-frames-columns-kind-productid"):
             got = function(frame)
             c.expect(isinstance(got, pd.Series), f"it returned a {type(got).__name__}, not a Series",
-                     "return a Series indexed by category, e.g. from value_counts()")
+                     "return a Series indexed by category, e.g. from value_counts()",
+                     key="return-series-indexed-by-category")
             pairs = [(str(k), int(v)) for k, v in got.items()]
             if sorted(pairs) == sorted(expected) and isinstance(got.index.dtype, pd.CategoricalDtype):
                 hint = _CATEGORICAL_HINT
-            c.expect(pairs == expected, f"it returned {pairs}, expected {expected}", hint)
+            c.expect(pairs == expected, f"it returned {pairs}, expected {expected}", hint, key="category-counts-differ")
     return "conflicts, unknown products and ties handled"
 
 

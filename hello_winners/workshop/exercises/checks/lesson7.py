@@ -59,7 +59,8 @@ def _stage_leftovers(c, function):
     with samples.mocked() as session:
         clients = _leftover_stage(session)
         with c.on("stage alice with a table, a function and a role left, and look-alikes",
-                  "for each kind of LISTINGS, read every page with clients[service].get_paginator(operation).paginate()"):
+                  "for each kind of LISTINGS, read every page with clients[service].get_paginator(operation).paginate()",
+                  key="each-kind-listings-read-every"):
             with samples.calls(clients["dynamodb"]) as made:
                 got = function(clients, "hw-alice-", "alice")
             others = [params.get("TableName") or params.get("ResourceArn") for name, params in made
@@ -67,18 +68,22 @@ def _stage_leftovers(c, function):
                       and "hw-alice-" not in (params.get("TableName") or params.get("ResourceArn", ""))]
             c.expect(not others, f"it asked for the tags of {others[0] if others else ''}, which is not named like your stage",
                      "filter by name first (name.startswith(prefix)), then ask for tags: on AWS you may not even read "
-                     "the tags of others' resources, and each ask is a call")
-            c.expect(isinstance(got, list), f"it returned a {type(got).__name__}, not a list", "return sorted(left)")
+                     "the tags of others' resources, and each ask is a call", key="filter-by-name-first-name")
+            c.expect(isinstance(got, list), f"it returned a {type(got).__name__}, not a list", "return sorted(left)",
+                     key="return-sorted-left")
             found = [tuple(item) for item in got]
             for item in _LEFTOVERS:
                 c.expect(item in found, f"it missed {item[0]} {item[1]}" + (f" (on the third page of ListTables, which "
                          f"gives {_PAGE} names a page in this check, up to 100 on AWS)" if item[0] == "table" else ""),
-                         "read every page: get_paginator(operation).paginate()")
+                         "read every page: get_paginator(operation).paginate()", key="read-every-page-get-paginator")
             for item, (what, hint) in _NOT_ALICES.items():  # the untagged one first: then no tag was compared
-                c.expect(item not in found, f"it listed {item[0]} {item[1]}: {what}", hint)
+                c.expect(item not in found, f"it listed {item[0]} {item[1]}: {what}", hint,
+                         key="listed-not-stage-resource")
             c.expect(set(found) <= set(_LEFTOVERS), f"it listed {sorted(set(found) - set(_LEFTOVERS))}, not stage alice's",
-                     "keep only what is named with the prefix and tagged naming.tags(stage)")
-            c.expect(found == _LEFTOVERS, f"it returned {found}", "return them sorted: sorted(left)")
+                     "keep only what is named with the prefix and tagged naming.tags(stage)",
+                     key="keep-only-what-named-prefix")
+            c.expect(found == _LEFTOVERS, f"it returned {found}", "return them sorted: sorted(left)",
+                     key="return-them-sorted-sorted-left")
         delete = {"table": lambda name: clients["dynamodb"].delete_table(TableName=name),
                   "function": lambda name: clients["lambda"].delete_function(FunctionName=name),
                   "role": lambda name: clients["iam"].delete_role(RoleName=name)}
@@ -86,5 +91,6 @@ def _stage_leftovers(c, function):
             delete[kind](name)
         with c.on("the same stage after its teardown"):
             got = function(clients, "hw-alice-", "alice")
-            c.expect(list(got) == [], f"it returned {got!r}", "nothing of the stage is left: return []")
+            c.expect(list(got) == [], f"it returned {got!r}", "nothing of the stage is left: return []",
+                     key="nothing-stage-left-return")
     return "every page read, look-alikes left out, nothing left after teardown"
