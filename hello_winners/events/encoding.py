@@ -61,4 +61,3 @@ def decode(data: bytes | bytearray | memoryview) -> dict:
         raise EventError(f"record holds a JSON {_JSON_TYPES[type(value)]}, not an object; "
                          "producers must write one JSON object per record")
     return value
-

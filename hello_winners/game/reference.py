@@ -35,8 +35,8 @@ def winners(events: Iterable[dict]) -> dict[str, list[dict]]:
     frame = to_frame(event for event in events if _valid(event))
     counted = frame[frame["kind"].isin(list(ROLES)) & frame["userId"].notna()]
     counted = counted.drop_duplicates(["productId", "kind"])  # the first one is kept: conflicts out
-    # A categorical's value_counts counts each of its categories (every product of the log), 0 for one never
-    # bought: every counted product has its count. Mapped as plain values: pandas 2 maps a categorical to one.
+    # value_counts of the categorical productId counts every product of the log, 0 for one never bought, so
+    # every counted product maps to a count; mapped as plain values, as pandas 2 maps a categorical to one.
     purchases = frame.loc[frame["kind"] == "purchase", "productId"].value_counts()
     counted = counted.assign(score=counted["productId"].astype(object).map(purchases))
     result = {}
