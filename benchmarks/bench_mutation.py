@@ -9,7 +9,9 @@ keeps each result beside the source, so a survivor is one ``mutmut show`` away.
 Each module runs in a scratch copy of the checkout with its own ``[tool.mutmut]`` settings; only the
 pure tier's tests run (the embedded ones start servers from the installed checkout, which would test
 the unmutated code). The target is 90 % killed per module; every survivor is printed with its diff,
-to be killed by a new test or named in the closing note as equivalent, with the reason.
+to be killed by a new test or named in the closing note as equivalent, with the reason. Each run also
+writes its survivors and untested mutants, with their diffs, to ``artifacts/mutation/<module>.txt``
+(git-ignored), so the next person can read them without rerunning.
 
     python benchmarks/run.py mutation                 # every module
     python benchmarks/bench_mutation.py fold events   # some, by the names below, with the survivors' diffs
@@ -23,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts" / "mutation"
 TARGET = 90.0
 # name: (files to mutate, tests that exercise them)
 MODULES = {
@@ -35,11 +38,13 @@ MODULES = {
     "reference": (["hello_winners/game/reference.py"], ["tests/test_reference.py", "tests/test_workshop_day.py"]),
     "planner": (["hello_winners/deploy/planner.py"], ["tests/test_planner.py", "tests/test_teardown.py"]),
 }
+UNCAUGHT = ("survived", "no tests")  # the statuses worth reading: a bug the tests would let through
 _RESULT = re.compile(r"^\s*(\S+): (\w[\w ]*)$")
 
 
 def score(name, workers=2):
-    """({status: count}, [(mutant, diff) of each survivor]) of one module, from a fresh scratch copy."""
+    """({status: count}, [(mutant, status, diff) of each survivor or untested mutant]) of one module,
+    from a fresh scratch copy."""
     files, tests = MODULES[name]
     with tempfile.TemporaryDirectory(prefix=f"hello-winners-mutation-{name}-") as scratch:
         copy = Path(scratch) / "checkout"
@@ -63,9 +68,9 @@ def score(name, workers=2):
         counts = {}
         for status in statuses.values():
             counts[status] = counts.get(status, 0) + 1
-        survivors = [(mutant, subprocess.run([*mutmut, "show", mutant], cwd=copy, capture_output=True,
-                                             text=True).stdout) for mutant, status in sorted(statuses.items())
-                     if status == "survived"]
+        survivors = [(mutant, status, subprocess.run([*mutmut, "show", mutant], cwd=copy, capture_output=True,
+                                                     text=True).stdout)
+                     for mutant, status in sorted(statuses.items()) if status in UNCAUGHT]
         return counts, survivors
 
 
@@ -93,8 +98,11 @@ def run(quick: bool = False, only=None) -> list[dict]:
     for name in only or (["fold"] if quick else MODULES):
         print(f"  mutating {name} ...", file=sys.stderr, flush=True)
         counts, survivors = score(name)
-        for mutant, diff in survivors:
-            print(f"--- survived: {mutant}\n{diff}", file=sys.stderr)
+        report = "".join(f"--- {status}: {mutant}\n{diff}\n" for mutant, status, diff in survivors)
+        print(report, end="", file=sys.stderr)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"{name}.txt").write_text(f"{row(name, counts)['name']}\n\n{report}")
+        print(f"  {len(survivors)} not caught: {(ARTIFACTS / f'{name}.txt').relative_to(ROOT)}", file=sys.stderr)
         rows.append(row(name, counts))
     return rows
 

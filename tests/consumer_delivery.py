@@ -131,3 +131,19 @@ def image(photographer, product, name=None):
 
 def purchase(product, customer="c1"):
     return events.product_purchase(customer, "Cy", product)
+
+
+def event_of(kind, product, user):
+    """One event of a drawn log: a create, image or purchase, a create whose origin names nobody, a page
+    view, or garbage (bytes that are JSON but no event)."""
+    if kind == "create":
+        return create(user, product)
+    if kind == "image":
+        return image(user, product)
+    if kind == "purchase":
+        return purchase(product, customer=user)
+    if kind == "nobody":
+        return dict(create(user, product), origin="hello-retail")
+    if kind == "view":
+        return events.product_view(user, user, product)
+    return b'{"schema": "garbage"}'

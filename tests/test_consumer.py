@@ -341,7 +341,7 @@ def test_every_kind_of_bad_record_lands_in_rejects_with_its_reason(aws):
     found = rejects(client, names)
     reasons = {event_id: item["reason"].split(":")[0] for event_id, item in found.items()}
     assert [reasons[r["eventID"]] for r in garbage] == ["bad-base64", "not-json", "not-json", "not-json",
-                                                          "schema", "unknown-schema"]
+                                                          "schema", "unknown-schema", "schema"]
     assert [reasons.get(r["eventID"]) for r in good] == [None, "no-origin", "no-origin", "conflict", "conflict",
                                                          None, "conflict"]
     assert "the same merchant" in found[good[3]["eventID"]]["reason"]

@@ -22,17 +22,14 @@ from consumer_delivery import (
     SHARD_B,
     Crash,
     Flaky,
-    create,
     deliver,
-    image,
-    purchase,
+    event_of,
     records_of,
     run_shard,
     score_names,
     scores,
 )
 
-from hello_winners import events
 from hello_winners.view import tables
 from hello_winners.game.reference import winners
 from hello_winners.workshop.doubles import MemoryDynamoDB
@@ -44,20 +41,6 @@ FAULTS = [None, None, "crash-before", "crash-after", "throttle", "5xx-landed", "
 NAMES = tables.table_names("hw-prop-")
 
 
-def _event(kind, product, user):
-    if kind == "create":
-        return create(user, product)
-    if kind == "image":
-        return image(user, product)
-    if kind == "purchase":
-        return purchase(product, customer=user)
-    if kind == "nobody":
-        return dict(create(user, product), origin="hello-retail")
-    if kind == "view":
-        return events.product_view(user, user, product)
-    return b'{"schema": "garbage"}'
-
-
 @st.composite
 def scenarios(draw):
     """(log, {shard: records}, schedule): a log, its shards, and who delivers what when, with which fault."""
@@ -65,7 +48,7 @@ def scenarios(draw):
     steps = draw(st.lists(st.tuples(st.sampled_from(KINDS), st.sampled_from(products), st.sampled_from(USERS)),
                           min_size=1, max_size=24))
     shard_of = {p: draw(st.sampled_from([SHARD_A, SHARD_B])) for p in products}
-    log = [_event(*step) for step in steps]
+    log = [event_of(*step) for step in steps]
     per_shard = {SHARD_A: [], SHARD_B: []}
     for (_kind, product, _user), event in zip(steps, log):
         per_shard[shard_of[product]].append(event)

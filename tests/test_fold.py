@@ -1,8 +1,10 @@
 """The consumer's pure core: decoding Lambda Kinesis records and folding a batch into planned writes."""
 
 import pytest
-from hypothesis import given
+from consumer_delivery import event_of
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from properties import examples
 
 from hello_winners import events
 from hello_winners.view.delivery import kinesis_record
@@ -117,3 +119,76 @@ def test_a_batch_of_two_shards_is_refused():
     raws = [kinesis_record(SHARD, 1, b"{}"), kinesis_record("shardId-000000000001", 2, b"{}")]
     with pytest.raises(ValueError, match="one shard"):
         decode_batch({"Records": raws})
+
+
+@settings(max_examples=examples(40))
+@given(st.lists(st.tuples(st.sampled_from(["create", "image", "purchase", "nobody", "view", "garbage"]),
+                          st.sampled_from(["p1", "p2", "p3"]), st.sampled_from(["u1", "u2"])), max_size=12),
+       st.dictionaries(st.sampled_from(["p1", "p2", "p3"]), st.integers(0, 12)))
+def test_every_record_of_a_batch_is_applied_skipped_ignored_or_rejected_exactly_once(items, markers):
+    """The plan's tallies are the log line's: each record counts once, in one of the four, whatever the batch."""
+    records = batch(*(event_of(*item) for item in items))
+    plan = fold(records, {p: ProductState(marker_key=seq_key(m)) for p, m in markers.items()})
+    assert plan.applied + plan.duplicates + plan.ignored + len(plan.rejects) == len(records)
+    assert all(r.kind == "reject" and r.reason for r in plan.rejects)
+
+
+def test_duplicates_of_several_products_add_up():
+    states = {"p1": ProductState(marker_key=seq_key(2)), "p2": ProductState(marker_key=seq_key(4))}
+    plan = fold(batch(purchase("p1"), purchase("p2"), purchase("p2"), purchase("p2"), purchase("p1")), states)
+    assert (plan.duplicates, plan.applied) == (4, 1)
+
+
+def test_a_stored_contributor_is_credited_under_their_stored_name():
+    state = ProductState(merchant="m1", merchant_name="Mia", photographer="ph", photographer_name="Pat", purchases=3)
+    plan = fold(batch(purchase("p1")), {"p1": state})
+    assert {key: move.name for key, move in plan.scores.items()} == {("m1", "merchant"): "Mia",
+                                                                      ("ph", "photographer"): "Pat"}
+    unnamed = fold(batch(purchase("p1")), {"p1": ProductState(merchant="m1")})
+    assert unnamed.scores[("m1", "merchant")].name == "m1"
+
+
+def test_a_conflict_is_rejected_as_the_record_it_was():
+    records = batch(create("m1", "p1"), create("m2", "p1"))
+    plan = fold(records, {})
+    [reject] = plan.rejects
+    original = records[1]
+    assert (reject.kind, reject.seq, reject.sequence_number, reject.event_id, reject.product, reject.payload) == \
+        ("reject", original.seq, original.sequence_number, original.event_id, "p1", original.payload)
+    assert reject.reason == ("conflict: product p1 already has merchant m1; this later create is by another "
+                             "merchant (m2) and changes nothing")
+
+
+@pytest.mark.parametrize("schema", [[], {"a": 1}, 3, None, ""])
+def test_a_record_whose_data_schema_is_not_an_id_is_a_schema_reject(schema):
+    """Not a well-formed id: the record is malformed (schema), not of a kind the kit does not know."""
+    event = purchase("p1")
+    event["data"]["schema"] = schema
+    record = decode_record(kinesis_record(SHARD, 7, events.encode(event)))
+    assert record.kind == "reject" and record.reason.split(":")[0] == "schema"
+    assert "data.schema" in record.reason
+
+
+def test_a_record_without_a_data_schema_is_a_schema_reject():
+    event = purchase("p1")
+    del event["data"]["schema"]
+    record = decode_record(kinesis_record(SHARD, 7, events.encode(event)))
+    assert record.reason == f"schema: event does not match {events.ENVELOPE_INGRESS}: data.schema is required"
+
+
+@pytest.mark.parametrize("kind", ["create", "image", "purchase", "view"])
+def test_a_decoded_record_keeps_its_identity(kind):
+    raw = kinesis_record(SHARD, 12, events.encode(event_of(kind, "p1", "u1")))
+    record = decode_record(raw)
+    assert (record.seq, record.sequence_number, record.event_id, record.product) == (12, "12", f"{SHARD}:12", "p1")
+
+
+@pytest.mark.parametrize("uid,kept", [("\U0001F600" * 512, True), ("\U0001F600" * 511 + "abcd", True),
+                                      ("\U0001F600" * 512 + "a", False)])
+def test_a_contributor_id_of_up_to_2048_bytes_scores_a_longer_one_names_nobody(uid, kept):
+    """DynamoDB keys a score by userId: 2048 bytes at most."""
+    made = events.product_create(uid, "N", "p1", brand="B", name="N", description="D", category="C")
+    record = decode_record(kinesis_record(SHARD, 1, events.encode(made)))
+    assert (record.user == uid) is kept
+    plan = fold([record], {})
+    assert [r.reason.split(":")[0] for r in plan.rejects] == ([] if kept else ["no-origin"])

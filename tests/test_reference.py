@@ -1,8 +1,10 @@
 """The reference winners agree with a small log computed by hand, and with a plain fold on simulated days."""
 
 import json
+import sys
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,9 +106,17 @@ def test_the_reference_agrees_with_a_plain_fold_on_simulated_days(seed, particip
     assert winners(day) == fold(day)
 
 
-def test_the_command_line_prints_the_winners_as_json(tmp_path, capsys):
+def test_the_command_line_prints_the_winners_as_indented_json(tmp_path, capsys, monkeypatch):
     log = tmp_path / "hand.jsonl"
     write_log(log, HAND_LOG)
     assert main([str(log)]) == 0
+    assert capsys.readouterr() == (json.dumps(EXPECTED, indent=2) + "\n", "")
+    monkeypatch.setattr(sys, "argv", ["python -m hello_winners.game.reference", str(log)])
+    assert main() == 0
     assert json.loads(capsys.readouterr().out) == EXPECTED
-    assert main([]) == 2
+
+
+@pytest.mark.parametrize("argv", [[], ["a.jsonl", "b.jsonl"], ["-h"], ["--help"]])
+def test_the_command_line_without_exactly_one_log_prints_its_usage(argv, capsys):
+    assert main(argv) == 2
+    assert capsys.readouterr() == ("", "usage: python -m hello_winners.game.reference LOG.jsonl[.gz]\n")

@@ -30,8 +30,8 @@ def format_time(time: datetime | str | None = None) -> str:
         raise EventError(f"time must be a datetime or an ISO-8601 string, not {type(time).__name__}; "
                          "pass datetime.now(timezone.utc) or leave it out.")
     if time.tzinfo is not None:
-        time = time.astimezone(timezone.utc)
-    return time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time.microsecond // 1000:03d}Z"
+        time = time.astimezone(timezone.utc).replace(tzinfo=None)
+    return time.isoformat(timespec="milliseconds") + "Z"  # the milliseconds cut, never rounded up
 
 
 def envelope(origin: str, data: dict, time: datetime | str | None = None) -> dict:

@@ -12,12 +12,12 @@ from hello_winners.errors import EventError
 def partition_key(event: dict) -> str:
     """The Kinesis partition key of an event: its product id (a category view's category), so that every
     event of a product lands on one shard, in order. At most 256 characters, Kinesis's limit."""
-    data = event.get("data") if isinstance(event, dict) else None
-    key = None
-    if isinstance(data, dict):
-        key = data.get("id") or data.get("category")
+    if not isinstance(event, dict):
+        return "-"
+    data = event.get("data")
+    key = (data.get("id") or data.get("category")) if isinstance(data, dict) else None
     if not isinstance(key, str) or not key:
-        key = str(event.get("origin") or "-") if isinstance(event, dict) else "-"
+        key = str(event.get("origin") or "-")
     return key[:256]
 
 
@@ -28,7 +28,8 @@ def _compact_encoder():
     encoder = json.JSONEncoder(separators=(",", ":"))
     if c_make_encoder is None:
         return encoder.encode
-    chunks = c_make_encoder(None, encoder.default, encode_basestring_ascii, None, ":", ",", False, False, True)
+    chunks = c_make_encoder(None, encoder.default, encode_basestring_ascii, None, encoder.key_separator,
+                            encoder.item_separator, encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
     return lambda value: "".join(chunks(value, 0))
 
 
@@ -37,7 +38,11 @@ _encode_json = _compact_encoder()
 
 def encode(event: dict) -> bytes:
     """Compact JSON bytes (UTF-8), as one Kinesis record holds one event."""
-    return _encode_json(event).encode("utf-8")
+    return _encode_json(event).encode()
+
+
+# What JSON calls the types json.loads() returns, for messages a producer in any language reads.
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 def decode(data: bytes | bytearray | memoryview) -> dict:
@@ -45,7 +50,7 @@ def decode(data: bytes | bytearray | memoryview) -> dict:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise EventError(f"record data must be bytes, not {type(data).__name__}; pass the record's Data")
     try:
-        text = bytes(data).decode("utf-8")
+        text = bytes(data).decode()
     except UnicodeDecodeError:
         raise EventError("record is not UTF-8 text; producers must write UTF-8 JSON") from None
     try:
@@ -53,6 +58,6 @@ def decode(data: bytes | bytearray | memoryview) -> dict:
     except (ValueError, RecursionError):
         raise EventError("record is not valid JSON; producers must write one JSON object per record") from None
     if not isinstance(value, dict):
-        raise EventError(f"record holds a JSON {type(value).__name__}, not an object; "
+        raise EventError(f"record holds a JSON {_JSON_TYPES[type(value)]}, not an object; "
                          "producers must write one JSON object per record")
     return value

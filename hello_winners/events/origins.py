@@ -25,7 +25,7 @@ def parse_origin(origin: object) -> tuple[str, str] | None:
     """
     if not isinstance(origin, str):
         return None
-    parts = origin.split("/", 4)
+    parts = origin.split("/")
     n = len(parts)
     if n >= 3:
         uid = parts[2]

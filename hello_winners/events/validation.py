@@ -50,38 +50,49 @@ def _label(key):
 
 
 def _explain(exc, prefix, instance):
-    """(dotted field, what is wrong) from a fastjsonschema error, relative to the envelope."""
-    parts = [_label(p) for p in exc.path[1:]]  # path[0] is fastjsonschema's name for the root
-    where = ".".join([prefix, *parts] if prefix else parts)
+    """(dotted field, what is wrong) from a fastjsonschema error; ``prefix`` is where ``instance`` sits in the event.
+
+    Any rule gets its sentence, not only the ones today's schemas use: a schema file is data.
+    """
+    inside = exc.path[1:]  # path[0] is fastjsonschema's name for the root
+    field = [*prefix, *map(_label, inside)]
     value = instance
-    for p in exc.path[1:]:
-        value = value[p] if isinstance(value, dict) else None
-    rule = exc.rule
-    if rule == "required" and isinstance(value, dict):
-        missing = next(k for k in exc.rule_definition if k not in value)
-        return _join(where, missing), "is required"
-    if rule == "additionalProperties" and isinstance(value, dict):
+    for key in inside:  # to the value that broke the rule (fastjsonschema writes an array's indexes as text)
+        value = value[key] if isinstance(value, dict) else value[int(key)]
+    rule, definition = exc.rule, exc.rule_definition
+    if rule == "required":
+        field.append(_label(next(k for k in definition if k not in value)))
+        problem = "is required"
+    elif rule == "additionalProperties":
         allowed = exc.definition.get("properties", {})
-        extra = sorted((_label(k) for k in value if k not in allowed), key=str)
-        return _join(where, extra[0]), "is not allowed"
-    if rule == "type":
-        return where or "event", f"must be {_a(exc.rule_definition)}"
-    if rule == "const":
-        return where, f"must be {exc.rule_definition!r}"
-    if rule == "pattern":
-        return where, "is not well formed (see the schema's pattern)"
-    if rule in ("minLength", "maxLength"):
-        lo, hi = exc.definition.get("minLength", 0), exc.definition.get("maxLength")
-        return where, f"must be {lo} to {hi} characters long" if hi else "must not be empty"
-    return where or "event", f"breaks the rule {rule!r}"
+        field.append(min(_label(k) for k in value if k not in allowed))
+        problem = "is not allowed"
+    elif rule == "type":
+        problem = f"must be {_a(definition)}"
+    elif rule == "const":
+        problem = f"must be {definition!r}"
+    elif rule == "pattern":
+        problem = "is not well formed (see the schema's pattern)"
+    elif rule in ("minLength", "maxLength"):
+        problem = _length(exc.definition.get("minLength"), exc.definition.get("maxLength"))
+    else:
+        problem = f"breaks the rule {rule!r}"
+    return ".".join(field) or "event", problem
 
 
-def _join(where, key):
-    return f"{where}.{key}" if where else key
+def _length(lo, hi):
+    if hi is None:
+        return "must not be empty" if lo == 1 else f"must be at least {lo} characters long"
+    return f"must be {lo} to {hi} characters long" if lo else f"must be at most {hi} characters long"
 
 
-def _a(type_name):
-    return {"object": "an object", "array": "an array", "string": "a string"}.get(type_name, str(type_name))
+# A JSON Schema type as a message says it.
+_A = {"object": "an object", "array": "an array", "string": "a string", "number": "a number",
+      "integer": "an integer", "boolean": "true or false", "null": "null"}
+
+
+def _a(types):
+    return " or ".join(_A[t] for t in types) if isinstance(types, list) else _A[types]
 
 
 def _check(schema_id, instance, prefix):
@@ -107,12 +118,12 @@ def validate(event: object) -> dict:
         if envelope_id not in ENVELOPES:
             raise EventError(f"event has unknown envelope schema {_label(envelope_id)}; "
                              f"expected {ENVELOPE_INGRESS} or {ENVELOPE_EGRESS}", field="schema")
-        _check(envelope_id, event, "")
+        _check(envelope_id, event, ())
         data_id = event["data"]["schema"]
         if data_id not in KINDS:
             raise EventError(f"event has unknown data schema {_label(data_id)}; use one of the ids in "
                              "hello_winners.events.KINDS", schema=envelope_id, field="data.schema")
-        _check(data_id, event["data"], "data")
+        _check(data_id, event["data"], ("data",))
         return event
     except EventError:
         raise

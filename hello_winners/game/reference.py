@@ -34,17 +34,18 @@ def winners(events: Iterable[dict]) -> dict[str, list[dict]]:
     """{"merchant": [...], "photographer": [...]}, each a list of {"userId", "name", "score"}."""
     frame = to_frame(event for event in events if _valid(event))
     counted = frame[frame["kind"].isin(list(ROLES)) & frame["userId"].notna()]
-    counted = counted.drop_duplicates(["productId", "kind"], keep="first")  # first one wins: conflicts out
+    counted = counted.drop_duplicates(["productId", "kind"])  # the first one is kept: conflicts out
+    # value_counts of the categorical productId counts every product of the log, 0 for one never bought, so
+    # every counted product maps to a count; mapped as plain values, as pandas 2 maps a categorical to one.
     purchases = frame.loc[frame["kind"] == "purchase", "productId"].value_counts()
-    # mapped as plain values: pandas 2 maps a categorical to a categorical, which refuses the fill of 0
-    counted = counted.assign(score=counted["productId"].astype(object).map(purchases).fillna(0).astype("int64"))
+    counted = counted.assign(score=counted["productId"].astype(object).map(purchases))
     result = {}
     for kind, role in ROLES.items():
         mine = counted[counted["kind"] == kind]
         names = mine.drop_duplicates("userId").set_index("userId")["name"]
         scores = mine.groupby("userId", observed=True)["score"].sum()
         table = scores[scores >= 1].rename("score").reset_index()
-        table = table.sort_values(["score", "userId"], ascending=[False, True], kind="stable")
+        table = table.sort_values(["score", "userId"], ascending=[False, True])  # a total order: one per user
         result[role] = [{"userId": str(uid), "name": str(names[uid]), "score": int(score)}
                         for uid, score in zip(table["userId"], table["score"])]
     return result

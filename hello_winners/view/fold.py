@@ -76,7 +76,8 @@ class Record:
     """One Kinesis record, decoded. ``kind`` is an event kind or ``"reject"`` (then ``reason`` says why).
 
     ``user``/``name`` are the contributor of a create or image (None when the origin identifies
-    nobody); ``payload`` keeps the raw data of a reject (bytes, or the undecodable base64 text).
+    nobody, and on a reject); ``payload`` keeps the raw data of a reject (bytes, or the undecodable
+    base64 text).
     """
 
     __slots__ = ("event_id", "kind", "name", "payload", "product", "reason", "seq", "sequence_number", "user")
@@ -133,8 +134,7 @@ def decode_record(raw: dict) -> Record:
     try:
         kind = events.kind(events.validate(event))
     except EventError as error:
-        unknown = error.field == "data.schema" and _data_schema(event) not in events.KINDS
-        code = "unknown-schema" if unknown else "schema"
+        code = "unknown-schema" if _unknown_schema(event, error) else "schema"
         return Record(seq, text_seq, event_id, REJECT, reason=f"{code}: {error}", payload=payload)
     data = event["data"]
     if kind in ROLE_OF_KIND:
@@ -144,9 +144,13 @@ def decode_record(raw: dict) -> Record:
     return Record(seq, text_seq, event_id, kind, data.get("id"))
 
 
-def _data_schema(event):
-    data = event.get("data")
-    return data.get("schema") if isinstance(data, dict) else None
+def _unknown_schema(event, error):
+    """Whether ``error`` is about a data schema the kit does not know: a well-formed id (a newer
+    version, another vendor's kind), not a missing, empty or non-string one, which is malformed."""
+    if error.field != "data.schema":
+        return False
+    schema = event["data"].get("schema")  # the envelope found data to be an object
+    return isinstance(schema, str) and schema != ""
 
 
 @dataclass
@@ -183,7 +187,6 @@ class ProductUpdate:
     merchant: tuple | None = None  # (userId, name) newly set
     photographer: tuple | None = None
     purchases: int = 0  # delta
-    contributors: set = field(default_factory=set)  # (userId, role) whose score this product moves
 
     @property
     def changes(self) -> bool:
@@ -257,7 +260,7 @@ def _fold_product(plan, product, records, state):
             plan.applied += 1
             for role, who in known.items():
                 if who:
-                    _credit(plan, update, who, role, record.seq, 1, product)
+                    _credit(plan, who, role, record.seq, 1, product)
             continue
         role = ROLE_OF_KIND[record.kind]
         current = known[role]
@@ -273,21 +276,22 @@ def _fold_product(plan, product, records, state):
             setattr(update, role, known[role])
             plan.applied += 1
             if purchases:
-                _credit(plan, update, known[role], role, record.seq, purchases, product)
+                _credit(plan, known[role], role, record.seq, purchases, product)
     update.purchases = purchases - state.purchases
     plan.products[product] = update
 
 
 def _rejected(record, reason):
-    return Record(record.seq, record.sequence_number, record.event_id, REJECT, record.product,
-                  record.user, record.name, reason, record.payload)
+    """The record as a reject: like every reject it names no contributor (its reason says who it was)."""
+    return Record(record.seq, record.sequence_number, record.event_id, REJECT, record.product, reason=reason,
+                  payload=record.payload)
 
 
 def _known(user, name):
     return (user, name or user) if user else None
 
 
-def _credit(plan, update, who, role, seq, amount, product):
+def _credit(plan, who, role, seq, amount, product):
     key = (who[0], role)
     move = plan.scores.get(key)
     if move is None:
@@ -295,4 +299,3 @@ def _credit(plan, update, who, role, seq, amount, product):
     elif seq < move.first:  # the name on the contributor's earliest contribution in the batch
         move.name, move.first = who[1], seq
     move.contributions.append((seq, amount, product))
-    update.contributors.add(key)

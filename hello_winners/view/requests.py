@@ -126,14 +126,14 @@ def product_update(table: str, product: str, update: ProductUpdate, marker: str)
 def _payload_text(payload):
     """(text, "utf-8" | "base64") of a rejected record's data, cut to PAYLOAD_LIMIT bytes with a marker."""
     if isinstance(payload, str):  # the record's data was not even base64: keep the text itself
-        payload, encoding = payload.encode("utf-8", "replace"), "utf-8"
-    else:
-        try:
-            payload.decode("utf-8")
-            encoding = "utf-8"
-        except UnicodeDecodeError:
-            encoding = "base64"
-    cut = len(payload) - PAYLOAD_LIMIT
-    kept = payload[:PAYLOAD_LIMIT] if cut > 0 else payload
-    text = kept.decode("utf-8", "ignore") if encoding == "utf-8" else base64.b64encode(kept).decode("ascii")
-    return (text + f"...[truncated {cut} bytes]" if cut > 0 else text), encoding
+        payload = payload.encode(errors="replace")
+    try:
+        payload.decode()
+    except UnicodeDecodeError:
+        kept = payload[:PAYLOAD_LIMIT]
+        text, encoding, size = base64.b64encode(kept).decode(), "base64", len(kept)
+    else:  # a character the cut would split is left out whole, and counted as cut
+        text = payload[:PAYLOAD_LIMIT].decode(errors="ignore")
+        encoding, size = "utf-8", len(text.encode())
+    cut = len(payload) - size
+    return (f"{text}...[truncated {cut} bytes]" if cut else text), encoding
