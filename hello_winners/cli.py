@@ -119,12 +119,23 @@ def _parser():
                     'eval "$(hello-winners server env)"').set_defaults(run=_server_env)
 
     policy = commands.add_parser(
-        "policy", help="the participant's IAM policy as JSON: what the lessons, play, status and teardown need "
-                       "(every stage of the kit, or --stage's alone); the embedded AWS enforces the same document")
-    policy.add_argument("--stage", help="scope it to one stage's resources")
+        "policy", help="the room policy as JSON: what the lessons, play, status and teardown need, for every "
+                       "participant by their stage tag (the embedded AWS holds its participants to it); "
+                       "--stage: the same for one stage; --boundary: the boundary of the roles participants create")
+    policy.add_argument("--stage", help="the room policy for this one stage, for an identity without the stage tag")
+    policy.add_argument("--boundary", action="store_true", help="the permissions boundary instead")
     policy.add_argument("--region", default="*", help="the region of the resources (default: any)")
     policy.add_argument("--account", default="*", help="the account id of the resources (default: any)")
     policy.set_defaults(run=_policy)
+
+    room = commands.add_parser(
+        "room-account", parents=[common],
+        help="the steps that make an AWS account a room: the room policy, the permissions boundary, the group, "
+             "and a user per participant tagged with their stage; printed, or made with --apply")
+    room.add_argument("names", nargs="*", help="the participants' stage names, such as alice bob")
+    room.add_argument("--file", help="a file of stage names, one a line (# starts a comment)")
+    room.add_argument("--apply", action="store_true", help="make the changes (default: print them)")
+    room.set_defaults(run=_room_account)
     return parser
 
 
@@ -200,7 +211,7 @@ def _status(args):
     from hello_winners.deploy.names import Names
 
     settings = _settings(args)
-    clients = deploy.clients(settings.target)
+    clients = deploy.clients(settings.target, settings.stage)
     found = teardown.inventory(clients, settings.prefix, settings.stage)
     print(f"stage {printable(settings.stage)} on {settings.target}: "
           + (f"{len(found)} resources" if found else "nothing deployed"))
@@ -264,7 +275,7 @@ def _serve(args, settings=None):
     from hello_winners import deploy
 
     settings = settings or _settings(args)
-    clients = deploy.clients(settings.target)
+    clients = deploy.clients(settings.target, settings.stage)
     outputs = deploy.outputs(settings, clients, deploy.stage_names(settings, clients))
     if not outputs.api_url:
         print(f"hello-winners: nothing is deployed in stage {printable(settings.stage)} yet: deploy it (lesson 3 or "
@@ -297,17 +308,15 @@ def _server_stop(args):
 def _server_env(args):
     from hello_winners import embedded
 
-    for name, value in embedded.participant_environment().items():
+    for name, value in embedded.participant_environment(getattr(args, "stage", None)).items():
         print(f"export {name}={shlex.quote(value)}")
 
 
 def _policy(args):
     import boto3
-
-    from hello_winners import deploy
-
     from botocore.exceptions import UnknownRegionError
 
+    from hello_winners.deploy import policies
     from hello_winners.errors import ConfigError
 
     try:
@@ -315,7 +324,63 @@ def _policy(args):
     except UnknownRegionError:
         raise ConfigError(f"{args.region!r} is not an AWS region: give one such as us-east-1, or leave --region out "
                           "for any region") from None
-    print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account, partition), indent=2))
+    if args.boundary:
+        document, what = policies.boundary(args.account, partition), "the permissions boundary (any region)"
+    elif args.stage:
+        document = policies.room(args.region, args.account, partition, stage=args.stage)
+        what = f"the room policy for stage {args.stage}"
+    else:
+        document, what = policies.room(args.region, args.account, partition), "the room policy"
+    print(json.dumps(document, indent=2))
+    print(_fits(what, document), file=sys.stderr)
+
+
+def _fits(what, document):
+    """Which of IAM's size quotas ``document`` fits, in one line (on stderr: stdout stays the JSON)."""
+    from hello_winners.deploy import policies
+
+    size = policies.size(document)
+    tightest = policies.tightest_limit(document)
+    if tightest is None:
+        return f"{what}: {size:,} characters without whitespace, more than any IAM policy may hold"
+    kind, limit = tightest
+    line = f"{what}: {size:,} characters without whitespace, within IAM's limit for {kind} ({limit:,})"
+    if size <= policies.MANAGED_LIMIT:
+        line += f"; as a managed policy ({policies.MANAGED_LIMIT:,}) {policies.MANAGED_LIMIT - size:,} to spare"
+    return line
+
+
+def _room_account(args):
+    from pathlib import Path
+
+    from hello_winners import targets
+    from hello_winners.deploy import executor, room
+    from hello_winners.errors import ConfigError
+
+    names = list(args.names)
+    if args.file:
+        try:
+            names += Path(args.file).read_text().splitlines()
+        except OSError as error:
+            raise ConfigError(f"cannot read the file of names {args.file}: {error.strerror}") from None
+    participants = room.participants(names)
+    target = targets.get(getattr(args, "target", None))
+    clients = target.instructor_clients(("iam", "sts"))
+    region = clients["iam"].meta.region_name
+    account = clients["sts"].get_caller_identity()["Account"]
+    wanted = room.Room(region, account, clients["iam"].meta.partition, participants)
+    calls = room.plan(clients["iam"], wanted)
+    print(f"room account {account} ({target.name}, policies for {region}) for {len(participants)} participants: "
+          + (f"{len(calls)} changes" if calls else "nothing to change"))
+    if not args.apply:
+        if calls:
+            print(executor.describe(calls))
+            print("run again with --apply to make them")
+        return 0
+    executor.execute(clients, calls)
+    print(f"done: each participant works with their own user's credentials (an access key: "
+          f"`aws iam create-access-key --user-name NAME`), HELLO_WINNERS_TARGET=aws and AWS_REGION={region}")
+    return 0
 
 
 def _server_status(args):
