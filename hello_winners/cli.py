@@ -366,7 +366,9 @@ def _room_account(args):
     participants = room.participants(names)
     target = targets.get(getattr(args, "target", None))
     clients = target.instructor_clients(("iam", "sts"))
-    region = clients["iam"].meta.region_name
+    region = clients["sts"].meta.region_name  # IAM's own client is global
+    if not region or region == "aws-global":
+        raise ConfigError("no AWS region is set: set AWS_REGION to the room's region, which its policy names")
     account = clients["sts"].get_caller_identity()["Account"]
     wanted = room.Room(region, account, clients["iam"].meta.partition, participants)
     calls = room.plan(clients["iam"], wanted)

@@ -137,11 +137,18 @@ def instructor(embedded_server):
 
 
 @pytest.fixture
-def as_participant(embedded_server, monkeypatch):
-    """boto3's environment points at the embedded AWS, signed as the participant (for code that reads it)."""
-    from hello_winners.embedded import credentials
+def participant_keys(embedded_server):
+    """The keys of the default stage's participant on the suite's server (a room's user, made if needed)."""
+    from hello_winners import embedded
+    from hello_winners.embedded import participants
 
-    keys = credentials.keys(credentials.PARTICIPANT)
+    return participants.ensure(embedded_server.endpoint, embedded.REGION)
+
+
+@pytest.fixture
+def as_participant(embedded_server, participant_keys, monkeypatch):
+    """boto3's environment points at the embedded AWS, signed as the participant (for code that reads it)."""
+    keys = participant_keys
     monkeypatch.setenv("AWS_ENDPOINT_URL", embedded_server.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.aws_access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.aws_secret_access_key)
@@ -151,12 +158,15 @@ def as_participant(embedded_server, monkeypatch):
 @pytest.fixture
 def mocked_aws(monkeypatch):
     """The real-AWS target, answered by moto's in-process mock: boto3's calls to AWS's own endpoints,
-    every parameter checked against the service models, without a network (pure tier)."""
+    every parameter checked against the service models, without a network (pure tier). moto gets API
+    Gateway's quick create, which it lacks, as the embedded AWS does."""
     from moto import mock_aws
 
     from hello_winners import targets
+    from hello_winners.embedded import quick_create
     from hello_winners.targets import target
 
+    quick_create.install()
     caches = (target._aws_session, target._caller_name)
     monkeypatch.setenv(targets.TARGET_ENV, targets.AWS)
     for cache in caches:

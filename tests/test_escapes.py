@@ -341,7 +341,8 @@ def build_request(probe, places, service, operation, aim, extras):
 
 
 def fingerprint(kit):
-    """resource ARN -> a digest of what it holds, for everything the kit's services hold."""
+    """resource ARN -> (a digest of what it holds, the name it is the participant's by), for everything the kit's
+    services hold: a mapping is its function's, a log group its function's, an HTTP API its name's."""
     state = {}
     region, account = world.embedded.REGION, kit["sts"].get_caller_identity()["Account"]
 
@@ -351,44 +352,40 @@ def fingerprint(kit):
     for table in kit["dynamodb"].list_tables()["TableNames"]:
         items = kit["dynamodb"].scan(TableName=table)["Items"]
         tags = kit["dynamodb"].list_tags_of_resource(ResourceArn=f"arn:aws:dynamodb:{region}:{account}:table/{table}")
-        state[f"arn:aws:dynamodb:{region}:{account}:table/{table}"] = digest([items, tags.get("Tags")])
+        state[f"arn:aws:dynamodb:{region}:{account}:table/{table}"] = (digest([items, tags.get("Tags")]), table)
     for stream in kit["kinesis"].list_streams()["StreamNames"]:
         it = kit["kinesis"].get_shard_iterator(StreamName=stream, ShardId="shardId-000000000000",
                                                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         records = [r["Data"] for r in kit["kinesis"].get_records(ShardIterator=it)["Records"]]
         tags = kit["kinesis"].list_tags_for_stream(StreamName=stream)["Tags"]
-        state[f"arn:aws:kinesis:{region}:{account}:stream/{stream}"] = digest([records, tags])
+        state[f"arn:aws:kinesis:{region}:{account}:stream/{stream}"] = (digest([records, tags]), stream)
     for function in kit["lambda"].list_functions()["Functions"]:
         try:
             policy = kit["lambda"].get_policy(FunctionName=function["FunctionName"])["Policy"]
         except kit["lambda"].exceptions.ResourceNotFoundException:
             policy = None
         tags = kit["lambda"].list_tags(Resource=function["FunctionArn"])["Tags"]
-        state[function["FunctionArn"]] = digest([function["CodeSha256"], function.get("Environment"),
-                                                 function["Role"], policy, tags])
+        state[function["FunctionArn"]] = (digest([function["CodeSha256"], function.get("Environment"),
+                                                  function["Role"], policy, tags]), function["FunctionName"])
     for mapping in kit["lambda"].list_event_source_mappings()["EventSourceMappings"]:
-        state[f"arn:aws:lambda:{region}:{account}:event-source-mapping:{mapping['UUID']}"] = digest(
-            [mapping["BatchSize"], mapping["State"]])
+        state[f"arn:aws:lambda:{region}:{account}:event-source-mapping:{mapping['UUID']}"] = (
+            digest([mapping["BatchSize"], mapping["State"]]), mapping["FunctionArn"].rpartition(":")[2])
     for role in kit["iam"].list_roles()["Roles"]:
         policies = kit["iam"].list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
         documents = [kit["iam"].get_role_policy(RoleName=role["RoleName"], PolicyName=p)["PolicyDocument"]
                      for p in policies]
         tags = kit["iam"].list_role_tags(RoleName=role["RoleName"])["Tags"]
-        state[role["Arn"]] = digest([documents, tags])
+        boundary = kit["iam"].get_role(RoleName=role["RoleName"])["Role"].get("PermissionsBoundary")
+        state[role["Arn"]] = (digest([documents, tags, boundary]), role["RoleName"])
     for group in kit["logs"].describe_log_groups()["logGroups"]:
         streams = kit["logs"].describe_log_streams(logGroupName=group["logGroupName"])["logStreams"]
         events = kit["logs"].filter_log_events(logGroupName=group["logGroupName"])["events"]
-        state[f"arn:aws:logs:{region}:{account}:log-group:{group['logGroupName']}"] = digest(
-            [[s["logStreamName"] for s in streams], [e["message"] for e in events]])
+        state[f"arn:aws:logs:{region}:{account}:log-group:{group['logGroupName']}"] = (
+            digest([[s["logStreamName"] for s in streams], [e["message"] for e in events]]),
+            group["logGroupName"].removeprefix("/aws/lambda/"))
     for api in kit["apigatewayv2"].get_apis()["Items"]:
-        state[f"arn:aws:apigateway:{region}::/apis/{api['ApiId']}"] = digest([api["Name"], api.get("Tags")])
+        state[f"arn:aws:apigateway:{region}::/apis/{api['ApiId']}"] = (digest([api["Name"], api.get("Tags")]), api["Name"])
     return state
-
-
-def may_change(document, arn):
-    service = arn.split(":")[2]
-    return any(world.allowed(document, f"{service}:{action}", resource)
-               for action in WRITES[service] for resource in (arn, arn + ":*"))
 
 
 def may_read(identity, secret_kind):
@@ -422,7 +419,8 @@ def test_no_request_reads_or_changes_anything_outside_the_callers_policy(place, 
     after = fingerprint(probe.kit)
     changed = {arn for arn in set(after) | set(state["before"]) if after.get(arn) != state["before"].get(arn)}
     for arn in changed:
-        if not may_change(probe.documents[identity], arn):
+        name = (after.get(arn) or state["before"][arn])[1]
+        if not probe.may_change(identity, arn, name, WRITES[arn.split(":")[2]]):
             escapes.append((identity, arn, "changed", batch))
     state["before"] = after
     ESCAPES.extend(escapes)

@@ -86,20 +86,21 @@ def zip_with(files, base=b""):
 def stage(request):
     settings = targets.settings(stage="rt" + re.sub(r"[^a-z0-9]", "", request.node.name.lower())[-10:])
     yield settings
-    teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+    teardown.teardown(deploy.clients(stage=settings.stage), settings.prefix, settings.stage, report=lambda line: None)
     runtime.sync()
 
 
 def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10):
     """A one-shard stream mapped to a function of ``code``, as a participant would set it up with boto3:
     the stage's names, a role Lambda may assume that may read the stream, and the retry a new role needs."""
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
     stream, function = names.stream, names.function("consumer")
     clients["kinesis"].create_stream(StreamName=stream, ShardCount=1)
     clients["kinesis"].add_tags_to_stream(StreamName=stream, Tags=stage.tags)
     role = clients["iam"].create_role(RoleName=names.role("consumer"),
                                       AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                                      PermissionsBoundary=names.boundary_arn,
                                       Tags=[{"Key": k, "Value": v} for k, v in stage.tags.items()])["Role"]["Arn"]
     clients["iam"].put_role_policy(RoleName=names.role("consumer"), PolicyName="read-the-stream", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [
@@ -279,7 +280,7 @@ def test_a_consumer_role_without_batch_write_is_denied_offline_and_its_records_w
     from hello_winners.view import tables
 
     deploy.deploy(stage=stage.stage, options=models.Options(shards=1, max_retry_attempts=-1), report=lambda line: None)
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
     role = names.role("consumer")
     granted = policies.consumer(names)
@@ -324,7 +325,7 @@ def test_a_function_runs_with_its_roles_temporary_credentials_and_is_held_to_its
     put(kinesis, stream, ["hello"])
     runtime.drain(timeout_s=120)
     seen = invocations(log)[0]
-    role = deploy.stage_names(stage, deploy.clients()).role("consumer")
+    role = deploy.stage_names(stage, deploy.clients(stage=stage.stage)).role("consumer")
     assert f":assumed-role/{role}/" in seen["arn"]   # the role's session, never the participant's keys
     assert seen["denied"] == "AccessDeniedException"  # its policy grants reading the stream, not listing tables
 
@@ -500,8 +501,8 @@ def test_an_unusable_checkpoint_is_said_and_the_shard_re_read_from_its_trim_hori
     put(kinesis, stream, ["a", "b"])
     runtime.drain(timeout_s=120)
     runtime.stop()
-    function = deploy.stage_names(stage, deploy.clients()).function("consumer")
-    mapping = deploy.clients()["lambda"].list_event_source_mappings(FunctionName=function)
+    function = deploy.stage_names(stage, deploy.clients(stage=stage.stage)).function("consumer")
+    mapping = deploy.clients(stage=stage.stage)["lambda"].list_event_source_mappings(FunctionName=function)
     uuid = mapping["EventSourceMappings"][0]["UUID"]
     path = state_dir() / "runtime" / "checkpoints.json"
     checkpoints = json.loads(path.read_text())
@@ -530,13 +531,11 @@ def test_a_garbled_checkpoints_file_is_said_and_read_as_empty(tmp_path):
 def test_the_runtimes_http_api_refuses_abuse_with_json_and_keeps_serving(stage, tmp_path):
     (tmp_path / "open").touch()
     mapped_function(stage, zip_with({"gated.py": GATED}), "gated.handler", {"GATE": str(tmp_path)})
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     function = deploy.stage_names(stage, clients).function("consumer")
     arn = clients["lambda"].get_function(FunctionName=function)["Configuration"]["FunctionArn"]
-    api = clients["apigatewayv2"].create_api(Name=stage.prefix + "api", ProtocolType="HTTP", Tags=stage.tags)["ApiId"]
-    integration = clients["apigatewayv2"].create_integration(
-        ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0")["IntegrationId"]
-    clients["apigatewayv2"].create_route(ApiId=api, RouteKey="$default", Target=f"integrations/{integration}")
+    api = clients["apigatewayv2"].create_api(Name=stage.prefix + "api", ProtocolType="HTTP", Target=arn,
+                                             Tags=stage.tags)["ApiId"]
     url = runtime.api_url(api)
     host, port = url.removeprefix("http://").split(":")
     for request, status in [(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),

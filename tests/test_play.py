@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from hello_winners import analysis, deploy, targets
-from hello_winners.targets import target
 from hello_winners.embedded import runtime
 from hello_winners.game import reference
 from hello_winners.view import tables
@@ -36,7 +34,7 @@ def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_not
         for role in ("merchant", "photographer"):
             winner = EXPECTED[role][0]
             assert f" *  1. {winner['name']:<20} {winner['score']:>4}  {winner['userId']}" in first.stdout
-        clients = deploy.clients()
+        clients = deploy.clients(stage=settings.stage)
         scores = analysis.read_scores(clients["dynamodb"], tables.table_names(settings.prefix)[tables.SCORES])
         for role in ("merchant", "photographer"):
             stored = scores[scores["role"] == role].sort_values(["score", "userId"], ascending=[False, True])
@@ -49,7 +47,7 @@ def test_play_prints_the_winners_of_the_workshop_day_and_a_second_run_counts_not
         for role in ("merchant", "photographer"):
             assert ranking(again[role]) == ranking(EXPECTED[role])
     finally:
-        teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+        teardown.teardown(deploy.clients(stage=settings.stage), settings.prefix, settings.stage, report=lambda line: None)
 
 
 @pytest.mark.usefixtures("embedded_server")
@@ -76,11 +74,11 @@ def test_play_finds_the_winner_api_at_its_new_address_when_the_runtime_restarts(
         said = []
         boards = play.play(stage=settings.stage, report=said.append, progress=False)
         assert ranking(boards["merchant"]) == ranking(EXPECTED["merchant"])  # the API answered at its new address
-        clients = deploy.clients()
+        clients = deploy.clients(stage=settings.stage)
         now = deploy.outputs(settings, clients, deploy.stage_names(settings, clients))
         assert f"leaderboard page: {now.api_url}/" in said
     finally:
-        teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+        teardown.teardown(deploy.clients(stage=settings.stage), settings.prefix, settings.stage, report=lambda line: None)
 
 
 def test_the_recorded_winners_are_the_reference_winners_of_the_day():
@@ -89,24 +87,20 @@ def test_the_recorded_winners_are_the_reference_winners_of_the_day():
     assert reference.winners(eventlog.read_log(DAY)) == EXPECTED
 
 
-def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(monkeypatch):
+def test_the_real_aws_target_deploys_and_tears_down_with_valid_calls(mocked_aws):
     """moto's in-process mock answers the calls boto3 makes to AWS's own endpoints: every parameter
     name and value is checked by botocore against the service models, without a network."""
-    monkeypatch.setenv(targets.TARGET_ENV, "aws")
-    target._aws_session.cache_clear()
-    with mock_aws():
-        outputs = deploy.deploy(stage="realaws", report=lambda line: None)
-        assert outputs.target == "aws"
-        assert outputs.api_url == f"https://{outputs.api_id}.execute-api.us-east-1.amazonaws.com"
-        assert deploy.clients()["kinesis"].meta.endpoint_url == "https://kinesis.us-east-1.amazonaws.com"
-        printed = []
-        deploy.deploy(stage="realaws", dry_run=True, report=printed.append)
-        assert printed == ["nothing to change"]
-        removed = teardown.teardown(deploy.clients(), outputs.stream.removesuffix("retail-stream"), "realaws",
-                                    report=lambda line: None)
-        assert len(removed) == 10
-        assert teardown.inventory(deploy.clients(), "hw-realaws-", "realaws") == []
-    target._aws_session.cache_clear()
+    outputs = deploy.deploy(stage="realaws", report=lambda line: None)
+    assert outputs.target == "aws"
+    assert outputs.api_url == f"https://{outputs.api_id}.execute-api.us-east-1.amazonaws.com"
+    assert deploy.clients()["kinesis"].meta.endpoint_url == "https://kinesis.us-east-1.amazonaws.com"
+    printed = []
+    deploy.deploy(stage="realaws", dry_run=True, report=printed.append)
+    assert printed == ["nothing to change"]
+    removed = teardown.teardown(deploy.clients(), outputs.stream.removesuffix("retail-stream"), "realaws",
+                                report=lambda line: None)
+    assert len(removed) == 11
+    assert teardown.inventory(deploy.clients(), "hw-realaws-", "realaws") == []
 
 
 def test_play_without_a_stage_plays_in_its_own_never_the_lessons(monkeypatch):

@@ -109,7 +109,7 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
 def outputs(settings: targets.Settings, clients_: dict[str, Any], names: Names) -> Outputs:
     """Read the deployed stage back: what exists, not what was meant to."""
     mapping = planner.live_mappings(clients_["lambda"], names.function("consumer"), names.stream_arn)
-    api = next((a for a in pages.items(clients_["apigatewayv2"], "get_apis", "Items") if a["Name"] == names.api), None)
+    api = planner.stage_api(clients_["apigatewayv2"], names.api, settings.tags)
     api_id = api["ApiId"] if api else ""
     return Outputs(
         target=settings.target,

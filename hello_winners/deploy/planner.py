@@ -15,7 +15,6 @@ from typing import Any, TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from hello_winners.errors import DeployError
 from hello_winners.targets import pages
 from hello_winners.deploy import policies, tagging
 from hello_winners.deploy.bundle import code_sha256
@@ -282,13 +281,11 @@ def _mapping(lam, mapping):
 def _http_api(apis, lam, stage):
     """The winner API by API Gateway's quick create: one CreateApi with ``Target`` makes the API, its
     integration, its catch-all route and its auto-deployed stage, so every change is a call on the API
-    itself, which IAM scopes by the API's tags. One that no longer sends every request to the function is
-    replaced (deleted, then created again), never patched piece by piece."""
+    itself, which IAM scopes by the API's tags. The stage's API is the one of its name that carries its tags
+    (API Gateway lets anyone pick any name: a look-alike is somebody else's). One that no longer sends every
+    request to the function is replaced (deleted, then created again), never patched piece by piece."""
     api = stage.api
-    found = next((a for a in pages.items(apis, "get_apis", "Items") if a["Name"] == api.name), None)
-    if found and not tagging.carries(found.get("Tags", {}), api.tags):
-        raise DeployError(f"an HTTP API named {api.name} exists without the kit's tags, so it is not this stage's: "
-                          "delete it in the API Gateway console, or choose another stage, and deploy again")
+    found = stage_api(apis, api.name, api.tags)
     calls = []
     if found and not _sends_everything_to(apis, found["ApiId"], api.function_arn):
         calls.append(Call("apigatewayv2", "delete_api", {"ApiId": found["ApiId"]},
@@ -300,7 +297,7 @@ def _http_api(apis, lam, stage):
                           f"create the HTTP API {api.name}, sending every request to "
                           f"{api.function_arn.rpartition(':')[2]}", save_as="api"))
     function_name = stage.names.function("api")
-    source = stage.names.api_source_arn(api_id) if found else Ref(stage.names.api_source_arn("{api[ApiId]}"))
+    source = stage.names.api_source_arn(found["ApiId"]) if found else Ref(stage.names.api_source_arn("{api[ApiId]}"))
     granted = _granted_source(lam, function_name)
     if granted is not None and granted != source:
         calls.append(Call("lambda", "remove_permission", {"FunctionName": function_name, "StatementId": STATEMENT_ID},
@@ -311,6 +308,12 @@ def _http_api(apis, lam, stage):
             "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com", "SourceArn": source,
         }, f"let {api.name} invoke {function_name}"))
     return calls
+
+
+def stage_api(apis: Any, name: str, tags: dict) -> dict | None:
+    """The stage's HTTP API: the one named ``name`` that carries the stage's ``tags``, or None."""
+    return next((a for a in pages.items(apis, "get_apis", "Items")
+                 if a["Name"] == name and tagging.carries(a.get("Tags", {}), tags)), None)
 
 
 def _sends_everything_to(apis, api_id, function_arn):

@@ -111,8 +111,9 @@ def participant_of(stage: str, existing: Iterable[str]) -> str:
 
 
 def _refuse_overlaps(wanted, others):
-    for name in wanted:
-        for other in others:
+    for one in wanted:
+        for another in others:
+            name, other = sorted((one, another), key=len)
             if other != name and other.startswith(name + "-"):
                 raise ConfigError(f"the participants {name!r} and {other!r} cannot share a room: {name!r} may touch "
                                   f"everything named hw-{name}-*, which holds {other!r}'s stage; rename one of them")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from typing import Protocol
@@ -462,9 +463,11 @@ def _evaluable(conditions):
     for operator, block in conditions.items():
         if _operator(operator) is None:
             raise _Unevaluable(f"the condition operator {operator} is not one the embedded AWS evaluates")
-        for key in block:
+        for key, values in block.items():
             if not _known(key.lower(), KEYS):
                 raise _Unevaluable(f"the condition key {key} is not one the embedded AWS evaluates")
+            for value in _listed(values):
+                _resolved(str(value), {})
 
 
 def _operator(name):
@@ -515,14 +518,16 @@ def _matches(base, pattern, value):
 
 
 def _resource_matches(pattern, arn):
-    return pattern == "*" or _arn_like(pattern, arn)
+    return _arn_like(pattern, arn)
 
 
 def _arn_like(pattern, arn):
     """ARN matching as IAM does it: the six parts of an ARN compared one by one, each with wildcards."""
+    if pattern == "*":
+        return True
     wanted, given = pattern.split(":", 5), arn.split(":", 5)
     if len(wanted) != 6 or len(given) != 6:
-        return _glob(pattern, arn)
+        return False
     return all(_glob(w, g) for w, g in zip(wanted, given, strict=True))
 
 
@@ -530,8 +535,12 @@ def _glob(pattern, value, fold=False):
     """``*`` any run of characters, ``?`` any one; case-insensitive with ``fold`` (action names)."""
     if fold:
         pattern, value = pattern.lower(), value.lower()
-    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(expression, value, re.DOTALL) is not None
+    return _compiled(pattern).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern):
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")

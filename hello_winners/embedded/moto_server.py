@@ -146,7 +146,7 @@ def app(region: str) -> Callable:
     quick_create.install()
     moto = DomainDispatcherApplication(create_backend_app)
     guarded = strict.guarded(moto)
-    reason = self_test.problem(guarded, DEFAULT_ACCOUNT_ID, region)
+    reason = self_test.problem(guarded, DEFAULT_ACCOUNT_ID, region, strict.enforced())
     if reason is not None:
         self_test.refuse_to_serve(reason)
     told = lambda_changes.telling(guarded, lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)

@@ -20,8 +20,9 @@ DEFAULT = "$default"
 
 
 def install() -> None:
-    """Make moto's CreateApi honour ``Target`` as AWS does."""
-    ApiGatewayV2Response.create_api = _with_target(ApiGatewayV2Response.create_api)
+    """Make moto's CreateApi honour ``Target`` as AWS does (once per process, however often asked)."""
+    if not getattr(ApiGatewayV2Response.create_api, "quick_create", False):
+        ApiGatewayV2Response.create_api = _with_target(ApiGatewayV2Response.create_api)
 
 
 def _with_target(respond: Callable) -> Callable:
@@ -35,6 +36,7 @@ def _with_target(respond: Callable) -> Callable:
         return status, headers, body
 
     responded.__name__ = respond.__name__
+    responded.quick_create = True
     return responded
 
 
