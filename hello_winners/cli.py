@@ -219,6 +219,9 @@ def _status(args):
         print(f"  {item.kind:<21} {printable(item.name)}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
     if any(item.kind == "stream" and item.ours for item in found):
         print(_standing_cost(clients, settings.prefix))
+    for item in found:
+        if item.kind == "queue" and item.ours:
+            print(_failed_batches(clients["sqs"], item))
     stream_name = Names(settings.prefix, region="", account="").stream
     for line in targets.get(settings.target).runtime_lines(stream_name):
         print(printable(line))
@@ -234,6 +237,16 @@ def _standing_cost(clients, prefix):
     idle = cost.cost(cost.Scenario(name="idle stage", events_per_day=0, reads_per_day=0, shards=shards))
     return (f"standing cost: ${idle.daily:.2f} a day (${idle.monthly:.2f} a month) for the stream's {shards} shards "
             "on real AWS; requests, Lambda time and table writes are billed per use")
+
+
+def _failed_batches(sqs, queue):
+    """What the mapping's on-failure queue holds: batches Lambda gave up on after their retries."""
+    held = sqs.get_queue_attributes(QueueUrl=queue.ident, AttributeNames=["ApproximateNumberOfMessages"])
+    count = int(held["Attributes"]["ApproximateNumberOfMessages"])
+    if not count:
+        return f"failed batches: none (Lambda records a batch it gives up on in {printable(queue.name)})"
+    return (f"failed batches: {count} recorded in {printable(queue.name)}: Lambda gave up on them after their retries; "
+            "each message says where its records are on the stream, which keeps them for 24 hours")
 
 
 def _teardown(args):

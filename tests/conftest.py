@@ -43,7 +43,8 @@ notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solv
 
 
 # Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
-EMBEDDED_MODULES = {"test_binding", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda", "test_play", "test_strict"}
+EMBEDDED_MODULES = {"test_binding", "test_denials", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda",
+                    "test_play", "test_strict"}
 BROWSER_MODULES = {"test_leaderboard_browser"}
 
 

@@ -40,9 +40,9 @@ def test_a_deploy_creates_every_resource_and_reports_its_outputs(stage):
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["BatchSize"] == 100 and mapping["MaximumRetryAttempts"] == 10
-    queue = clients["sqs"].get_queue_url(QueueName=f"{stage.prefix}failed-batches")["QueueUrl"]
-    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == clients["sqs"].get_queue_attributes(
-        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    names = deploy.stage_names(stage, clients)
+    assert clients["sqs"].get_queue_url(QueueName=names.queue)["QueueUrl"].endswith(f"/{names.account}/{names.queue}")
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == names.queue_arn
     for kind in ("consumer", "api"):
         role = clients["iam"].get_role(RoleName=f"{stage.prefix}winner-{kind}-role")["Role"]
         assert role["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(":policy/hello-winners-boundary")

@@ -90,9 +90,10 @@ def stage(request):
     runtime.sync()
 
 
-def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10):
+def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10, on_failure=False):
     """A one-shard stream mapped to a function of ``code``, as a participant would set it up with boto3:
-    the stage's names, a role Lambda may assume that may read the stream, and the retry a new role needs."""
+    the stage's names, a role Lambda may assume that may read the stream, and the retry a new role needs;
+    with ``on_failure``, the stage's queue as the mapping's on-failure destination, which the role may send to."""
     clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
     stream, function = names.stream, names.function("consumer")
@@ -102,9 +103,12 @@ def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3,
                                       AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
                                       PermissionsBoundary=names.boundary_arn,
                                       Tags=[{"Key": k, "Value": v} for k, v in stage.tags.items()])["Role"]["Arn"]
+    statements = [{"Effect": "Allow", "Action": list(policies.STREAM_READ), "Resource": [names.stream_arn]}]
+    if on_failure:
+        clients["sqs"].create_queue(QueueName=names.queue, tags=stage.tags)
+        statements.append({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [names.queue_arn]})
     clients["iam"].put_role_policy(RoleName=names.role("consumer"), PolicyName="read-the-stream", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": list(policies.STREAM_READ), "Resource": [names.stream_arn]}]}))
+        {"Version": "2012-10-17", "Statement": statements}))
     deploy.until_role_ready(lambda: clients["lambda"].create_function(
         FunctionName=function, Runtime="python3.12", Role=role, Handler=handler, Code={"ZipFile": code},
         Timeout=timeout, Environment={"Variables": environment}, Tags=stage.tags), report=lambda line: None)
@@ -113,7 +117,9 @@ def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3,
     deploy.until_role_ready(lambda: clients["lambda"].create_event_source_mapping(
         FunctionName=function, EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=batch_size,
         MaximumBatchingWindowInSeconds=0, BisectBatchOnFunctionError=True, MaximumRetryAttempts=retries,
-        FunctionResponseTypes=["ReportBatchItemFailures"]), report=lambda line: None)
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        **({"DestinationConfig": {"OnFailure": {"Destination": names.queue_arn}}} if on_failure else {})),
+        report=lambda line: None)
     return clients["kinesis"], stream
 
 
@@ -150,6 +156,37 @@ def test_a_timed_out_invocation_is_retried_and_the_worker_replaced(stage, tmp_pa
     runtime.drain(timeout_s=120)
     assert invocations(log) == [["slow"], ["slow"], ["after"]]
     assert any("Task timed out after 1.00 seconds" in line for line in runtime.status()["log"])
+
+
+ALWAYS_FAILS = "def handler(event, context):\n    raise RuntimeError('this batch never goes through')\n"
+
+
+def test_a_batch_that_keeps_failing_is_recorded_in_the_on_failure_queue_not_lost(stage, instructor, capsys):
+    from hello_winners import cli
+
+    kinesis, stream = mapped_function(stage, zip_with({"fails.py": ALWAYS_FAILS}), "fails.handler", {},
+                                      batch_size=2, retries=1, on_failure=True)
+    put(kinesis, stream, ["a", "b"])
+    runtime.drain(timeout_s=120)
+    names = deploy.stage_names(stage, deploy.clients(stage=stage.stage))
+    assert cli.main(["status", "--stage", stage.stage]) == 0  # bisected, then given up on one record at a time
+    assert f"failed batches: 2 recorded in {names.queue}" in capsys.readouterr().out
+    sqs = instructor("sqs")
+    url = sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
+    records = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert {r["requestContext"]["condition"] for r in records} == {"RetryAttemptsExhausted"}
+    assert {r["requestContext"]["functionArn"] for r in records} == {names.function_arn("consumer")}
+    infos = sorted((r["KinesisBatchInfo"] for r in records), key=lambda info: info["startSequenceNumber"])
+    assert [(i["shardId"], i["batchSize"], i["streamArn"]) for i in infos] == [
+        ("shardId-000000000000", 1, names.stream_arn)] * 2
+    assert all(i["startSequenceNumber"] == i["endSequenceNumber"] for i in infos)
+    assert sum(shard["discarded"] for shard in runtime.status()["shards"] if shard["stream"] == stream) == 2
+    # A destination the function's role may not send to is refused, as on AWS.
+    lam = deploy.clients(stage=stage.stage)["lambda"]
+    (mapping,) = lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="SendMessage"):
+        lam.update_event_source_mapping(UUID=mapping["UUID"], DestinationConfig={
+            "OnFailure": {"Destination": names.queue_arn.replace("failed-batches", "elsewhere")}})
 
 
 def test_a_restarted_runtime_resumes_from_its_checkpoints(stage, tmp_path):

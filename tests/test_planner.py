@@ -168,3 +168,33 @@ def test_a_redeploy_that_changes_one_mapping_setting_updates_that_setting_and_on
     deploy.deploy(stage="alice", options=models.Options(**{option: value}), report=QUIET)
     mapping = deploy.clients()["lambda"].list_event_source_mappings(FunctionName="hw-alice-winner-consumer")
     assert mapping["EventSourceMappings"][0][key] == value
+
+
+def test_every_planned_call_is_valid_for_the_installed_botocores_models(mocked_aws):
+    """Every parameter the kit plans to pass exists in botocore's models, with the right type. The oldest CI run
+    pins boto3's floor (pyproject.toml, .ci/oldest-constraints.txt): there this checks the floor's models, which
+    must know every parameter (Kinesis CreateStream's Tags came with botocore 1.35.26)."""
+    from botocore.validate import ParamValidator
+
+    from hello_winners.deploy import room
+
+    clients = deploy.clients()
+    settings = targets.settings(stage="alice")
+    names = deploy.stage_names(settings, clients)
+    fresh = planner.plan(clients, models.desired(names, settings.tags), bundle.build())
+    deploy.deploy(stage="alice", report=QUIET)
+    clients["iam"].delete_role_permissions_boundary(RoleName=names.role("api"))
+    clients["sqs"].untag_queue(QueueUrl=clients["sqs"].get_queue_url(QueueName=names.queue)["QueueUrl"],
+                               TagKeys=list(TAGS))
+    changed = planner.plan(clients, models.desired(names, settings.tags, models.Options(batch_size=7)), b"other code")
+    account = names.account
+    rooms = room.plan(clients["iam"], room.Room("us-east-1", account, "aws", ("bob",)))
+    planned = [c for c in fresh + changed + rooms if c.service != "kit"]
+    assert {"put_role_permissions_boundary", "tag_queue", "update_event_source_mapping", "update_function_code",
+            "create_user", "create_policy"} <= {c.method for c in planned}
+    for call in planned:
+        client = clients[call.service]
+        operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[call.method])
+        params = {k: "ref" if isinstance(v, planner.Ref) else v for k, v in call.params.items()}
+        report = ParamValidator().validate(params, operation.input_shape)
+        assert not report.has_errors(), f"{call.service}.{call.method}: {report.generate_report()}"

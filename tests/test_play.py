@@ -108,3 +108,27 @@ def test_play_without_a_stage_plays_in_its_own_never_the_lessons(monkeypatch):
     assert play.play_settings().stage == "alice-play"
     assert targets.settings().stage == "alice"                       # the lessons' stage is untouched
     assert play.play_settings(stage="alice").stage == "alice"         # a stage given is used as given
+
+
+def test_play_judges_the_winners_on_a_consistent_read_of_the_scores_table_not_the_index(mocked_aws):
+    """The API reads the ScoresByRole index, which AWS never reads consistently: right after the drain it may
+    lag. play compares what a strongly consistent Scan of the base table holds."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    names = tables.create(dynamodb, "hw-judge-")
+    for role, entries in EXPECTED.items():
+        for entry in entries:
+            dynamodb.put_item(TableName=names[tables.SCORES], Item={
+                "userId": {"S": entry["userId"]}, "role": {"S": role}, "score": {"N": str(entry["score"])},
+                "name": {"S": entry["name"]}})
+    scans = []
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Scan", lambda params, **_: scans.append(params))
+    standings = play.standings(dynamodb, names[tables.SCORES])
+    assert scans and all(params["ConsistentRead"] and "IndexName" not in params for params in scans)
+    assert {role: ranking(entries) for role, entries in standings.items()} == {
+        role: ranking(entries) for role, entries in EXPECTED.items()}
+    assert play._against_recorded(standings, DAY) == (
+        "the rankings match the expected winners in workshop-day.winners.json", True)
+    lagging = {role: entries[1:] for role, entries in standings.items()}
+    assert play._against_recorded(lagging, DAY)[1] is False

@@ -147,7 +147,6 @@ TABLE_ACTIONS = (
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:ListTagsOfResource",
-    "dynamodb:PutItem",
     "dynamodb:Query",
     "dynamodb:Scan",
     "dynamodb:TagResource",
