@@ -225,3 +225,24 @@ def test_a_role_with_any_inline_policy_does_no_more_than_the_boundary_allows():
                   Check("kinesis:DeleteStream", (alice.stream_arn,))):
         decision = decide(role, check)
         assert not decision.allowed and "permissions boundary" in decision.reason, check
+
+
+# The privilege-escalation paths cloudsplaining still lists when it flags every risky action, even on the
+# participant's own ARNs and under conditions (it reads neither). Each acts through a role of the participant's
+# namespace, and every such role carries the boundary: CreateRole and PutRolePolicy need it, and nothing lets a
+# participant remove or change it. So the code such a path runs can do what a workshop function does, on the
+# participant's own stage, and nothing more (test_a_role_with_any_inline_policy_does_no_more_than_the_boundary_allows).
+# The per-stage policy of the old kit left eight: these four, and PassRole to a new function invoked directly or
+# through DynamoDB or Kinesis, which the room policy no longer grants (no InvokeFunction, no PutItem).
+BOUNDED_ESCALATIONS = {"PutRolePolicy", "EditExistingLambdaFunctionWithRole", "UpdateLambdaFunctionAndAddPermission",
+                       "PassExistingRoleToNewLambdaThenAddPermission"}
+
+
+def test_cloudsplaining_finds_no_escalation_and_only_bounded_ones_when_it_flags_every_risky_action():
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    for document in (policies.room(REGION, ACCOUNT), policies.room(REGION, ACCOUNT, stage="alice"),
+                     policies.boundary(ACCOUNT)):
+        assert PolicyDocument(document).allows_privilege_escalation == []
+        flagged = PolicyDocument(document, flag_resource_arn_statements=True).allows_privilege_escalation
+        assert {path["type"] for path in flagged} <= BOUNDED_ESCALATIONS
