@@ -316,7 +316,13 @@ def _role_principal(iam: Any, role: Any, arn: str) -> authorization.Principal:
 
 def _documents(*groups: Any) -> tuple[dict, ...]:
     """Policy documents from moto's forms of them: inline JSON text, or a managed policy (its default version)."""
-    return tuple(json.loads(_text(policy)) for group in groups for policy in group)
+    return tuple(_parsed(_text(policy)) for group in groups for policy in group)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> dict:
+    """A policy's document, parsed once for every request that is evaluated on it (never changed once read)."""
+    return json.loads(text)
 
 
 def _text(policy: Any) -> str:
@@ -330,7 +336,7 @@ def _boundary_document(iam: Any, arn: str | None) -> dict | None:
     if not arn:
         return None
     try:
-        return json.loads(_text(iam.get_policy(arn)))
+        return _parsed(_text(iam.get_policy(arn)))
     except Exception:  # noqa: BLE001 - moto's NotFound: a boundary that does not exist allows nothing
         return {"Version": policies.VERSION, "Statement": []}
 
