@@ -107,9 +107,9 @@ def _store_scores(client, env, count):
 def _participant(endpoint):
     """The keys of stage bench's participant, a room's user on the embedded AWS at ``endpoint`` (made if needed):
     the embedded AWS answers only signed requests, and holds its participants to the room policy."""
-    from hello_winners.embedded import participants
+    from hello_winners.embedded import credentials, participants
 
-    return vars(participants.ensure(endpoint, embedded.REGION, "bench"))
+    return vars(credentials.participant_keys(participants.ensure(endpoint, embedded.REGION, "bench")))
 
 
 @contextlib.contextmanager

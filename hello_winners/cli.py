@@ -393,8 +393,11 @@ def _room_account(args):
             print("run again with --apply to make them")
         return 0
     executor.execute(clients, calls)
-    print(f"done: each participant works with their own user's credentials (an access key: "
-          f"`aws iam create-access-key --user-name NAME`), HELLO_WINNERS_TARGET=aws and AWS_REGION={region}")
+    if target.name == targets.AWS:
+        print(f"done: each participant works with their own user's credentials (an access key: "
+              f"`aws iam create-access-key --user-name NAME`), HELLO_WINNERS_TARGET=aws and AWS_REGION={region}")
+    else:
+        print("done: `hello-winners server env --stage NAME` prints a participant's keys for other tools")
     return 0
 
 

@@ -141,9 +141,9 @@ def instructor(embedded_server):
 def participant_keys(embedded_server):
     """The keys of the default stage's participant on the suite's server (a room's user, made if needed)."""
     from hello_winners import embedded
-    from hello_winners.embedded import participants
+    from hello_winners.embedded import credentials, participants
 
-    return participants.ensure(embedded_server.endpoint, embedded.REGION)
+    return credentials.participant_keys(participants.ensure(embedded_server.endpoint, embedded.REGION))
 
 
 @pytest.fixture

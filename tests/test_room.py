@@ -36,7 +36,7 @@ def test_a_room_gets_its_policies_its_group_and_a_tagged_user_per_participant_th
     calls = apply(iam, wanted)
     assert [c.method for c in calls] == ["create_policy", "create_policy", "create_group", "attach_group_policy",
                                          "create_user", "add_user_to_group", "create_user", "add_user_to_group"]
-    for name, arn, document in wanted.managed_policies():
+    for _name, arn, document in wanted.managed_policies():
         version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
         stored = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
         assert (json.loads(stored) if isinstance(stored, str) else stored) == document

@@ -60,7 +60,7 @@ def test_requests_signed_with_other_keys_are_refused(embedded_server, participan
     for keys in (participant_keys, credentials.keys(credentials.KIT)):
         forged = client(service, embedded_server.endpoint, aws_access_key_id=keys.aws_access_key_id,
                         aws_secret_access_key="x" * 40)
-        assert refused_code(lambda: getattr(forged, operation)(**params)) in (
+        assert refused_code(lambda forged=forged: getattr(forged, operation)(**params)) in (
             "InvalidSignatureException", "SignatureDoesNotMatch")
     # The seed of the participants' keys is no identity of its own.
     seed = credentials.keys(credentials.PARTICIPANT)
@@ -330,3 +330,11 @@ def test_a_stalled_client_holds_up_no_one_and_an_unknown_key_is_refused_before_i
         stranger.close()
         holder.close()
     assert embedded.find() == embedded_server
+
+
+def test_a_stage_in_a_participants_namespace_is_that_participants(embedded_server, instructor):
+    """On the embedded AWS as in a room: alice's namespace, hw-alice-*, holds alice-2, so alice works there."""
+    targets.client("sts", "embedded", "nsalice").get_caller_identity()
+    arn = targets.client("sts", "embedded", "nsalice-2").get_caller_identity()["Arn"]
+    assert arn.endswith(":user/hello-winners/nsalice")
+    assert "nsalice-2" not in room.existing_participants(instructor("iam"))

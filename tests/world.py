@@ -67,7 +67,7 @@ def build(endpoint: str, own_stage: str = "bindown", victim_stage: str = "bindvi
     own, victim = (Names(f"hw-{stage}-", embedded.REGION, account) for stage in (own_stage, victim_stage))
     for names in (own, victim):
         _stage(kit, names)
-    keys = participants.ensure(endpoint, embedded.REGION, own_stage)
+    keys = credentials.participant_keys(participants.ensure(endpoint, embedded.REGION, own_stage))
     identities = {"participant": Identity.of("participant", keys)}
     documents = {}
     for kind in KINDS:

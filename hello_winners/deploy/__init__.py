@@ -13,7 +13,6 @@ import time
 from typing import Any, Callable
 
 from hello_winners import naming, targets
-from hello_winners.targets import pages
 from hello_winners.view import tables
 from hello_winners.errors import ConfigError
 from hello_winners.deploy import bundle, models, planner

@@ -19,40 +19,36 @@ from hello_winners import naming
 from hello_winners.embedded import credentials
 from hello_winners.targets.state import state_dir
 
-# (endpoint, server pid, participant) of the participants known to exist on a running server.
-_ENSURED: set[tuple] = set()
+# (endpoint, server pid, stage) -> the participant known to exist for the stage on a running server.
+_ENSURED: dict[tuple, str] = {}
 _LOCK = threading.Lock()
 
 
-def participant(stage: str | None = None) -> str:
-    """Whose stage ``stage`` is (None: the default stage): the stage itself, or its owner's for a play stage."""
+def guess(stage: str | None = None) -> str:
+    """Whose stage ``stage`` is (None: the default stage), without asking the server: the stage itself, or
+    its owner's for a play stage (``alice-play`` is alice's). :func:`ensure` has the last word."""
     from hello_winners.deploy import room
 
     return room.participant_of(naming.stage_name(stage), ())
 
 
-def keys(stage: str | None = None) -> credentials.Keys:
-    """The keys of the participant of ``stage``: known without asking the server."""
-    return credentials.participant_keys(participant(stage))
+def ensure(endpoint: str, region: str, stage: str | None = None, server_pid: int | None = None) -> str:
+    """The participant of ``stage`` on the embedded AWS at ``endpoint`` (whose policies name ``region``),
+    made when there is none: whoever already holds the stage's namespace (``alice`` for ``alice-2``), else
+    the stage's own (``bob`` for ``bob-play``). Their keys are credentials.participant_keys(name).
 
-
-def ensure(endpoint: str, region: str, stage: str | None = None, server_pid: int | None = None) -> credentials.Keys:
-    """Make sure the participant of ``stage`` exists on the embedded AWS at ``endpoint`` (whose policies name
-    ``region``); their keys.
-
-    Once per process and server (``server_pid`` tells a restarted server from the one before), under a
-    lock in the state folder, so two kernels starting at once make the user once.
+    Once per process, server and stage (``server_pid`` tells a restarted server from the one before), under
+    a lock in the state folder, so two kernels starting at once make the user once.
     """
-    who = participant(stage)
-    known = (endpoint, server_pid, who)
+    stage = naming.stage_name(stage)
+    known = (endpoint, server_pid, stage)
     with _LOCK:
         if known not in _ENSURED:
-            _made(endpoint, region, who)
-            _ENSURED.add(known)
-    return credentials.participant_keys(who)
+            _ENSURED[known] = _made(endpoint, region, stage)
+        return _ENSURED[known]
 
 
-def _made(endpoint, region, who):
+def _made(endpoint, region, stage):
     import boto3
 
     from hello_winners.deploy import executor, room
@@ -63,5 +59,7 @@ def _made(endpoint, region, who):
     folder = state_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with filelock.FileLock(folder / "room.lock"):
+        who = room.participant_of(stage, room.existing_participants(iam))
         calls = room.plan(iam, room.Room(region, account, session.get_partition_for_region(region), (who,)))
         executor.execute({"iam": iam}, calls, report=lambda line: None)
+    return who

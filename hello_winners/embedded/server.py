@@ -120,7 +120,7 @@ def participant_environment(stage: str | None = None) -> dict[str, str]:
 
     url = endpoint()
     running = find() if not configured_endpoint() else None
-    keys = participants.ensure(url, REGION, stage, running.pid if running else None)
+    keys = credentials.participant_keys(participants.ensure(url, REGION, stage, running.pid if running else None))
     return {"AWS_ENDPOINT_URL": url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": keys.aws_access_key_id, "AWS_SECRET_ACCESS_KEY": keys.aws_secret_access_key}
 

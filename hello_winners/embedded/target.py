@@ -21,8 +21,8 @@ class EmbeddedTarget(targets.Target):
     name = targets.EMBEDDED
 
     def session(self, stage: str | None = None) -> boto3.Session:
-        """The participant's session (their keys are known before the server answers); see :meth:`clients`."""
-        return _session(participants.participant(stage))
+        """The session of the stage's participant, made on the server when this process has not seen them there."""
+        return _session(self._participant(self.endpoint(), stage))
 
     def endpoint(self) -> str:
         return server.endpoint()
@@ -38,14 +38,18 @@ class EmbeddedTarget(targets.Target):
         server first, when this process has not seen it there yet.
         """
         services = tuple(services)
-        session = self.session(stage)
-        loading = threading.Thread(target=_quietly, args=(functools.partial(_load, session, services),), daemon=True)
+        guessed = _session(participants.guess(stage))  # whose it will be, in all likelihood: its models load now
+        loading = threading.Thread(target=_quietly, args=(functools.partial(_load, guessed, services),), daemon=True)
         loading.start()
         endpoint = self.endpoint()
-        running = server.find() if not server.configured_endpoint() else None
-        participants.ensure(endpoint, server.REGION, stage, running.pid if running else None)
+        session = _session(self._participant(endpoint, stage))
         loading.join()
-        return {service: self._client(service, endpoint, stage) for service in services}
+        return {service: session.client(service, endpoint_url=endpoint, config=targets.CLIENT_CONFIG)
+                for service in services}
+
+    def _participant(self, endpoint: str, stage: str | None) -> str:
+        running = server.find() if not server.configured_endpoint() else None
+        return participants.ensure(endpoint, server.REGION, stage, running.pid if running else None)
 
     def instructor_clients(self, services: Iterable[str]) -> dict:
         """The embedded AWS's administrator is the kit's own identity."""
