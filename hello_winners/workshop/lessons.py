@@ -204,7 +204,7 @@ def sandbox(here: Stage, name: str) -> dict[str, str]:
 
     The scan that finds what to delete is strongly consistent: an item written a moment ago must not
     survive the reset and spoil the next comparison. Only the lessons' sandboxes (naming.SANDBOXES) exist:
-    the participant's policy names their tables.
+    a mistyped name would leave tables that no lesson reads or empties.
     """
     if name not in naming.SANDBOXES:
         raise ConfigError(f"there is no sandbox {name!r}: the lessons' sandboxes are {', '.join(naming.SANDBOXES)}")
