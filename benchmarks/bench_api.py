@@ -39,7 +39,7 @@ EVENT = {
 def run(quick: bool) -> list[dict]:
     stored, calls = (2_000, 20) if quick else (100_000, 50)
     with _private_server() as endpoint:
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **_participant())
+        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **_participant(endpoint))
         env = tables.create(client, "hw-bench-")
         _store_scores(client, env, stored)
         for _ in range(3):
@@ -96,21 +96,23 @@ def _p95(values):
 
 def _store_scores(client, env, count):
     """``count`` contributors with distinct scores, alternating roles."""
-    table = boto3.resource("dynamodb", endpoint_url=client.meta.endpoint_url, region_name="us-east-1", **_participant())
+    table = boto3.resource("dynamodb", endpoint_url=client.meta.endpoint_url, region_name="us-east-1",
+                           **_participant(client.meta.endpoint_url))
     with table.Table(env[tables.SCORES]).batch_writer() as batch:
         for i in range(count):
             batch.put_item(Item={"userId": f"user-{i:06d}", "role": ROLES[i % 2], "score": i + 1,
                                  "name": f"Contributor {i}"})
 
 
+def _participant(endpoint):
+    """The keys of stage bench's participant, a room's user on the embedded AWS at ``endpoint`` (made if needed):
+    the embedded AWS answers only signed requests, and holds its participants to the room policy."""
+    from hello_winners.embedded import credentials, participants
+
+    return vars(credentials.participant_keys(participants.ensure(endpoint, embedded.REGION, "bench")))
+
+
 @contextlib.contextmanager
-def _participant():
-    """The participant's keys for this state folder: the embedded AWS answers only signed requests."""
-    from hello_winners.embedded import credentials
-
-    return vars(credentials.keys(credentials.PARTICIPANT))
-
-
 def _private_server():
     """A moto server of the benchmark's own (its own state folder), stopped afterwards."""
     previous = os.environ.get(embedded.STATE_DIR_ENV)

@@ -139,7 +139,7 @@ def _drain(count):
         outputs = deploy.deploy(stage="drain", report=lambda line: None)
         participants = max(30, count // 40)
         events = list(simulator.simulate(seed=11, participants=participants))[:count]
-        put = stream.put_events(deploy.clients()["kinesis"], outputs.stream, events)
+        put = stream.put_events(deploy.clients(stage="drain")["kinesis"], outputs.stream, events)
         started = time.perf_counter()
         runtime.drain(timeout_s=1800)
         return {"events": put, "rate": put / (time.perf_counter() - started), **_in_process(events)}
@@ -154,7 +154,7 @@ def _in_process(events):
     from hello_winners.view.delivery import lambda_batches
 
     settings = targets.settings(stage="inprocess")
-    dynamodb = deploy.clients()["dynamodb"]
+    dynamodb = deploy.clients(stage=settings.stage)["dynamodb"]
     names = tables.create(dynamodb, settings.prefix, settings.tags)
     batches = lambda_batches(events, shards=2, batch_size=100)
     lines = []

@@ -161,15 +161,27 @@ def _parser():
                           "and a browser, and say what is wrong").set_defaults(run=_preflight)
 
     policy = commands.add_parser(
-        "policy", help="the participant's IAM policy as JSON: what the lessons, play, status and teardown need "
-                       "(every stage of the kit, or --stage's alone); the embedded AWS enforces the same document")
+        "policy", help="the room policy as JSON: what the lessons, play, status and teardown need, for every "
+                       "participant by their stage tag (the embedded AWS holds its participants to it); "
+                       "--stage: the same for one stage; --boundary: the boundary of the roles participants create; "
+                       "--room: the room server's policy")
+    policy.add_argument("--stage", help="the room policy for this one stage, for an identity without the stage tag")
+    policy.add_argument("--boundary", action="store_true", help="the permissions boundary instead")
     policy.add_argument("--room", action="store_true",
                         help="the room server's policy instead: the room stage's stream only (--stage, default "
                              "<your stage>-room)")
-    policy.add_argument("--stage", help="scope it to one stage's resources")
     policy.add_argument("--region", default="*", help="the region of the resources (default: any)")
     policy.add_argument("--account", default="*", help="the account id of the resources (default: any)")
     policy.set_defaults(run=_policy)
+
+    room = commands.add_parser(
+        "room-account", parents=[common],
+        help="the steps that make an AWS account a room: the room policy, the permissions boundary, the group, "
+             "and a user per participant tagged with their stage; printed, or made with --apply")
+    room.add_argument("names", nargs="*", help="the participants' stage names, such as alice bob")
+    room.add_argument("--file", help="a file of stage names, one a line (# starts a comment)")
+    room.add_argument("--apply", action="store_true", help="make the changes (default: print them)")
+    room.set_defaults(run=_room_account)
     return parser
 
 
@@ -245,7 +257,7 @@ def _status(args):
     from hello_winners.deploy.names import Names
 
     settings = _settings(args)
-    clients = deploy.clients(settings.target)
+    clients = deploy.clients(settings.target, settings.stage)
     found = teardown.inventory(clients, settings.prefix, settings.stage)
     print(f"stage {printable(settings.stage)} on {settings.target}: "
           + (f"{len(found)} resources" if found else "nothing deployed"))
@@ -253,6 +265,9 @@ def _status(args):
         print(f"  {item.kind:<21} {printable(item.name)}" + ("" if item.ours else "   (not the kit's: no kit tags)"))
     if any(item.kind == "stream" and item.ours for item in found):
         print(_standing_cost(clients, settings.prefix))
+    for item in found:
+        if item.kind == "queue" and item.ours:
+            print(_failed_batches(clients["sqs"], item))
     stream_name = Names(settings.prefix, region="", account="").stream
     for line in targets.get(settings.target).runtime_lines(stream_name):
         print(printable(line))
@@ -272,6 +287,16 @@ def _standing_cost(clients, prefix):
     idle = cost.cost(cost.Scenario(name="idle stage", events_per_day=0, reads_per_day=0, shards=shards))
     return (f"standing cost: ${idle.daily:.2f} a day (${idle.monthly:.2f} a month) for the stream's {shards} shards "
             "on real AWS; requests, Lambda time and table writes are billed per use")
+
+
+def _failed_batches(sqs, queue):
+    """What the mapping's on-failure queue holds: batches Lambda gave up on after their retries."""
+    held = sqs.get_queue_attributes(QueueUrl=queue.ident, AttributeNames=["ApproximateNumberOfMessages"])
+    count = int(held["Attributes"]["ApproximateNumberOfMessages"])
+    if not count:
+        return f"failed batches: none (Lambda records a batch it gives up on in {printable(queue.name)})"
+    return (f"failed batches: {count} recorded in {printable(queue.name)}: Lambda gave up on them after their retries; "
+            "each message says where its records are on the stream, which keeps them for 24 hours")
 
 
 def _teardown(args):
@@ -313,7 +338,7 @@ def _serve(args, settings=None):
     from hello_winners import deploy
 
     settings = settings or _settings(args)
-    clients = deploy.clients(settings.target)
+    clients = deploy.clients(settings.target, settings.stage)
     outputs = deploy.outputs(settings, clients, deploy.stage_names(settings, clients))
     if not outputs.api_url:
         print(f"hello-winners: nothing is deployed in stage {printable(settings.stage)} yet: deploy it (lesson 3 or "
@@ -352,17 +377,16 @@ def _server_stop(args):
 def _server_env(args):
     from hello_winners import embedded
 
-    for name, value in embedded.participant_environment().items():
+    for name, value in embedded.participant_environment(getattr(args, "stage", None)).items():
         print(f"export {name}={shlex.quote(value)}")
 
 
 def _policy(args):
     import boto3
-
-    from hello_winners import deploy
-
     from botocore.exceptions import UnknownRegionError
 
+    from hello_winners import deploy
+    from hello_winners.deploy import policies
     from hello_winners.errors import ConfigError
 
     try:
@@ -375,9 +399,70 @@ def _policy(args):
         from hello_winners.room.control import ROOM_SUFFIX
 
         stage = args.stage or stage_name() + ROOM_SUFFIX
-        print(json.dumps(deploy.room_policy(stage, args.region, args.account, partition), indent=2))
-        return
-    print(json.dumps(deploy.participant_policy(args.stage, args.region, args.account, partition), indent=2))
+        document = deploy.room_server_policy(stage, args.region, args.account, partition)
+        what = f"the room server's policy for stage {stage}"
+    elif args.boundary:
+        document, what = policies.boundary(args.account, partition), "the permissions boundary (any region)"
+    elif args.stage:
+        document = policies.room(args.region, args.account, partition, stage=args.stage)
+        what = f"the room policy for stage {args.stage}"
+    else:
+        document, what = policies.room(args.region, args.account, partition), "the room policy"
+    print(json.dumps(document, indent=2))
+    print(_fits(what, document), file=sys.stderr)
+
+
+def _fits(what, document):
+    """Which of IAM's size quotas ``document`` fits, in one line (on stderr: stdout stays the JSON)."""
+    from hello_winners.deploy import policies
+
+    size = policies.size(document)
+    tightest = policies.tightest_limit(document)
+    if tightest is None:
+        return f"{what}: {size:,} characters without whitespace, more than any IAM policy may hold"
+    kind, limit = tightest
+    line = f"{what}: {size:,} characters without whitespace, within IAM's limit for {kind} ({limit:,})"
+    if size <= policies.MANAGED_LIMIT:
+        line += f"; as a managed policy ({policies.MANAGED_LIMIT:,}) {policies.MANAGED_LIMIT - size:,} to spare"
+    return line
+
+
+def _room_account(args):
+    from pathlib import Path
+
+    from hello_winners import targets
+    from hello_winners.deploy import executor, room
+    from hello_winners.errors import ConfigError
+
+    names = list(args.names)
+    if args.file:
+        try:
+            names += Path(args.file).read_text().splitlines()
+        except OSError as error:
+            raise ConfigError(f"cannot read the file of names {args.file}: {error.strerror}") from None
+    participants = room.participants(names)
+    target = targets.get(getattr(args, "target", None))
+    clients = target.instructor_clients(("iam", "sts"))
+    region = clients["sts"].meta.region_name  # IAM's own client is global
+    if not region or region == "aws-global":
+        raise ConfigError("no AWS region is set: set AWS_REGION to the room's region, which its policy names")
+    account = clients["sts"].get_caller_identity()["Account"]
+    wanted = room.Room(region, account, clients["iam"].meta.partition, participants)
+    calls = room.plan(clients["iam"], wanted)
+    print(f"room account {account} ({target.name}, policies for {region}) for {len(participants)} participants: "
+          + (f"{len(calls)} changes" if calls else "nothing to change"))
+    if not args.apply:
+        if calls:
+            print(executor.describe(calls))
+            print("run again with --apply to make them")
+        return 0
+    executor.execute(clients, calls)
+    if target.name == targets.AWS:
+        print(f"done: each participant works with their own user's credentials (an access key: "
+              f"`aws iam create-access-key --user-name NAME`), HELLO_WINNERS_TARGET=aws and AWS_REGION={region}")
+    else:
+        print("done: `hello-winners server env --stage NAME` prints a participant's keys for other tools")
+    return 0
 
 
 def _room_start(args):

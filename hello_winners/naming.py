@@ -19,7 +19,7 @@ KIT_TAG = "hello-winners:kit"
 STAGE_TAG = "hello-winners:stage"
 KIT = "hello-winners"
 FUNCTION_KINDS = ("consumer", "api")
-# The lessons' sandboxes: each a set of the stage's own tables (the participant's policy names them).
+# The lessons' sandboxes: each a set of the stage's own tables, in its namespace (the room policy reaches them).
 SANDBOXES = ("mine", "naive", "once", "kit")
 # Lowercase only: IAM role names ignore case, so 'Alice' and 'alice' would share roles.
 _STAGE_SHAPE = re.compile(r"[a-z][a-z0-9-]*\Z")

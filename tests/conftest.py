@@ -43,7 +43,7 @@ notebooks.build_solved(Path(__file__).resolve().parents[1] / "artifacts" / "solv
 
 
 # Modules whose tests need the embedded AWS (or a browser on top of it); every other module is pure.
-EMBEDDED_MODULES = {"test_binding", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda",
+EMBEDDED_MODULES = {"test_binding", "test_denials", "test_deploy", "test_embedded", "test_escapes", "test_local_lambda",
                     "test_permissions", "test_play", "test_room_embedded", "test_room_follow", "test_strict"}
 BROWSER_MODULES = {"test_jupyterlab_browser", "test_leaderboard_browser", "test_progress_browser", "test_room_browser"}
 
@@ -178,11 +178,18 @@ def instructor(embedded_server):
 
 
 @pytest.fixture
-def as_participant(embedded_server, monkeypatch):
-    """boto3's environment points at the embedded AWS, signed as the participant (for code that reads it)."""
-    from hello_winners.embedded import credentials
+def participant_keys(embedded_server):
+    """The keys of the default stage's participant on the suite's server (a room's user, made if needed)."""
+    from hello_winners import embedded
+    from hello_winners.embedded import credentials, participants
 
-    keys = credentials.keys(credentials.PARTICIPANT)
+    return credentials.participant_keys(participants.ensure(embedded_server.endpoint, embedded.REGION))
+
+
+@pytest.fixture
+def as_participant(embedded_server, participant_keys, monkeypatch):
+    """boto3's environment points at the embedded AWS, signed as the participant (for code that reads it)."""
+    keys = participant_keys
     monkeypatch.setenv("AWS_ENDPOINT_URL", embedded_server.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.aws_access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.aws_secret_access_key)
@@ -192,12 +199,15 @@ def as_participant(embedded_server, monkeypatch):
 @pytest.fixture
 def mocked_aws(monkeypatch):
     """The real-AWS target, answered by moto's in-process mock: boto3's calls to AWS's own endpoints,
-    every parameter checked against the service models, without a network (pure tier)."""
+    every parameter checked against the service models, without a network (pure tier). moto gets API
+    Gateway's quick create, which it lacks, as the embedded AWS does."""
     from moto import mock_aws
 
     from hello_winners import targets
+    from hello_winners.embedded import quick_create
     from hello_winners.targets import target
 
+    quick_create.install()
     caches = (target._aws_session, target._caller_name)
     monkeypatch.setenv(targets.TARGET_ENV, targets.AWS)
     for cache in caches:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hello_winners.embedded.authorization import Call, Check, Conflict, checks
+from hello_winners.embedded.authorization import Call, Check, Conflict, Principal, checks, decide
 
 
 def call(service, operation, method="POST", path="/", **params):
@@ -108,3 +108,197 @@ def test_a_log_group_named_twice_is_refused():
     with pytest.raises(Conflict):
         checks(call("logs", "FilterLogEvents", logGroupName="/aws/lambda/hw-a-winner-api",
                     logGroupIdentifier="/aws/lambda/outside"))
+
+
+# --- the decision ----------------------------------------------------------------------------------
+
+ROLE = "arn:aws:iam::123456789012:role/hw-a-winner-api-role"
+USER = "arn:aws:iam::123456789012:user/hello-winners/a"
+
+
+def allow(action, resource, condition=None, effect="Allow"):
+    statement = {"Effect": effect, "Action": action, "Resource": resource}
+    if condition is not None:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def who(*documents, tags=None, boundary=None):
+    return Principal(USER, tuple(documents), tags or {}, boundary)
+
+
+def test_an_allow_is_needed_and_an_explicit_deny_wins():
+    check = Check("dynamodb:GetItem", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores",))
+    assert not decide(who(), check).allowed
+    assert decide(who(allow("dynamodb:*", "*")), check).allowed
+    denied = decide(who(allow("dynamodb:*", "*"), allow("dynamodb:GetItem", "*", effect="Deny")), check)
+    assert not denied.allowed and "explicit deny" in denied.reason
+    assert decide(who(allow("DynamoDB:getitem", "arn:aws:dynamodb:*:*:table/hw-a-*")), check).allowed  # actions ignore case
+    assert not decide(who(allow("dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/HW-A-*")), check).allowed  # ARNs do not
+
+
+def test_get_caller_identity_needs_no_permission():
+    assert decide(who(allow("s3:*", "*", effect="Deny")), Check("sts:GetCallerIdentity", ("*",))).allowed
+
+
+def test_a_boundary_must_allow_too():
+    check = Check("dynamodb:DeleteTable", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores",))
+    bounded = decide(who(allow("*", "*"), boundary=allow("dynamodb:GetItem", "*")), check)
+    assert not bounded.allowed and "permissions boundary" in bounded.reason
+    assert decide(who(allow("*", "*"), boundary=allow("dynamodb:*", "*")), check).allowed
+    assert not decide(who(boundary=allow("*", "*")), check).allowed  # a boundary grants nothing by itself
+
+
+def test_policy_variables_resolve_to_the_callers_tags_and_a_missing_one_matches_nothing():
+    policy = allow("kinesis:PutRecord", "arn:aws:kinesis:*:*:stream/hw-${aws:PrincipalTag/hello-winners:stage}-*")
+    mine = Check("kinesis:PutRecord", ("arn:aws:kinesis:us-east-1:123456789012:stream/hw-a-retail-stream",))
+    other = Check("kinesis:PutRecord", ("arn:aws:kinesis:us-east-1:123456789012:stream/hw-b-retail-stream",))
+    assert decide(who(policy, tags={"hello-winners:stage": "a"}), mine).allowed
+    assert not decide(who(policy, tags={"hello-winners:stage": "a"}), other).allowed
+    assert not decide(who(policy), mine).allowed
+    for sneaky in ("*", "a*", "?", "a:b"):  # a tag value is never read as a pattern
+        assert not decide(who(policy, tags={"Hello-Winners:Stage": sneaky}), other).allowed
+
+
+def test_condition_operators_as_iam_defines_them():
+    check = Check("iam:PassRole", (ROLE,), {"iam:passedtoservice": ("lambda.amazonaws.com",)})
+    cases = {
+        ("StringEquals", "lambda.amazonaws.com"): True,
+        ("StringEquals", "LAMBDA.amazonaws.com"): False,
+        ("StringEqualsIgnoreCase", "LAMBDA.amazonaws.com"): True,
+        ("StringNotEquals", "ec2.amazonaws.com"): True,
+        ("StringNotEquals", "lambda.amazonaws.com"): False,
+        ("StringLike", "lambda.*"): True,
+        ("StringLike", "lambd?.amazonaws.com"): True,
+        ("StringNotLike", "lambda.*"): False,
+        ("StringEqualsIfExists", "ec2.amazonaws.com"): False,
+        ("ForAnyValue:StringEquals", "lambda.amazonaws.com"): True,
+        ("ForAllValues:StringEquals", "ec2.amazonaws.com"): False,
+    }
+    for (operator, value), expected in cases.items():
+        policy = allow("iam:PassRole", "*", {operator: {"iam:PassedToService": value}})
+        assert decide(who(policy), check).allowed is expected, (operator, value)
+
+
+def test_a_missing_key_fails_a_positive_operator_and_passes_a_negated_one_or_if_exists():
+    check = Check("iam:PassRole", (ROLE,))
+    for operator, expected in (("StringEquals", False), ("StringNotEquals", True), ("StringEqualsIfExists", True),
+                               ("ArnLike", False), ("ArnNotLike", True), ("ForAllValues:StringEquals", True),
+                               ("ForAnyValue:StringEquals", False)):
+        policy = allow("iam:PassRole", "*", {operator: {"iam:PassedToService": "lambda.amazonaws.com"}})
+        assert decide(who(policy), check).allowed is expected, operator
+    for value, expected in (("true", True), ("false", False)):
+        assert decide(who(allow("iam:PassRole", "*", {"Null": {"iam:PassedToService": value}})), check).allowed is expected
+
+
+def test_arn_operators_compare_the_six_parts_of_an_arn():
+    check = Check("lambda:CreateEventSourceMapping", ("*",),
+                  {"lambda:functionarn": ("arn:aws:lambda:us-east-1:123456789012:function:hw-a-winner-consumer",)})
+    for pattern, expected in (("arn:aws:lambda:*:*:function:hw-a-*", True), ("arn:aws:lambda:*:*:function:hw-b-*", False),
+                              ("arn:aws:*:us-east-1:123456789012:function:hw-a-winner-consumer", True),
+                              ("arn:aws:lambda:us-east-1:*:function:*", True), ("arn:*", False)):
+        policy = allow("lambda:CreateEventSourceMapping", "*", {"ArnLike": {"lambda:FunctionArn": pattern}})
+        assert decide(who(policy), check).allowed is expected, pattern
+
+
+@pytest.mark.parametrize("condition, said", [
+    ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "operator NumericLessThan"),
+    ({"Bool": {"aws:SecureTransport": "true"}}, "operator Bool"),
+    ({"ForSomeValues:StringEquals": {"aws:TagKeys": "x"}}, "operator ForSomeValues:StringEquals"),
+    ({"StringEquals": {"aws:SourceIp": "127.0.0.1"}}, "key aws:SourceIp"),
+    ({"StringEquals": {"aws:PrincipalTag/x": "${aws:username}"}}, "variable ${aws:username}"),
+])
+def test_what_is_not_evaluated_denies_and_says_which(condition, said):
+    for effect in ("Allow", "Deny"):
+        decision = decide(who(allow("*", "*"), allow("iam:PassRole", "*", condition, effect=effect)),
+                          Check("iam:PassRole", (ROLE,)))
+        assert not decision.allowed and said in decision.reason, decision
+
+
+def test_an_unevaluated_condition_in_a_statement_that_does_not_apply_changes_nothing():
+    other = allow("s3:GetObject", "*", {"Bool": {"aws:SecureTransport": "true"}})
+    assert decide(who(allow("iam:PassRole", "*"), other), Check("iam:PassRole", (ROLE,))).allowed
+
+
+def test_not_action_and_not_resource():
+    check = Check("iam:CreateUser", ("arn:aws:iam::123456789012:user/x",))
+    assert not decide(who({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}), check).allowed
+    assert decide(who({"Statement": [{"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}]}), check).allowed
+    assert not decide(who({"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:iam::*:*"}]}),
+                      check).allowed
+    assert decide(who({"Statement": {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::*"}}), check).allowed
+
+
+def test_a_check_carries_the_condition_keys_of_its_request():
+    facts = Facts({ROLE: {"hello-winners:stage": "a"},
+                   "arn:aws:apigateway:us-east-1::/apis/abc": {"hello-winners:stage": "a"}},
+                  {ROLE: "arn:aws:iam::123456789012:policy/hello-winners-boundary"},
+                  {"arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u-1":
+                   "arn:aws:lambda:us-east-1:123456789012:function:hw-a-winner-consumer"})
+    (put,) = checks(call("iam", "PutRolePolicy", RoleName="hw-a-winner-api-role"), facts)
+    assert put.context["iam:permissionsboundary"] == ("arn:aws:iam::123456789012:policy/hello-winners-boundary",)
+    assert put.context["aws:resourcetag/hello-winners:stage"] == ("a",)
+    (create,) = checks(call("iam", "CreateRole", RoleName="hw-a-winner-api-role", PermissionsBoundary="arn:b",
+                            Tags=[{"Key": "hello-winners:stage", "Value": "a"}]), facts)
+    assert create.context["iam:permissionsboundary"] == ("arn:b",)
+    assert create.context["aws:requesttag/hello-winners:stage"] == ("a",) and create.context["aws:tagkeys"] == (
+        "hello-winners:stage",)
+    _, passed = checks(call("lambda", "CreateFunction", FunctionName="hw-a-winner-api", Role=ROLE), facts)
+    assert passed.context["iam:passedtoservice"] == ("lambda.amazonaws.com",)
+    (mapping,) = checks(call("lambda", "DeleteEventSourceMapping", "DELETE", UUID="u-1"), facts)
+    assert mapping.context["lambda:functionarn"] == (
+        "arn:aws:lambda:us-east-1:123456789012:function:hw-a-winner-consumer",)
+    moved = checks(call("lambda", "UpdateEventSourceMapping", "PUT", UUID="u-1", FunctionName="hw-b-winner-consumer"),
+                   facts)
+    assert [c.context["lambda:functionarn"][0].rpartition(":")[2] for c in moved] == [
+        "hw-a-winner-consumer", "hw-b-winner-consumer"]  # both the mapping's function and the new one must be allowed
+    (api,) = checks(call("apigatewayv2", "DeleteApi", "DELETE", "/v2/apis/abc"), facts)
+    assert api.context["aws:resourcetag/hello-winners:stage"] == ("a",)
+    (permission,) = checks(call("lambda", "AddPermission", FunctionName="f", Principal="s3.amazonaws.com"), facts)
+    assert permission.context["lambda:principal"] == ("s3.amazonaws.com",)
+
+
+def test_a_queue_is_checked_on_the_arn_its_url_names():
+    (send,) = checks(call("sqs", "SendMessage", QueueUrl="http://127.0.0.1:5000/123456789012/hw-a-failed-batches"))
+    assert send.resources == ("arn:aws:sqs:us-east-1:123456789012:hw-a-failed-batches",)
+    (create,) = checks(call("sqs", "CreateQueue", QueueName="hw-a-failed-batches"))
+    assert create.resources == ("arn:aws:sqs:us-east-1:123456789012:hw-a-failed-batches",)
+    for url in ("http://127.0.0.1/hw-a-failed-batches", "http://x/123456789012/a/b:c", ""):
+        with pytest.raises(Conflict):
+            checks(call("sqs", "SendMessage", QueueUrl=url))
+
+
+class Facts:
+    def __init__(self, tags, boundaries, mappings):
+        self._tags, self._boundaries, self._mappings = tags, boundaries, mappings
+
+    def tags(self, arn):
+        return self._tags.get(arn)
+
+    def boundary(self, role_arn):
+        return self._boundaries.get(role_arn)
+
+    def mapping_function(self, mapping_arn):
+        return self._mappings.get(mapping_arn)
+
+
+DOCUMENTS = st.lists(st.fixed_dictionaries({
+    "Effect": st.sampled_from(["Allow", "Deny"]),
+    "Action": st.sampled_from(["*", "dynamodb:*", "dynamodb:GetItem", "dynamodb:PutItem", "kinesis:*"]),
+    "Resource": st.sampled_from(["*", "arn:aws:dynamodb:*:*:table/hw-a-*", "arn:aws:dynamodb:*:*:table/hw-b-*"]),
+}), max_size=4).map(lambda statements: {"Version": "2012-10-17", "Statement": statements})
+CHECKS = st.builds(lambda action, table: Check(action, (f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}",)),
+                   st.sampled_from(["dynamodb:GetItem", "dynamodb:PutItem", "kinesis:PutRecord"]),
+                   st.sampled_from(["hw-a-scores", "hw-b-scores", "other"]))
+
+
+@given(st.lists(DOCUMENTS, max_size=3), st.one_of(st.none(), DOCUMENTS), CHECKS)
+def test_a_boundary_and_more_policies_never_widen_and_a_deny_always_wins(documents, boundary, check):
+    alone = decide(who(*documents), check).allowed
+    bounded = decide(who(*documents, boundary=boundary), check).allowed
+    assert not bounded or alone  # a boundary only takes away
+    if boundary is not None:
+        assert not bounded or decide(who(boundary), check).allowed  # and allows nothing its own document would not
+    denying = allow(check.action, check.resources[0], effect="Deny")
+    assert not decide(who(*documents, denying), check).allowed
+    assert not decide(who(*documents, boundary=denying), check).allowed

@@ -357,6 +357,7 @@ def test_create_role_wrong_answers(capsys):
 
     def not_rerunnable(iam, names, policy, tags):
         arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                              PermissionsBoundary=names.boundary_arn,
                               Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]["Arn"]
         iam.put_role_policy(RoleName=names.role("consumer"), PolicyName="consumer-access", PolicyDocument=json.dumps(policy))
         return arn
@@ -369,13 +370,21 @@ def test_create_role_wrong_answers(capsys):
 
     def trusted_by_ec2(iam, names, policy, tags):
         trust = json.loads(json.dumps(models.LAMBDA_TRUST).replace("lambda.amazonaws.com", "ec2.amazonaws.com"))
-        arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(trust),
+                              PermissionsBoundary=names.boundary_arn)["Role"]["Arn"]
         return arn
 
     def tags_as_lambda_takes_them(iam, names, policy, tags):
         return iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
-                               Tags=tags)["Role"]["Arn"]
+                               Tags=tags, PermissionsBoundary=names.boundary_arn)["Role"]["Arn"]
 
+    def unbounded(iam, names, policy, tags):
+        arn = iam.create_role(RoleName=names.role("consumer"), AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                              Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]["Arn"]
+        iam.put_role_policy(RoleName=names.role("consumer"), PolicyName="consumer-access", PolicyDocument=json.dumps(policy))
+        return arn
+
+    assert_fails(capsys, "create_role", unbounded, "permissions boundary is None", "PermissionsBoundary=names.boundary_arn")
     assert_fails(capsys, "create_role", untagged, "tags", "teardown finds", "Tags=[{'Key': k, 'Value': v} for k, v in")
     assert_fails(capsys, "create_role", tags_as_lambda_takes_them, "Invalid type for parameter Tags",
                  "Tags=[{'Key': k, 'Value': v} for k, v in tags.items()]", "IAM takes tags as a list of Key/Value pairs")
@@ -426,9 +435,10 @@ def _map(lam, names, **overrides):
     params = {"FunctionName": names.function("consumer"), "EventSourceArn": names.stream_arn,
               "StartingPosition": "TRIM_HORIZON", "BatchSize": 100, "MaximumBatchingWindowInSeconds": 1,
               "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 10,
-              "FunctionResponseTypes": ["ReportBatchItemFailures"]}
-    return deploy.until_role_ready(lambda: lam.create_event_source_mapping(**{**params, **overrides}),
-                                   report=lambda line: None)["UUID"]
+              "FunctionResponseTypes": ["ReportBatchItemFailures"],
+              "DestinationConfig": {"OnFailure": {"Destination": names.queue_arn}}}
+    params = {key: value for key, value in {**params, **overrides}.items() if value is not None}
+    return deploy.until_role_ready(lambda: lam.create_event_source_mapping(**params), report=lambda line: None)["UUID"]
 
 
 def test_connect_stream_wrong_answers(capsys):
@@ -441,16 +451,21 @@ def test_connect_stream_wrong_answers(capsys):
     def maps_again_every_run(lam, names):
         return _map(lam, names)
 
+    def drops_what_keeps_failing(lam, names):
+        return _map(lam, names, DestinationConfig=None)
+
     def forgets_the_new_role_needs_time(lam, names):
         return lam.create_event_source_mapping(
             FunctionName=names.function("consumer"), EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON",
             BatchSize=100, MaximumBatchingWindowInSeconds=1, BisectBatchOnFunctionError=True,
-            MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"])["UUID"]
+            MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"],
+            DestinationConfig={"OnFailure": {"Destination": names.queue_arn}})["UUID"]
 
     assert_fails(capsys, "connect_stream", forgets_the_new_role_needs_time, "cannot be assumed",
                  "deploy.until_role_ready")
     assert_fails(capsys, "connect_stream", from_latest, "starts at LATEST", "TRIM_HORIZON")
     assert_fails(capsys, "connect_stream", ignores_partial_failures, "ReportBatchItemFailures")
+    assert_fails(capsys, "connect_stream", drops_what_keeps_failing, "dropped without a trace", "names.queue_arn")
     assert_fails(capsys, "connect_stream", maps_again_every_run, "running it again", "list_event_source_mappings")
 
 

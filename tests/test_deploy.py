@@ -20,12 +20,13 @@ def stage(request):
     """A stage of its own for each test, torn down afterwards."""
     settings = targets.settings(stage=request.node.name.replace("_", "")[-14:].strip("-") or "t")
     yield settings
-    teardown.teardown(deploy.clients(settings.target), settings.prefix, settings.stage, report=lambda line: None)
+    teardown.teardown(deploy.clients(settings.target, settings.stage), settings.prefix, settings.stage,
+                      report=lambda line: None)
 
 
 def test_a_deploy_creates_every_resource_and_reports_its_outputs(stage):
     outputs = deploy.deploy(stage=stage.stage, report=lambda line: None)
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     assert outputs.stream == stage.prefix + "retail-stream"
     assert clients["kinesis"].describe_stream_summary(StreamName=outputs.stream)["StreamDescriptionSummary"]["OpenShardCount"] == 2
     assert set(clients["dynamodb"].list_tables()["TableNames"]) >= set(outputs.tables.values())
@@ -33,11 +34,18 @@ def test_a_deploy_creates_every_resource_and_reports_its_outputs(stage):
     assert consumer["Runtime"] == "python3.12"
     assert consumer["Handler"] == "hello_winners.view.consumer.handler"
     assert consumer["Environment"]["Variables"] == tables.table_names(stage.prefix)
-    mapping = clients["lambda"].get_event_source_mapping(UUID=outputs.mapping_uuid)
+    (mapping,) = planner.live_mappings(clients["lambda"], outputs.functions["consumer"])
+    assert mapping["UUID"] == outputs.mapping_uuid
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["BatchSize"] == 100 and mapping["MaximumRetryAttempts"] == 10
+    names = deploy.stage_names(stage, clients)
+    assert clients["sqs"].get_queue_url(QueueName=names.queue)["QueueUrl"].endswith(f"/{names.account}/{names.queue}")
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == names.queue_arn
+    for kind in ("consumer", "api"):
+        role = clients["iam"].get_role(RoleName=f"{stage.prefix}winner-{kind}-role")["Role"]
+        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(":policy/hello-winners-boundary")
     assert outputs.api_url.startswith("http://127.0.0.1:")
     text = str(outputs)
     assert outputs.stream_arn.split(":")[4] not in text  # the account id is masked in printed outputs
@@ -72,14 +80,14 @@ def test_a_redeploy_updates_only_what_differs(stage, monkeypatch):
         f"wait until {stage.prefix}winner-api is updated",
         f"update BatchSize of the stream's mapping to {stage.prefix}winner-consumer",
     ]
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     config = clients["lambda"].get_function_configuration(FunctionName=f"{stage.prefix}winner-consumer")
     assert config["CodeSha256"] == bundle.code_sha256(changed_code())
 
 
 def test_the_policies_name_exact_arns_and_only_the_actions_used(stage):
     outputs = deploy.deploy(stage=stage.stage, report=lambda line: None)
-    iam = deploy.clients()["iam"]
+    iam = deploy.clients(stage=stage.stage)["iam"]
     documents = {}
     for kind in ("consumer", "api"):
         role = f"{stage.prefix}winner-{kind}-role"
@@ -107,14 +115,15 @@ def test_the_policies_name_exact_arns_and_only_the_actions_used(stage):
 
 def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage, instructor):
     deploy.deploy(stage=stage.stage, report=lambda line: None)
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     instructor("dynamodb").create_table(  # a table with the prefix but not the kit's tags must survive
         TableName=stage.prefix + "notes", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
     said = []
     removed = teardown.teardown(clients, stage.prefix, stage.stage, report=said.append)
-    assert {r.kind for r in removed} == {"event source mapping", "HTTP API", "function", "role", "table", "stream"}
+    assert {r.kind for r in removed} == {"event source mapping", "HTTP API", "function", "role", "table", "stream",
+                                         "queue"}
     assert any("kept table " + stage.prefix + "notes" in line for line in said)
     assert not [f for f in clients["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith(stage.prefix)]
     assert not [m for m in clients["lambda"].list_event_source_mappings()["EventSourceMappings"]
@@ -123,18 +132,20 @@ def test_teardown_leaves_nothing_of_the_stage_in_any_service(stage, instructor):
     assert not [r for r in clients["iam"].list_roles()["Roles"] if r["RoleName"].startswith(stage.prefix)]
     assert [t for t in clients["dynamodb"].list_tables()["TableNames"] if t.startswith(stage.prefix)] == [stage.prefix + "notes"]
     assert not [s for s in clients["kinesis"].list_streams()["StreamNames"] if s.startswith(stage.prefix)]
+    assert not clients["sqs"].list_queues(QueueNamePrefix=stage.prefix).get("QueueUrls")
     instructor("dynamodb").delete_table(TableName=stage.prefix + "notes")
 
 
 def test_the_plan_for_a_new_stage_creates_in_dependency_order(stage):
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
     calls = planner.plan(clients, models.desired(names, stage.tags), bundle.build())
     methods = [c.method for c in calls]
     assert methods.index("create_stream") < methods.index("create_event_source_mapping")
     assert methods.index("create_role") < methods.index("create_function")
     assert methods.index("create_function") < methods.index("create_event_source_mapping")
-    assert methods.index("create_api") < methods.index("create_integration") < methods.index("create_route")
+    assert methods.index("create_queue") < methods.index("create_event_source_mapping")  # its on-failure destination
+    assert methods.index("create_function") < methods.index("create_api") < methods.index("add_permission")
     assert "create_tables" in methods
     # Roles first: IAM's propagation delay passes while the stream and the tables are created.
     assert methods.index("create_role") < methods.index("create_stream") < methods.index("create_tables")
@@ -232,7 +243,7 @@ def test_status_lists_the_stage_and_its_standing_cost(stage):
     shown = subprocess.run([sys.executable, "-m", "hello_winners", "status", "--stage", stage.stage],
                            capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
-    assert f"stage {stage.stage} on embedded: 10 resources" in shown.stdout
+    assert f"stage {stage.stage} on embedded: 11 resources" in shown.stdout
     assert f"stream                {stage.prefix}retail-stream" in shown.stdout
     assert "standing cost: $0.72 a day" in shown.stdout  # 2 shards x 24 h x $0.015 per shard-hour
     # Only this stage's shards, though the suite's runtime also polls other stages' streams.

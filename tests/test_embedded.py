@@ -223,7 +223,7 @@ def test_connections_that_send_nothing_do_not_keep_the_server_from_answering(sta
     host, port = embedded.ensure_running().endpoint.removeprefix("http://").split(":")
     silent = [socket.create_connection((host, int(port)), timeout=60) for _ in range(300)]
     try:
-        assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners-participant")
+        assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners/test")
         assert silent[0].recv(1) == b""  # closed by the server, not held open for ever
     finally:
         for connection in silent:
@@ -233,7 +233,7 @@ def test_connections_that_send_nothing_do_not_keep_the_server_from_answering(sta
 def test_a_variable_of_the_servers_environment_named_like_a_header_is_not_read_as_one(state, monkeypatch):
     """The HTTP server starts each request's WSGI environ from the process environment; moto reads it for headers."""
     monkeypatch.setenv("HTTP_X_AMZ_SECURITY_TOKEN", "not-a-token-of-this-server")
-    assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners-participant")
+    assert targets.client("sts").get_caller_identity()["Arn"].endswith("user/hello-winners/test")
 
 
 def test_a_name_that_boto3_percent_encodes_in_the_path_is_signed_and_routed_as_sent(state):

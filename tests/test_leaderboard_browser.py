@@ -40,8 +40,9 @@ def dynamodb(embedded_server):
 
 @pytest.fixture
 def env(dynamodb):
-    """Tables of a stage of the test's own on the embedded server, deleted afterwards."""
-    created = tables.create(dynamodb, f"hw-page-{uuid.uuid4().hex[:8]}-")
+    """Tables of a stage of the test's own on the embedded server (in the default participant's namespace, whose
+    keys the page's API signs with), deleted afterwards."""
+    created = tables.create(dynamodb, f"hw-test-page{uuid.uuid4().hex[:8]}-")
     yield created
     for name in created.values():
         dynamodb.delete_table(TableName=name)
@@ -166,7 +167,7 @@ def deployed(embedded_server):
     settings = targets.settings(stage="browser")
     outputs = deploy.deploy(stage=settings.stage, report=lambda line: None)
     yield outputs
-    teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+    teardown.teardown(deploy.clients(stage=settings.stage), settings.prefix, settings.stage, report=lambda line: None)
     runtime.sync()
 
 
@@ -178,7 +179,7 @@ def added_by(merchant, product):
 def test_purchases_put_on_the_stream_reach_the_open_page_through_the_consumer(deployed, browser):
     from hello_winners import deploy
 
-    kinesis = deploy.clients()["kinesis"]
+    kinesis = deploy.clients(stage="browser")["kinesis"]
     seed = [added_by("ana", "p1"), added_by("bo", "p2"), events.product_image("cy", "Cy", "p1", "https://img/1"),
             events.product_image("dee", "Dee", "p2", "https://img/2"),
             *[events.product_purchase("c1", "Customer", "p1") for _ in range(3)],

@@ -86,24 +86,29 @@ def zip_with(files, base=b""):
 def stage(request):
     settings = targets.settings(stage="rt" + re.sub(r"[^a-z0-9]", "", request.node.name.lower())[-10:])
     yield settings
-    teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+    teardown.teardown(deploy.clients(stage=settings.stage), settings.prefix, settings.stage, report=lambda line: None)
     runtime.sync()
 
 
-def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10):
+def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3, retries=10, on_failure=False):
     """A one-shard stream mapped to a function of ``code``, as a participant would set it up with boto3:
-    the stage's names, a role Lambda may assume that may read the stream, and the retry a new role needs."""
-    clients = deploy.clients()
+    the stage's names, a role Lambda may assume that may read the stream, and the retry a new role needs;
+    with ``on_failure``, the stage's queue as the mapping's on-failure destination, which the role may send to."""
+    clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
     stream, function = names.stream, names.function("consumer")
     clients["kinesis"].create_stream(StreamName=stream, ShardCount=1)
     clients["kinesis"].add_tags_to_stream(StreamName=stream, Tags=stage.tags)
     role = clients["iam"].create_role(RoleName=names.role("consumer"),
                                       AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                                      PermissionsBoundary=names.boundary_arn,
                                       Tags=[{"Key": k, "Value": v} for k, v in stage.tags.items()])["Role"]["Arn"]
+    statements = [{"Effect": "Allow", "Action": list(policies.STREAM_READ), "Resource": [names.stream_arn]}]
+    if on_failure:
+        clients["sqs"].create_queue(QueueName=names.queue, tags=stage.tags)
+        statements.append({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [names.queue_arn]})
     clients["iam"].put_role_policy(RoleName=names.role("consumer"), PolicyName="read-the-stream", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": list(policies.STREAM_READ), "Resource": [names.stream_arn]}]}))
+        {"Version": "2012-10-17", "Statement": statements}))
     deploy.until_role_ready(lambda: clients["lambda"].create_function(
         FunctionName=function, Runtime="python3.12", Role=role, Handler=handler, Code={"ZipFile": code},
         Timeout=timeout, Environment={"Variables": environment}, Tags=stage.tags), report=lambda line: None)
@@ -112,7 +117,9 @@ def mapped_function(stage, code, handler, environment, batch_size=10, timeout=3,
     deploy.until_role_ready(lambda: clients["lambda"].create_event_source_mapping(
         FunctionName=function, EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=batch_size,
         MaximumBatchingWindowInSeconds=0, BisectBatchOnFunctionError=True, MaximumRetryAttempts=retries,
-        FunctionResponseTypes=["ReportBatchItemFailures"]), report=lambda line: None)
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        **({"DestinationConfig": {"OnFailure": {"Destination": names.queue_arn}}} if on_failure else {})),
+        report=lambda line: None)
     return clients["kinesis"], stream
 
 
@@ -149,6 +156,37 @@ def test_a_timed_out_invocation_is_retried_and_the_worker_replaced(stage, tmp_pa
     runtime.drain(timeout_s=120)
     assert invocations(log) == [["slow"], ["slow"], ["after"]]
     assert any("Task timed out after 1.00 seconds" in line for line in runtime.status()["log"])
+
+
+ALWAYS_FAILS = "def handler(event, context):\n    raise RuntimeError('this batch never goes through')\n"
+
+
+def test_a_batch_that_keeps_failing_is_recorded_in_the_on_failure_queue_not_lost(stage, instructor, capsys):
+    from hello_winners import cli
+
+    kinesis, stream = mapped_function(stage, zip_with({"fails.py": ALWAYS_FAILS}), "fails.handler", {},
+                                      batch_size=2, retries=1, on_failure=True)
+    put(kinesis, stream, ["a", "b"])
+    runtime.drain(timeout_s=120)
+    names = deploy.stage_names(stage, deploy.clients(stage=stage.stage))
+    assert cli.main(["status", "--stage", stage.stage]) == 0  # bisected, then given up on one record at a time
+    assert f"failed batches: 2 recorded in {names.queue}" in capsys.readouterr().out
+    sqs = instructor("sqs")
+    url = sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
+    records = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert {r["requestContext"]["condition"] for r in records} == {"RetryAttemptsExhausted"}
+    assert {r["requestContext"]["functionArn"] for r in records} == {names.function_arn("consumer")}
+    infos = sorted((r["KinesisBatchInfo"] for r in records), key=lambda info: info["startSequenceNumber"])
+    assert [(i["shardId"], i["batchSize"], i["streamArn"]) for i in infos] == [
+        ("shardId-000000000000", 1, names.stream_arn)] * 2
+    assert all(i["startSequenceNumber"] == i["endSequenceNumber"] for i in infos)
+    assert sum(shard["discarded"] for shard in runtime.status()["shards"] if shard["stream"] == stream) == 2
+    # A destination the function's role may not send to is refused, as on AWS.
+    lam = deploy.clients(stage=stage.stage)["lambda"]
+    (mapping,) = lam.list_event_source_mappings(FunctionName=names.function("consumer"))["EventSourceMappings"]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="SendMessage"):
+        lam.update_event_source_mapping(UUID=mapping["UUID"], DestinationConfig={
+            "OnFailure": {"Destination": names.queue_arn.replace("failed-batches", "elsewhere")}})
 
 
 def test_a_restarted_runtime_resumes_from_its_checkpoints(stage, tmp_path):
@@ -297,7 +335,7 @@ def test_a_consumer_role_without_batch_write_is_denied_offline_and_its_records_w
     from hello_winners.view import tables
 
     deploy.deploy(stage=stage.stage, options=models.Options(shards=1, max_retry_attempts=-1), report=lambda line: None)
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
     role = names.role("consumer")
     granted = policies.consumer(names)
@@ -342,7 +380,7 @@ def test_a_function_runs_with_its_roles_temporary_credentials_and_is_held_to_its
     put(kinesis, stream, ["hello"])
     runtime.drain(timeout_s=120)
     seen = invocations(log)[0]
-    role = deploy.stage_names(stage, deploy.clients()).role("consumer")
+    role = deploy.stage_names(stage, deploy.clients(stage=stage.stage)).role("consumer")
     assert f":assumed-role/{role}/" in seen["arn"]   # the role's session, never the participant's keys
     assert seen["denied"] == "AccessDeniedException"  # its policy grants reading the stream, not listing tables
 
@@ -518,8 +556,8 @@ def test_an_unusable_checkpoint_is_said_and_the_shard_re_read_from_its_trim_hori
     put(kinesis, stream, ["a", "b"])
     runtime.drain(timeout_s=120)
     runtime.stop()
-    function = deploy.stage_names(stage, deploy.clients()).function("consumer")
-    mapping = deploy.clients()["lambda"].list_event_source_mappings(FunctionName=function)
+    function = deploy.stage_names(stage, deploy.clients(stage=stage.stage)).function("consumer")
+    mapping = deploy.clients(stage=stage.stage)["lambda"].list_event_source_mappings(FunctionName=function)
     uuid = mapping["EventSourceMappings"][0]["UUID"]
     path = state_dir() / "runtime" / "checkpoints.json"
     checkpoints = json.loads(path.read_text())
@@ -548,13 +586,11 @@ def test_a_garbled_checkpoints_file_is_said_and_read_as_empty(tmp_path):
 def test_the_runtimes_http_api_refuses_abuse_with_json_and_keeps_serving(stage, tmp_path):
     (tmp_path / "open").touch()
     mapped_function(stage, zip_with({"gated.py": GATED}), "gated.handler", {"GATE": str(tmp_path)})
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     function = deploy.stage_names(stage, clients).function("consumer")
     arn = clients["lambda"].get_function(FunctionName=function)["Configuration"]["FunctionArn"]
-    api = clients["apigatewayv2"].create_api(Name=stage.prefix + "api", ProtocolType="HTTP", Tags=stage.tags)["ApiId"]
-    integration = clients["apigatewayv2"].create_integration(
-        ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0")["IntegrationId"]
-    clients["apigatewayv2"].create_route(ApiId=api, RouteKey="$default", Target=f"integrations/{integration}")
+    api = clients["apigatewayv2"].create_api(Name=stage.prefix + "api", ProtocolType="HTTP", Target=arn,
+                                             Tags=stage.tags)["ApiId"]
     url = runtime.api_url(api)
     host, port = url.removeprefix("http://").split(":")
     for request, status in [(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),

@@ -14,7 +14,7 @@ from hello_winners.deploy import bundle, models, planner, policies, teardown
 
 QUIET = lambda line: None  # noqa: E731
 TAGS = naming.tags("alice")
-TAGGED_AT_CREATION = {"create_stream", "create_role", "create_function", "create_api"}
+TAGGED_AT_CREATION = {"create_stream", "create_role", "create_function", "create_api", "create_queue"}
 
 
 def plan_for(stage="alice"):
@@ -41,15 +41,49 @@ def test_a_stage_that_lost_its_tags_is_tagged_again_and_then_torn_down_whole(moc
     clients["dynamodb"].untag_resource(ResourceArn=scores, TagKeys=keys)
     clients["iam"].untag_role(RoleName="hw-alice-winner-consumer-role", TagKeys=keys)
     clients["lambda"].untag_resource(Resource=outputs.function_arns["api"], TagKeys=keys)
-    names = deploy.stage_names(targets.settings(stage="alice"), clients)
-    clients["apigatewayv2"].untag_resource(ResourceArn=names.api_arn(outputs.api_id), TagKeys=keys)
+    queue = clients["sqs"].get_queue_url(QueueName="hw-alice-failed-batches")["QueueUrl"]
+    clients["sqs"].untag_queue(QueueUrl=queue, TagKeys=keys)
 
     said = []
     deploy.deploy(stage="alice", report=said.append)
     assert said[0].endswith("5 changes")
     assert all(line.endswith("again: it lacks the kit's tags (an interrupted deploy?)") for line in said[1:])
     removed = teardown.teardown(clients, "hw-alice-", "alice", report=said.append, sleep=pytest.fail)
-    assert len(removed) == 10 and not any(" kept " in line for line in said)
+    assert len(removed) == 11 and not any(" kept " in line for line in said)
+
+
+def test_an_http_api_of_the_stages_name_without_its_tags_is_somebody_elses(mocked_aws):
+    """API Gateway lets anyone name an API anything (the room policy scopes APIs by their tags): a look-alike
+    is neither used nor deleted, and the stage gets its own."""
+    clients = deploy.clients()
+    clients["apigatewayv2"].create_api(Name="hw-alice-winner-api", ProtocolType="HTTP", Tags=naming.tags("bob"))
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    apis = clients["apigatewayv2"].get_apis()["Items"]
+    assert len([a for a in apis if a["Name"] == "hw-alice-winner-api"]) == 2
+    assert next(a for a in apis if a["ApiId"] == outputs.api_id)["Tags"] == TAGS
+    teardown.teardown(clients, "hw-alice-", "alice", report=QUIET, sleep=lambda s: None)
+    assert [a["Tags"] for a in clients["apigatewayv2"].get_apis()["Items"]] == [naming.tags("bob")]
+
+
+def test_an_http_api_that_no_longer_sends_everything_to_the_function_is_replaced(mocked_aws):
+    clients = deploy.clients()
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    route = clients["apigatewayv2"].get_routes(ApiId=outputs.api_id)["Items"][0]
+    clients["apigatewayv2"].delete_route(ApiId=outputs.api_id, RouteId=route["RouteId"])
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert said == ["\n".join([
+        " 1. replace the HTTP API hw-alice-winner-api: it no longer sends every request to the function  "
+        "[apigatewayv2.delete_api]",
+        " 2. create the HTTP API hw-alice-winner-api, sending every request to hw-alice-winner-api  "
+        "[apigatewayv2.create_api]",
+        " 3. withdraw hw-alice-winner-api's permission for an API that is gone  [lambda.remove_permission]",
+        " 4. let hw-alice-winner-api invoke hw-alice-winner-api  [lambda.add_permission]"])]
+    replaced = deploy.deploy(stage="alice", report=QUIET)
+    assert replaced.api_id != outputs.api_id
+    assert [r["RouteKey"] for r in clients["apigatewayv2"].get_routes(ApiId=replaced.api_id)["Items"]] == ["$default"]
+    assert planner.plan(clients, models.desired(deploy.stage_names(targets.settings(stage="alice"), clients), TAGS),
+                        bundle.build()) == []
 
 
 def test_a_mapping_lambda_is_deleting_counts_as_gone_and_a_new_one_is_planned(mocked_aws):
@@ -134,3 +168,33 @@ def test_a_redeploy_that_changes_a_mapping_setting_updates_that_setting_and_only
     (mapping,) = deploy.clients()["lambda"].list_event_source_mappings(
         FunctionName="hw-alice-winner-consumer")["EventSourceMappings"]
     assert {key: mapping[key] for _, _, key in MAPPING_SETTINGS} == {key: value for _, value, key in MAPPING_SETTINGS}
+
+
+def test_every_planned_call_is_valid_for_the_installed_botocores_models(mocked_aws):
+    """Every parameter the kit plans to pass exists in botocore's models, with the right type. The oldest CI run
+    pins boto3's floor (pyproject.toml, .ci/oldest-constraints.txt): there this checks the floor's models, which
+    must know every parameter (Kinesis CreateStream's Tags came with botocore 1.35.26)."""
+    from botocore.validate import ParamValidator
+
+    from hello_winners.deploy import room
+
+    clients = deploy.clients()
+    settings = targets.settings(stage="alice")
+    names = deploy.stage_names(settings, clients)
+    fresh = planner.plan(clients, models.desired(names, settings.tags), bundle.build())
+    deploy.deploy(stage="alice", report=QUIET)
+    clients["iam"].delete_role_permissions_boundary(RoleName=names.role("api"))
+    clients["sqs"].untag_queue(QueueUrl=clients["sqs"].get_queue_url(QueueName=names.queue)["QueueUrl"],
+                               TagKeys=list(TAGS))
+    changed = planner.plan(clients, models.desired(names, settings.tags, models.Options(batch_size=7)), b"other code")
+    account = names.account
+    rooms = room.plan(clients["iam"], room.Room("us-east-1", account, "aws", ("bob",)))
+    planned = [c for c in fresh + changed + rooms if c.service != "kit"]
+    assert {"put_role_permissions_boundary", "tag_queue", "update_event_source_mapping", "update_function_code",
+            "create_user", "create_policy"} <= {c.method for c in planned}
+    for call in planned:
+        client = clients[call.service]
+        operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[call.method])
+        params = {k: "ref" if isinstance(v, planner.Ref) else v for k, v in call.params.items()}
+        report = ParamValidator().validate(params, operation.input_shape)
+        assert not report.has_errors(), f"{call.service}.{call.method}: {report.generate_report()}"

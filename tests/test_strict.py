@@ -3,6 +3,7 @@
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,10 +16,8 @@ import pytest
 from botocore.config import Config
 
 from hello_winners import deploy, embedded, naming, targets
-from hello_winners.deploy import models, policies, teardown
-from hello_winners.deploy.names import Names
+from hello_winners.deploy import models, room, teardown
 from hello_winners.embedded import credentials, runtime
-from hello_winners.view import tables
 
 from signed import Identity, json_call, query_call, send
 
@@ -73,16 +72,20 @@ def test_a_service_the_kit_does_not_serve_is_refused_with_a_sentence_naming_thos
 
 
 @pytest.mark.parametrize("service, operation, params", READS)
-def test_requests_signed_with_other_keys_are_refused(embedded_server, service, operation, params):
+def test_requests_signed_with_other_keys_are_refused(embedded_server, participant_keys, service, operation, params):
     stranger = client(service, embedded_server.endpoint, aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
                       aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
     assert refused_code(lambda: getattr(stranger, operation)(**params)) in (
         "UnrecognizedClientException", "InvalidClientTokenId")
-    participant = credentials.keys(credentials.PARTICIPANT)
-    forged = client(service, embedded_server.endpoint, aws_access_key_id=participant.aws_access_key_id,
-                    aws_secret_access_key="x" * 40)
-    assert refused_code(lambda: getattr(forged, operation)(**params)) in (
-        "InvalidSignatureException", "SignatureDoesNotMatch")
+    for keys in (participant_keys, credentials.keys(credentials.KIT)):
+        forged = client(service, embedded_server.endpoint, aws_access_key_id=keys.aws_access_key_id,
+                        aws_secret_access_key="x" * 40)
+        assert refused_code(lambda forged=forged: getattr(forged, operation)(**params)) in (
+            "InvalidSignatureException", "SignatureDoesNotMatch")
+    # The seed of the participants' keys is no identity of its own.
+    seed = credentials.keys(credentials.PARTICIPANT)
+    assert refused_code(lambda: getattr(client(service, embedded_server.endpoint, **vars(seed)), operation)(**params)) in (
+        "UnrecognizedClientException", "InvalidClientTokenId")
 
 
 def test_no_web_origin_gets_a_cors_grant(embedded_server):
@@ -118,13 +121,14 @@ def test_the_reported_reconfiguration_of_a_deployed_function_runs_nothing(embedd
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(attack, timeout=10)
         assert refused.value.code == 403
-        variables = targets.client("lambda", "embedded").get_function_configuration(FunctionName=api)["Environment"]
+        variables = targets.client("lambda", "embedded", stage.stage).get_function_configuration(
+            FunctionName=api)["Environment"]
         assert "BROWSER" not in variables.get("Variables", {})
         with urllib.request.urlopen(outputs.api_url.rstrip("/") + "/winners", timeout=30) as answer:
             assert answer.status == 200
         assert not pwned.exists()
     finally:
-        teardown.teardown(deploy.clients(), stage.prefix, stage.stage, report=lambda line: None)
+        teardown.teardown(deploy.clients(stage=stage.stage), stage.prefix, stage.stage, report=lambda line: None)
 
 
 @pytest.mark.parametrize("method, path, body", [
@@ -137,7 +141,7 @@ def test_the_reported_reconfiguration_of_a_deployed_function_runs_nothing(embedd
     ("POST", "/%6Doto-api/reset", b""),  # percent-encoded: the HTTP server hands the path on decoded
 ])
 def test_motos_control_routes_answer_nobody(embedded_server, method, path, body):
-    kinesis = targets.client("kinesis", "embedded")
+    kinesis = targets.client("kinesis", "embedded", "control")
     kinesis.create_stream(StreamName="hw-control-retail-stream", ShardCount=1)
     try:
         request = urllib.request.Request(embedded_server.endpoint + path, data=body, method=method)
@@ -150,21 +154,33 @@ def test_motos_control_routes_answer_nobody(embedded_server, method, path, body)
         kinesis.delete_stream(StreamName="hw-control-retail-stream")
 
 
-def test_the_participant_may_do_only_what_the_participant_policy_allows(embedded_server):
+def test_the_participant_may_do_only_what_the_room_policy_allows(embedded_server):
     kinesis = targets.client("kinesis", "embedded")
     assert refused_code(lambda: kinesis.create_stream(StreamName="not-the-kits", ShardCount=1)) == "AccessDeniedException"
+    assert refused_code(lambda: kinesis.create_stream(StreamName="hw-someone-else-retail-stream", ShardCount=1)) == (
+        "AccessDeniedException")
     iam = targets.client("iam", "embedded")
     assert refused_code(lambda: iam.create_user(UserName="someone")) == "AccessDenied"
 
 
-def test_the_participant_holds_the_policy_hello_winners_policy_prints(embedded_server, instructor):
+def test_each_participant_is_a_room_user_holding_only_the_policy_hello_winners_policy_prints(embedded_server, instructor):
+    """The embedded AWS is a room: the stage's participant is the user room-account would make, in its group."""
+    account = targets.client("sts", "embedded").get_caller_identity()["Account"]
     printed = subprocess.run([sys.executable, "-m", "hello_winners", "policy", "--region", embedded.REGION,
-                              "--account", targets.client("sts", "embedded").get_caller_identity()["Account"]],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
-    held = instructor("iam").get_user_policy(UserName=credentials.USER_NAMES[credentials.PARTICIPANT],
-                                             PolicyName=credentials.PARTICIPANT)["PolicyDocument"]
-    held = json.loads(held) if isinstance(held, str) else held
-    assert held == json.loads(printed)
+                              "--account", account], capture_output=True, text=True, timeout=60, check=True).stdout
+    iam = instructor("iam")
+    assert iam.list_user_policies(UserName="test")["PolicyNames"] == []
+    assert iam.list_attached_user_policies(UserName="test")["AttachedPolicies"] == []
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="test")["Groups"]] == [room.GROUP]
+    assert iam.list_group_policies(GroupName=room.GROUP)["PolicyNames"] == []
+    (attached,) = iam.list_attached_group_policies(GroupName=room.GROUP)["AttachedPolicies"]
+    version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+    held = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
+    assert (json.loads(held) if isinstance(held, str) else held) == json.loads(printed)
+    assert {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="test")["Tags"]} == {naming.STAGE_TAG: "test"}
+    # play's stage is its participant's: no user of its own.
+    targets.client("sts", "embedded", "test-play").get_caller_identity()
+    assert room.existing_participants(iam).count("test-play") == 0
 
 
 def test_server_env_lets_other_tools_act_as_the_participant(embedded_server, tmp_path):
@@ -179,7 +195,7 @@ def test_server_env_lets_other_tools_act_as_the_participant(embedded_server, tmp
     shell = subprocess.run(["sh", "-c", f'eval "$(cat env)" && "{sys.executable}" -c "{script}"'], cwd=tmp_path,
                            capture_output=True, text=True, timeout=60, env=environment)
     assert shell.returncode == 0, shell.stderr
-    assert shell.stdout.strip().endswith(":user/" + credentials.USER_NAMES[credentials.PARTICIPANT])
+    assert shell.stdout.strip().endswith(":user/hello-winners/test")
 
 
 def test_keys_are_random_per_state_folder_and_readable_by_their_owner_only(private_state, tmp_path_factory, monkeypatch):
@@ -191,17 +207,24 @@ def test_keys_are_random_per_state_folder_and_readable_by_their_owner_only(priva
     assert other.aws_access_key_id != first.aws_access_key_id
     assert other.aws_secret_access_key != first.aws_secret_access_key
     assert first.aws_secret_access_key not in repr(first)
+    # Each participant's keys are derived from this folder's: the same every time, another for another name.
+    alice = credentials.participant_keys("alice")
+    assert alice == credentials.participant_keys("alice") != credentials.participant_keys("bob")
+    assert re.fullmatch(r"AKIA[A-Z2-7]{16}", alice.aws_access_key_id) and len(alice.aws_secret_access_key) == 40
+    monkeypatch.setenv(embedded.STATE_DIR_ENV, str(private_state))
+    assert credentials.participant_keys("alice") != alice
 
 
 def test_a_new_role_is_assumable_by_lambda_only_after_its_propagation_delay(embedded_server):
     stage = targets.settings(stage="strictdelay")
-    clients = deploy.clients()
+    clients = deploy.clients(stage=stage.stage)
     names = deploy.stage_names(stage, clients)
-    role = clients["iam"].create_role(RoleName=names.role("api"),
-                                      AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST))["Role"]["Arn"]
+    role = clients["iam"].create_role(RoleName=names.role("api"), AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                                      PermissionsBoundary=names.boundary_arn,
+                                      Tags=[{"Key": k, "Value": v} for k, v in stage.tags.items()])["Role"]["Arn"]
     create = lambda: clients["lambda"].create_function(  # noqa: E731
         FunctionName=names.function("api"), Runtime=models.RUNTIME, Role=role, Handler="x.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18}, Tags=stage.tags)
     try:
         with pytest.raises(botocore.exceptions.ClientError, match="cannot be assumed by Lambda"):
             create()
@@ -222,29 +245,6 @@ def test_with_enforcement_off_policies_are_not_checked_but_requests_stay_signed(
     assert refused_code(unsigned.list_streams) == "MissingAuthenticationTokenException"
 
 
-def test_every_participant_statement_names_the_stages_own_resources_or_is_documented_as_unscopable():
-    names = Names("hw-alice-", "us-east-1", "123456789012")
-    document = policies.participant(names)
-    own = (names.stream_arn, *(names.table_arn(v) for v in names.tables),
-           *(names.role_arn(k) for k in ("consumer", "api")), *(names.function_arn(k) for k in ("consumer", "api")),
-           *(names.log_group_arn(k) for k in ("consumer", "api")),
-           *(names.arn("dynamodb", f"table/{table}") for box in naming.SANDBOXES
-             for table in tables.table_names(naming.sandbox_prefix(names.prefix, box)).values()))
-    unscoped = {action for actions in policies.UNSCOPED.values() for action in actions}
-    for statement in document["Statement"]:
-        assert statement["Effect"] == "Allow"
-        assert all("*" not in action for action in statement["Action"]), "a wildcard action"
-        for resource in statement["Resource"]:
-            if any(resource == arn or resource.startswith(arn + "/index/") or resource == arn + ":*" for arn in own):
-                continue
-            if resource == names.arn("lambda", "event-source-mapping:*"):
-                assert set(statement["Action"]) <= set(policies.MAPPING_ACTIONS)
-                continue
-            assert set(statement["Action"]) <= unscoped, f"{statement['Action']} on {resource}"
-    # Nothing of another stage that shares the prefix (alice-2) is granted by name.
-    assert "hw-alice-2-" not in json.dumps(document)
-
-
 def test_the_local_runtime_acts_only_for_the_kit(embedded_server):
     url = runtime.ensure_running().url
     for shown in ({}, {"Authorization": "Bearer guess"}):
@@ -256,8 +256,8 @@ def test_the_local_runtime_acts_only_for_the_kit(embedded_server):
     assert "shards" in runtime.sync()  # the kit itself still may
 
 
-def test_a_signature_more_than_15_minutes_from_the_clock_is_refused(embedded_server):
-    participant = Identity.of("participant", credentials.keys(credentials.PARTICIPANT))
+def test_a_signature_more_than_15_minutes_from_the_clock_is_refused(embedded_server, participant_keys):
+    participant = Identity.of("participant", participant_keys)
     for when in (datetime.datetime(2015, 1, 1), datetime.datetime.utcnow() + datetime.timedelta(minutes=20)):
         answer = json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, when=when)
         assert (answer.status, answer.code) == (403, "InvalidSignatureException"), answer
@@ -269,19 +269,19 @@ def test_a_signature_more_than_15_minutes_from_the_clock_is_refused(embedded_ser
     assert json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, when=recent).status == 200
 
 
-def test_an_unknown_region_is_refused_in_one_sentence(embedded_server):
-    participant = Identity.of("participant", credentials.keys(credentials.PARTICIPANT))
+def test_an_unknown_region_is_refused_in_one_sentence(embedded_server, participant_keys):
+    participant = Identity.of("participant", participant_keys)
     answer = json_call(embedded_server.endpoint, participant, "kinesis", "ListStreams", {}, region="zz-evil-9")
     assert answer.status == 403 and answer.code == "InvalidSignatureException", answer
     assert b"zz-evil-9" in answer.body
 
 
-@pytest.mark.parametrize("identity", [credentials.PARTICIPANT, credentials.KIT])
-def test_a_signed_request_for_motos_reset_is_refused_and_resets_nothing(embedded_server, identity):
-    kinesis = targets.client("kinesis", "embedded")
+@pytest.mark.parametrize("identity", ["participant", credentials.KIT])
+def test_a_signed_request_for_motos_reset_is_refused_and_resets_nothing(embedded_server, participant_keys, identity):
+    kinesis = targets.client("kinesis", "embedded", "reset")
     kinesis.create_stream(StreamName="hw-reset-retail-stream", ShardCount=1)
     try:
-        signer = Identity.of(identity, credentials.keys(identity))
+        signer = Identity.of(identity, participant_keys if identity == "participant" else credentials.keys(identity))
         for path in ("//moto-api/reset", "/./moto-api/reset", "/x/../moto-api/reset"):
             answer = send(embedded_server.endpoint, signer, "kinesis", "POST", path, body=b"")
             assert answer.status == 403 and answer.body, answer
@@ -332,8 +332,9 @@ def stalled_request(endpoint, keys):
     return connection
 
 
-def test_a_stalled_client_holds_up_no_one_and_an_unknown_key_is_refused_before_its_body(embedded_server):
-    participant = credentials.keys(credentials.PARTICIPANT)
+def test_a_stalled_client_holds_up_no_one_and_an_unknown_key_is_refused_before_its_body(embedded_server,
+                                                                                        participant_keys):
+    participant = participant_keys
     stranger = stalled_request(embedded_server.endpoint, ("AKIAIOSFODNN7EXAMPLE", "x" * 40))
     holder = stalled_request(embedded_server.endpoint, (participant.aws_access_key_id, participant.aws_secret_access_key))
     try:
@@ -349,3 +350,11 @@ def test_a_stalled_client_holds_up_no_one_and_an_unknown_key_is_refused_before_i
         stranger.close()
         holder.close()
     assert embedded.find() == embedded_server
+
+
+def test_a_stage_in_a_participants_namespace_is_that_participants(embedded_server, instructor):
+    """On the embedded AWS as in a room: alice's namespace, hw-alice-*, holds alice-2, so alice works there."""
+    targets.client("sts", "embedded", "nsalice").get_caller_identity()
+    arn = targets.client("sts", "embedded", "nsalice-2").get_caller_identity()["Arn"]
+    assert arn.endswith(":user/hello-winners/nsalice")
+    assert "nsalice-2" not in room.existing_participants(instructor("iam"))

@@ -1,8 +1,10 @@
 """Two stages on the embedded AWS, made by the kit's identity, and every identity that may act on them.
 
-``own`` is the stage whose roles sign; ``victim`` is another stage, whose resources no function role of
-``own`` may touch. Each identity is held to one policy document, which :func:`allowed` evaluates as IAM
-does (moto's own policy evaluation), so a test can tell from the server's state what may have changed.
+``own`` is the stage whose participant and roles sign; ``victim`` is another stage, whose resources
+neither may touch. The participant is the room's user of ``own`` (holding the room policy), so what it
+may change is whatever is named in its namespace, ``hw-<own>-*``: a rule stated without the kit's policy
+evaluation. Each role is held to one policy document, which :func:`allowed` evaluates as IAM does (moto's
+own policy evaluation), so a test can tell from the server's state what may have changed.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import boto3
 import botocore.exceptions
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from hello_winners import deploy, embedded
+from hello_winners import embedded
 from hello_winners.deploy import models, policies
 from hello_winners.deploy.names import Names
-from hello_winners.embedded import credentials
+from hello_winners.embedded import credentials, participants
 from hello_winners.view import tables
 
 from signed import Identity
@@ -35,11 +37,21 @@ class World:
     own: Names
     victim: Names
     identities: dict  # name: Identity
-    documents: dict   # name: the policy document the identity is held to
+    documents: dict   # name: the policy document each role is held to
     kit: dict         # boto3 clients signed by the kit, to read the state afterwards
 
     def names(self, stage: str) -> Names:
         return self.own if stage == "own" else self.victim
+
+    def may_change(self, identity: str, arn: str, name: str, actions: tuple[str, ...]) -> bool:
+        """Whether ``identity`` may change the resource ``arn`` (named ``name``: a mapping by its function's,
+        a log group without /aws/lambda/) with one of ``actions``: the participant, what is named in its
+        namespace; a role, what its document allows."""
+        if identity == "participant":
+            return name.startswith(self.own.prefix)
+        service = arn.split(":")[2]
+        return any(allowed(self.documents[identity], f"{service}:{action}", resource)
+                   for action in actions for resource in (arn, arn + ":*"))
 
 
 def kit_clients(endpoint: str) -> dict:
@@ -55,8 +67,9 @@ def build(endpoint: str, own_stage: str = "bindown", victim_stage: str = "bindvi
     own, victim = (Names(f"hw-{stage}-", embedded.REGION, account) for stage in (own_stage, victim_stage))
     for names in (own, victim):
         _stage(kit, names)
-    identities = {"participant": Identity.of("participant", credentials.keys(credentials.PARTICIPANT))}
-    documents = {"participant": deploy.participant_policy(None, embedded.REGION, account, "aws")}
+    keys = credentials.participant_keys(participants.ensure(endpoint, embedded.REGION, own_stage))
+    identities = {"participant": Identity.of("participant", keys)}
+    documents = {}
     for kind in KINDS:
         granted = _assume(kit["sts"], own.role_arn(kind))
         identities[kind] = Identity(kind, granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])

@@ -13,7 +13,6 @@ import time
 from typing import Any, Callable
 
 from hello_winners import naming, targets
-from hello_winners.targets import pages
 from hello_winners.view import tables
 from hello_winners.errors import ConfigError
 from hello_winners.deploy import bundle, models, planner, policies
@@ -21,12 +20,15 @@ from hello_winners.deploy.names import Names
 from hello_winners.deploy.executor import describe, execute
 from hello_winners.deploy.propagation import until_role_ready  # noqa: F401 - for the lessons: deploy.until_role_ready
 
-SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs")
+SERVICES = ("kinesis", "dynamodb", "iam", "lambda", "apigatewayv2", "sts", "logs", "sqs")
 
 
-def clients(target: str | None = None) -> dict[str, Any]:
-    """One client per service the deployment touches, on ``target``."""
-    return targets.get(target).clients(SERVICES)
+def clients(target: str | None = None, stage: str | None = None) -> dict[str, Any]:
+    """One client per service the deployment touches, on ``target``, for ``stage`` (None: the default stage).
+
+    On the embedded AWS they sign as the room's participant whose stage it is, holding only the room policy.
+    """
+    return targets.get(target).clients(SERVICES, stage)
 
 
 def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> Names:
@@ -38,15 +40,9 @@ def stage_names(settings: targets.Settings, clients_: dict[str, Any]) -> Names:
     return Names(settings.prefix, region, account, clients_["kinesis"].meta.partition)
 
 
-def participant_policy(stage: str | None = None, region: str = "*", account: str = "*", partition: str = "aws") -> dict:
-    """The participant's IAM policy: for one stage, or (stage None) for every stage of the kit."""
-    prefix = naming.prefix(naming.stage_name(stage)) if stage else naming.prefix("*")
-    return policies.participant(Names(prefix, region, account, partition))
-
-
-def room_policy(stage: str, region: str = "*", account: str = "*", partition: str = "aws") -> dict:
+def room_server_policy(stage: str, region: str = "*", account: str = "*", partition: str = "aws") -> dict:
     """The room server's IAM policy: put on (and read back from) the stream of the room's stage only."""
-    return policies.room(Names(naming.prefix(naming.stage_name(stage)), region, account, partition))
+    return policies.room_server(Names(naming.prefix(naming.stage_name(stage)), region, account, partition))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +85,7 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
     the wait runs on while it works (see executor.execute). It is not run on a dry run.
     """
     settings = targets.settings(target, stage)
-    clients_ = clients(settings.target)
+    clients_ = clients(settings.target, settings.stage)
     names = stage_names(settings, clients_)
     desired = models.desired(names, settings.tags, options or models.Options())
     if dry_run:
@@ -117,7 +113,7 @@ def deploy(target: str | None = None, stage: str | None = None, options: models.
 def outputs(settings: targets.Settings, clients_: dict[str, Any], names: Names) -> Outputs:
     """Read the deployed stage back: what exists, not what was meant to."""
     mapping = planner.live_mappings(clients_["lambda"], names.function("consumer"), names.stream_arn)
-    api = next((a for a in pages.items(clients_["apigatewayv2"], "get_apis", "Items") if a["Name"] == names.api), None)
+    api = planner.stage_api(clients_["apigatewayv2"], names.api, settings.tags)
     api_id = api["ApiId"] if api else ""
     return Outputs(
         target=settings.target,

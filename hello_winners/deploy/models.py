@@ -1,7 +1,8 @@
 """What a stage should have in AWS, as plain data: the planner compares it with what exists.
 
 Names derive from the stage prefix (hello_winners.naming), ARNs from the partition, account and region,
-so the whole desired state is known before any call is made. Policies name exact ARNs (see policies.py).
+so the whole desired state is known before any call is made. Policies name exact ARNs (see policies.py), and
+every role carries the account's permissions boundary.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Role:
     policy_name: str
     policy: dict
     tags: dict
+    boundary: str  # the ARN of the permissions boundary it carries (deploy.policies.boundary)
     trust: dict = dataclasses.field(default_factory=lambda: LAMBDA_TRUST)
 
 
@@ -96,6 +98,15 @@ class Mapping:
     batch_size: int
     batching_window_s: int
     max_retry_attempts: int
+    on_failure: str  # the ARN of the queue Lambda records a batch in when it gives up on it
+
+
+@dataclasses.dataclass(frozen=True)
+class Queue:
+    """Where Lambda records each batch of the stream it gave up on (the mapping's on-failure destination)."""
+
+    name: str
+    tags: dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,13 +127,14 @@ class Stage:
     functions: tuple
     mapping: Mapping
     api: HttpApi
+    queue: Queue
 
 
 def desired(names: Names, tags: dict, options: Options = Options()) -> Stage:
     environment = dict(names.tables)
     roles = (
-        Role(names.role("consumer"), "consumer-access", policies.consumer(names), tags),
-        Role(names.role("api"), "api-access", policies.api(names), tags),
+        Role(names.role("consumer"), "consumer-access", policies.consumer(names), tags, names.boundary_arn),
+        Role(names.role("api"), "api-access", policies.api(names), tags, names.boundary_arn),
     )
     functions = (
         Function(names.function("consumer"), CONSUMER_HANDLER, names.role_arn("consumer"),
@@ -131,5 +143,6 @@ def desired(names: Names, tags: dict, options: Options = Options()) -> Stage:
                  options.api_memory_mb, options.api_timeout_s, environment, tags),
     )
     mapping = Mapping(names.function("consumer"), names.stream_arn, options.batch_size,
-                      options.batching_window_s, options.max_retry_attempts)
-    return Stage(names, tags, options, roles, functions, mapping, HttpApi(names.api, names.function_arn("api"), tags))
+                      options.batching_window_s, options.max_retry_attempts, names.queue_arn)
+    return Stage(names, tags, options, roles, functions, mapping, HttpApi(names.api, names.function_arn("api"), tags),
+                 Queue(names.queue, tags))

@@ -11,6 +11,9 @@ import dataclasses
 from hello_winners import naming
 from hello_winners.view import tables
 
+# The managed policy that bounds every role a participant creates (its document is deploy.policies.boundary).
+BOUNDARY_POLICY = "hello-winners-boundary"
+
 
 @dataclasses.dataclass(frozen=True)
 class Names:
@@ -64,6 +67,21 @@ class Names:
 
     def api_source_arn(self, api_id: str) -> str:
         return self.arn("execute-api", f"{api_id}/*")
+
+    @property
+    def queue(self) -> str:
+        """The SQS queue where Lambda records each batch of the stream it gave up on (the mapping's on-failure
+        destination)."""
+        return self.prefix + "failed-batches"
+
+    @property
+    def queue_arn(self) -> str:
+        return self.arn("sqs", self.queue)
+
+    @property
+    def boundary_arn(self) -> str:
+        """The permissions boundary every role of a participant carries: one per account (see deploy.policies)."""
+        return self.arn("iam", f"policy/{BOUNDARY_POLICY}", region=False)
 
     def api_arn(self, api_id: str) -> str:
         """The HTTP API's own ARN, as TagResource takes it (API Gateway's ARNs name no account)."""

@@ -16,8 +16,9 @@ from typing import Any, TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from hello_winners.targets import pages
-from hello_winners.deploy import tagging
+from hello_winners.deploy import policies, tagging
 from hello_winners.deploy.bundle import code_sha256
+from hello_winners.deploy.names import BOUNDARY_POLICY, Names
 
 if TYPE_CHECKING:
     from hello_winners.deploy import models
@@ -57,8 +58,22 @@ def plan(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call
 
 
 def roles(iam: Any, stage: models.Stage) -> list[Call]:
-    """The calls that bring the stage's roles to their desired state: the first part of the plan."""
-    return [step for role in stage.roles for step in _role(iam, role)]
+    """The calls that bring the stage's roles to their desired state: the first part of the plan.
+
+    Each role carries the account's permissions boundary (a room's instructor makes it; on an account of
+    one's own, the first deploy does, see :func:`boundary`).
+    """
+    return boundary(iam, stage.names) + [step for role in stage.roles for step in _role(iam, role)]
+
+
+def boundary(iam: Any, names: Names) -> list[Call]:
+    """The call that creates the account's permissions boundary when it does not exist yet (a room has it)."""
+    if _exists(lambda: iam.get_policy(PolicyArn=names.boundary_arn), "NoSuchEntity"):
+        return []
+    document = policies.boundary(account=names.account, partition=names.partition)
+    return [Call("iam", "create_policy", {"PolicyName": BOUNDARY_POLICY, "PolicyDocument": json.dumps(document),
+                                          "Description": "hello-winners: the most any role of a stage may do"},
+                 f"create the permissions boundary {BOUNDARY_POLICY} of the account's stages")]
 
 
 def rest(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call]:
@@ -66,6 +81,7 @@ def rest(clients: dict[str, Any], stage: models.Stage, code: bytes) -> list[Call
     return [
         *stream(clients["kinesis"], stage),
         *_tables(clients["dynamodb"], stage),
+        *queue(clients["sqs"], stage),
         *(step for function in stage.functions for step in _function(clients["lambda"], function, code)),
         *_mapping(clients["lambda"], stage.mapping),
         *_http_api(clients["apigatewayv2"], clients["lambda"], stage),
@@ -85,6 +101,19 @@ def stream(kinesis: Any, stage: models.Stage) -> list[Call]:
              f"wait until {name} is active"),
         tag,  # moto drops CreateStream's Tags; on AWS this only confirms them
     ]
+
+
+def queue(sqs: Any, stage: models.Stage) -> list[Call]:
+    """The call that creates the stage's failed-batches queue, tagged, when it does not exist yet (or tags it)."""
+    wanted = stage.queue
+    url = _found(lambda: sqs.get_queue_url(QueueName=wanted.name), "AWS.SimpleQueueService.NonExistentQueue",
+                 "QueueDoesNotExist")
+    if url is None:
+        return [Call("sqs", "create_queue", {"QueueName": wanted.name, "tags": wanted.tags},
+                     f"create the queue {wanted.name}, where Lambda records a batch it gives up on")]
+    if tagging.carries(sqs.list_queue_tags(QueueUrl=url["QueueUrl"]).get("Tags", {}), wanted.tags):
+        return []
+    return [_again(Call("sqs", "tag_queue", {"QueueUrl": url["QueueUrl"], "Tags": wanted.tags}, f"tag {wanted.name}"))]
 
 
 def _again(call):
@@ -114,18 +143,24 @@ def _table_arn(dynamodb, name):
 
 def _role(iam, role):
     calls = []
-    if not _exists(lambda: iam.get_role(RoleName=role.name), "NoSuchEntity"):
+    found = _found(lambda: iam.get_role(RoleName=role.name), "NoSuchEntity")
+    if found is None:
         calls.append(Call("iam", "create_role", {
             "RoleName": role.name,
             "AssumeRolePolicyDocument": json.dumps(role.trust),
+            "PermissionsBoundary": role.boundary,
             "Tags": tagging.as_pairs(role.tags),
-        }, f"create the role {role.name}"))
+        }, f"create the role {role.name}, bounded by the account's boundary"))
         current = None
     else:
-        current = _current_policy(iam, role)
         if not tagging.carries(tagging.role_tags(iam, role.name), role.tags):
             calls.append(_again(Call("iam", "tag_role", {"RoleName": role.name, "Tags": tagging.as_pairs(role.tags)},
                                      f"tag the role {role.name}")))
+        if found["Role"].get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") != role.boundary:
+            calls.append(Call("iam", "put_role_permissions_boundary",
+                              {"RoleName": role.name, "PermissionsBoundary": role.boundary},
+                              f"bound the role {role.name} by the account's boundary (it was made without)"))
+        current = _current_policy(iam, role)
     if current != role.policy:
         calls.append(Call("iam", "put_role_policy", {
             "RoleName": role.name, "PolicyName": role.policy_name, "PolicyDocument": json.dumps(role.policy),
@@ -193,14 +228,27 @@ def _current_value(configuration, key):
 
 
 def mapping_settings(mapping: models.Mapping) -> dict:
-    """The event source mapping's settings, as CreateEventSourceMapping takes them."""
+    """The event source mapping's settings, as CreateEventSourceMapping takes them.
+
+    A batch that still fails after its retries is not dropped without a trace: Lambda records it (its shard
+    and sequence numbers) in the stage's queue, the on-failure destination.
+    """
     return {
         "BatchSize": mapping.batch_size,
         "MaximumBatchingWindowInSeconds": mapping.batching_window_s,
         "BisectBatchOnFunctionError": True,
         "MaximumRetryAttempts": mapping.max_retry_attempts,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "DestinationConfig": {"OnFailure": {"Destination": mapping.on_failure}},
     }
+
+
+def _mapping_value(mapping: dict, key: str) -> Any:
+    """A setting of a mapping as Lambda lists it, in the shape mapping_settings gives it (only the on-failure
+    destination counts of its DestinationConfig)."""
+    if key == "DestinationConfig":
+        return {"OnFailure": {"Destination": (mapping.get(key) or {}).get("OnFailure", {}).get("Destination")}}
+    return mapping.get(key)
 
 
 def live_mappings(lam: Any, function_name: str, stream_arn: str | None = None) -> list[dict]:
@@ -223,7 +271,7 @@ def _mapping(lam, mapping):
             "StartingPosition": "TRIM_HORIZON", "Enabled": True, **settings,
         }, f"connect the stream to {mapping.function_name} from TRIM_HORIZON", names_role=True)]
     current = existing[0]
-    changed = sorted(k for k, v in settings.items() if current.get(k) != v)
+    changed = sorted(k for k, v in settings.items() if _mapping_value(current, k) != v)
     if not changed:
         return []
     return [Call("lambda", "update_event_source_mapping", {"UUID": current["UUID"], **settings},
@@ -231,49 +279,53 @@ def _mapping(lam, mapping):
 
 
 def _http_api(apis, lam, stage):
+    """The winner API by API Gateway's quick create: one CreateApi with ``Target`` makes the API, its
+    integration, its catch-all route and its auto-deployed stage, so every change is a call on the API
+    itself, which IAM scopes by the API's tags. The stage's API is the one of its name that carries its tags
+    (API Gateway lets anyone pick any name: a look-alike is somebody else's). One that no longer sends every
+    request to the function is replaced (deleted, then created again), never patched piece by piece."""
     api = stage.api
-    found = next((a for a in pages.items(apis, "get_apis", "Items") if a["Name"] == api.name), None)
-    api_id = found["ApiId"] if found else None
-    api_ref = api_id or Ref("{api[ApiId]}")
+    found = stage_api(apis, api.name, api.tags)
     calls = []
+    if found and not _sends_everything_to(apis, found["ApiId"], api.function_arn):
+        calls.append(Call("apigatewayv2", "delete_api", {"ApiId": found["ApiId"]},
+                          f"replace the HTTP API {api.name}: it no longer sends every request to the function"))
+        found = None
     if not found:
-        calls.append(Call("apigatewayv2", "create_api", {"Name": api.name, "ProtocolType": "HTTP", "Tags": api.tags},
-                          f"create the HTTP API {api.name}", save_as="api"))
-    elif not tagging.carries(found.get("Tags", {}), api.tags):
-        calls.append(_again(Call("apigatewayv2", "tag_resource",
-                                 {"ResourceArn": stage.names.api_arn(api_id), "Tags": api.tags}, f"tag {api.name}")))
-    integrations = pages.items(apis, "get_integrations", "Items", ApiId=api_id) if found else []
-    integration = next((i for i in integrations if i.get("IntegrationUri") == api.function_arn), None)
-    if integration is None:
-        calls.append(Call("apigatewayv2", "create_integration", {
-            "ApiId": api_ref, "IntegrationType": "AWS_PROXY", "IntegrationUri": api.function_arn,
-            "PayloadFormatVersion": "2.0", "IntegrationMethod": "POST",
-        }, f"send every request of {api.name} to {api.function_arn.rpartition(':')[2]}", save_as="integration"))
-    target = f"integrations/{integration['IntegrationId']}" if integration else Ref("integrations/{integration[IntegrationId]}")
-    routes = pages.items(apis, "get_routes", "Items", ApiId=api_id) if found else []
-    route = next((r for r in routes if r["RouteKey"] == "$default"), None)
-    if route is None:
-        calls.append(Call("apigatewayv2", "create_route", {"ApiId": api_ref, "RouteKey": "$default", "Target": target},
-                          f"route every path of {api.name} to the function"))
-    elif route.get("Target") != target:
-        calls.append(Call("apigatewayv2", "update_route", {"ApiId": api_id, "RouteId": route["RouteId"], "Target": target},
-                          f"point the default route of {api.name} at the function"))
-    stages = pages.items(apis, "get_stages", "Items", ApiId=api_id) if found else []
-    if not any(s["StageName"] == "$default" for s in stages):
-        calls.append(Call("apigatewayv2", "create_stage", {"ApiId": api_ref, "StageName": "$default", "AutoDeploy": True},
-                          f"publish {api.name} at its default stage"))
+        calls.append(Call("apigatewayv2", "create_api", {"Name": api.name, "ProtocolType": "HTTP",
+                                                         "Target": api.function_arn, "Tags": api.tags},
+                          f"create the HTTP API {api.name}, sending every request to "
+                          f"{api.function_arn.rpartition(':')[2]}", save_as="api"))
     function_name = stage.names.function("api")
-    granted = _granted_source(lam, function_name) if found else None
-    if granted is not None and granted != stage.names.api_source_arn(api_id):
+    source = stage.names.api_source_arn(found["ApiId"]) if found else Ref(stage.names.api_source_arn("{api[ApiId]}"))
+    granted = _granted_source(lam, function_name)
+    if granted is not None and granted != source:
         calls.append(Call("lambda", "remove_permission", {"FunctionName": function_name, "StatementId": STATEMENT_ID},
                           f"withdraw {function_name}'s permission for an API that is gone"))
-    if granted != stage.names.api_source_arn(api_id):
+    if granted != source:
         calls.append(Call("lambda", "add_permission", {
-            "FunctionName": stage.names.function("api"), "StatementId": STATEMENT_ID,
-            "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
-            "SourceArn": stage.names.api_source_arn(api_id) if found else Ref(stage.names.api_source_arn("{api[ApiId]}")),
-        }, f"let {api.name} invoke {stage.names.function('api')}"))
+            "FunctionName": function_name, "StatementId": STATEMENT_ID,
+            "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com", "SourceArn": source,
+        }, f"let {api.name} invoke {function_name}"))
     return calls
+
+
+def stage_api(apis: Any, name: str, tags: dict) -> dict | None:
+    """The stage's HTTP API: the one named ``name`` that carries the stage's ``tags``, or None."""
+    return next((a for a in pages.items(apis, "get_apis", "Items")
+                 if a["Name"] == name and tagging.carries(a.get("Tags", {}), tags)), None)
+
+
+def _sends_everything_to(apis, api_id, function_arn):
+    """Whether the API is as quick create made it: a $default route to an AWS_PROXY integration of the
+    function (payload 2.0), published at an auto-deployed $default stage."""
+    integrations = {i["IntegrationId"]: i for i in pages.items(apis, "get_integrations", "Items", ApiId=api_id)}
+    route = next((r for r in pages.items(apis, "get_routes", "Items", ApiId=api_id) if r["RouteKey"] == "$default"), None)
+    integration = integrations.get((route or {}).get("Target", "").removeprefix("integrations/"))
+    stages = pages.items(apis, "get_stages", "Items", ApiId=api_id)
+    return (integration is not None and integration.get("IntegrationUri") == function_arn
+            and integration.get("IntegrationType") == "AWS_PROXY" and integration.get("PayloadFormatVersion") == "2.0"
+            and any(s["StageName"] == "$default" and s.get("AutoDeploy") for s in stages))
 
 
 def _granted_source(lam, function_name):
@@ -294,11 +346,11 @@ def _exists(describe, missing_code):
     return _found(describe, missing_code) is not None
 
 
-def _found(read, missing_code):
-    """``read()``, or None when AWS answers ``missing_code``: what it reads does not exist."""
+def _found(read, *missing_codes):
+    """``read()``, or None when AWS answers one of ``missing_codes``: what it reads does not exist."""
     try:
         return read()
     except ClientError as error:
-        if error.response["Error"]["Code"] == missing_code:
+        if error.response["Error"]["Code"] in missing_codes:
             return None
         raise

@@ -5,7 +5,7 @@ with the prefix but without those tags is somebody else's: it is reported, never
 for another stage of the kit (stage ``alice-2`` shares the prefix ``hw-alice-``) is that stage's and
 is left out altogether. Log groups carry no tags: only the groups of the stage's own function names
 are its, never others that merely share the prefix. Deletion runs in reverse dependency order
-(mappings, API, functions, roles, tables, stream, log groups), then a second inventory verifies that
+(mappings, API, functions, roles, tables, stream, queue, log groups), then a second inventory verifies that
 nothing of the kit's is left, asking again for a while, as AWS's lists lag behind its deletes.
 """
 
@@ -25,8 +25,9 @@ from hello_winners.deploy.names import Names
 from hello_winners.deploy.planner import live_mappings
 from hello_winners.errors import DeployError
 
-ORDER = ("event source mapping", "HTTP API", "function", "role", "table", "stream", "log group")
-GONE = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException")
+ORDER = ("event source mapping", "HTTP API", "function", "role", "table", "stream", "queue", "log group")
+GONE = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist")
 DENIED = ("AccessDeniedException", "AccessDenied")
 # Seconds between the verification's inventories, about a minute in all: lists may still show what
 # was just deleted.
@@ -107,6 +108,7 @@ def _delete(clients, item):
         "role": lambda: _delete_role(clients["iam"], item.name),
         "table": lambda: _delete_table(clients["dynamodb"], item.name),
         "stream": lambda: _delete_stream(clients["kinesis"], item.name),
+        "queue": lambda: clients["sqs"].delete_queue(QueueUrl=item.ident),
         "log group": lambda: clients["logs"].delete_log_group(logGroupName=item.name),
     }
     try:
@@ -173,6 +175,7 @@ def _listed(clients: dict[str, Any], prefix: str, wanted: dict) -> Iterator[tupl
     yield from _roles(clients["iam"], prefix)
     yield from _tables(clients["dynamodb"], prefix)
     yield from _streams(clients["kinesis"], prefix)
+    yield from _queues(clients["sqs"], prefix)
     yield from _log_groups(clients["logs"], prefix, functions, wanted)
 
 
@@ -213,6 +216,13 @@ def _streams(kinesis, prefix):
     for name in pages.items(kinesis, "list_streams", "StreamNames"):
         if name.startswith(prefix):
             yield "stream", name, _unless_gone(lambda: tagging.stream_tags(kinesis, name)), ""
+
+
+def _queues(sqs, prefix):
+    for url in pages.items(sqs, "list_queues", "QueueUrls", QueueNamePrefix=prefix):
+        name = url.rpartition("/")[2]
+        if name.startswith(prefix):
+            yield "queue", name, _unless_gone(lambda: sqs.list_queue_tags(QueueUrl=url).get("Tags", {})), url
 
 
 def _log_groups(logs, prefix, functions, wanted):

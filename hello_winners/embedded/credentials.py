@@ -3,8 +3,11 @@
 The embedded AWS refuses every request that is not signed with one of these keys, so that no other
 local process and no web page can change what a participant deployed. Two identities hold keys:
 
-- the **participant**, whose IAM policy is the kit's participant policy: what notebooks, ``play``,
-  ``status`` and ``teardown`` use, and what ``hello-winners server env`` hands to other tools;
+- the **participants**: each stage's participant is an IAM user of the room (hello_winners.deploy.room),
+  holding the room policy, whose keys are derived from this folder's participant secret
+  (:func:`participant_keys`), so every process finds the same ones and no more secrets are stored:
+  what notebooks, ``play``, ``status`` and ``teardown`` use, and what ``hello-winners server env`` hands
+  to other tools;
 - the **kit**, which stands in for the Lambda service: the local runtime reads what is deployed and
   assumes each function's execution role with it.
 
@@ -14,6 +17,7 @@ working for as long as the state folder does.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import hmac
@@ -55,6 +59,18 @@ def path() -> Path:
 def keys(identity: str) -> Keys:
     """The keys of ``identity`` (PARTICIPANT or KIT), made on first use."""
     return Keys(**_all()[identity])
+
+
+def participant_keys(name: str) -> Keys:
+    """The keys of the room's participant ``name`` on the embedded AWS: derived from the participant secret,
+    so only a process that can read this state folder's keys holds them, and the server knows them again."""
+    secret = keys(PARTICIPANT).aws_secret_access_key.encode()
+
+    def derived(purpose: str) -> bytes:
+        return hmac.new(secret, f"hello-winners participant {purpose} {name}".encode(), hashlib.sha256).digest()
+
+    key_id = "AKIA" + base64.b32encode(derived("key id")[:10]).decode()  # 16 characters of A-Z and 2-7, as AWS's
+    return Keys(key_id, base64.b64encode(derived("secret")).decode()[:40])
 
 
 def control_token() -> str:

@@ -12,6 +12,10 @@
   (named by its SHA-256, written once), so the runtime runs whatever code was deployed, whoever built it.
 - A write to the Lambda or API Gateway API makes the server ask the runtime to read the deployment
   again at once (hello_winners.embedded.lambda_changes), as Lambda itself knows of a change at once.
+- An HTTP API created or updated with ``Target`` gets what API Gateway's quick create makes
+  (hello_winners.embedded.quick_create), which moto leaves out.
+- Before it serves, the server proves that it refuses a forged signature and a request outside a
+  participant's policy (hello_winners.embedded.self_test), or it exits saying why.
 
 moto also lists its package folder on every request; the listing is read once (a tenth of a drain's time).
 And for each UpdateItem it parses the expression twice and deep-copies the tree: each expression is
@@ -45,7 +49,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from hello_winners.embedded import front, lambda_changes, serializer_keys, strict, update_expressions
+from hello_winners.embedded import (front, lambda_changes, quick_create, self_test, serializer_keys, strict,
+                                    update_expressions)
 from hello_winners.targets import state
 from hello_winners.targets.state import state_dir
 
@@ -156,8 +161,13 @@ def app(region: str) -> Callable:
     sys.modules.setdefault("rfc3987_syntax", None)
     strict.install()
     strict.register_identities(DEFAULT_ACCOUNT_ID, region)
+    quick_create.install()
     moto = DomainDispatcherApplication(create_backend_app)
-    told = lambda_changes.telling(strict.guarded(moto), lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
+    guarded = strict.guarded(moto)
+    reason = self_test.problem(guarded, DEFAULT_ACCOUNT_ID, region, strict.enforced())
+    if reason is not None:
+        self_test.refuse_to_serve(reason)
+    told = lambda_changes.telling(guarded, lambda_changes.Teller(lambda_changes.ask_the_runtime).tell)
     return front.asgi(told, strict.refused_from_the_headers, strict.refuse)
 
 

@@ -94,10 +94,15 @@ def start(port: int | str | None = None, spawned: Callable[[], object] | None = 
     return Server(record)
 
 
+def configured_endpoint() -> str | None:
+    """$HELLO_WINNERS_ENDPOINT: a moto server run elsewhere, or None for the kit's own."""
+    return os.environ.get(ENDPOINT_ENV) or None
+
+
 def endpoint(spawned: Callable[[], object] | None = None) -> str:
     """The embedded AWS's URL: $HELLO_WINNERS_ENDPOINT (a moto server run elsewhere, which must answer),
     else the kit's own server, started when none is running (``spawned``: see :func:`ensure_running`)."""
-    configured = os.environ.get(ENDPOINT_ENV)
+    configured = configured_endpoint()
     if configured:
         if not answers(configured):
             raise AwsUnreachableError(
@@ -108,10 +113,15 @@ def endpoint(spawned: Callable[[], object] | None = None) -> str:
     return ensure_running(spawned=spawned).endpoint
 
 
-def participant_environment() -> dict[str, str]:
-    """The variables boto3 and the AWS CLI read, set to the running server and the participant's keys."""
-    keys = credentials.keys(credentials.PARTICIPANT)
-    return {"AWS_ENDPOINT_URL": endpoint(), "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+def participant_environment(stage: str | None = None) -> dict[str, str]:
+    """The variables boto3 and the AWS CLI read, set to the running server and the keys of the participant
+    of ``stage`` (None: the default stage), who is made on the server first when needed."""
+    from hello_winners.embedded import participants
+
+    url = endpoint()
+    running = find() if not configured_endpoint() else None
+    keys = credentials.participant_keys(participants.ensure(url, REGION, stage, running.pid if running else None))
+    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": keys.aws_access_key_id, "AWS_SECRET_ACCESS_KEY": keys.aws_secret_access_key}
 
 

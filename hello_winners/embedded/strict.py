@@ -3,9 +3,11 @@
 - **Closed by default.** Every request must be signed (SigV4) with keys this state folder made
   (hello_winners.embedded.credentials); moto's own control routes (reset, state dump, the auth switch)
   answer nobody, only its read-only health check stays open; no web origin gets a CORS grant.
-- **IAM enforced.** The participant and each function's execution role are held to their policies, on
-  the resource each call acts on (hello_winners.embedded.authorization), not moto's ``*``, read from the
-  request once, as moto acts on it (hello_winners.embedded.binding).
+- **IAM enforced.** Each participant and each function's execution role are held to their policies and
+  permissions boundary, conditions included, on the resource each call acts on
+  (hello_winners.embedded.authorization), not moto's ``*``, read from the request once, as moto acts on
+  it (hello_winners.embedded.binding). A participant is a room's IAM user (hello_winners.deploy.room),
+  whose keys this state folder derives (credentials.participant_keys) and registers as the user is made.
   ``HELLO_WINNERS_IAM=off`` switches the policy check off; requests stay signed either way.
 - **AWS's timing.** A new role is assumable by Lambda only after ``HELLO_WINNERS_ROLE_DELAY_S``
   seconds (IAM is eventually consistent), so the retry that real AWS needs is exercised offline.
@@ -21,24 +23,25 @@ import json
 import logging
 import os
 import posixpath
+import re
 from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 import botocore.session
 from moto.awslambda.exceptions import InvalidParameterValueException
-from moto.awslambda.models import LambdaBackend
+from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda.models import LambdaBackend, lambda_backends
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import HTTPException
 from moto.core.responses import get_service_model
 from moto.core.utils import utcnow
-from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult
+from moto.iam.access_control import AssumedRoleAccessKey, IAMRequest, IAMRequestBase
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.iam.models import iam_backends
+from moto.iam.models import IAMBackend, iam_backends
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
-from hello_winners import deploy
-from hello_winners.deploy import policies
+from hello_winners.deploy import policies, room
 from hello_winners.embedded import authorization, binding, credentials
 
 IAM_ENV = "HELLO_WINNERS_IAM"
@@ -51,7 +54,7 @@ LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # The one moto route anyone may call: GET of the server's configuration, the kit's health check.
 HEALTH = ("GET", "/moto-api/config")
 # The services the kit uses, by the name requests are signed for; moto serves many more, nobody needs them.
-SIGNING_NAMES = ("apigateway", "dynamodb", "iam", "kinesis", "lambda", "logs", "sts")
+SIGNING_NAMES = ("apigateway", "dynamodb", "iam", "kinesis", "lambda", "logs", "sqs", "sts")
 # How far a signature's time may be from the server's clock, as on AWS.
 SIGNATURE_SKEW = datetime.timedelta(minutes=15)
 SERVED = "API Gateway, CloudWatch Logs, DynamoDB, IAM, Kinesis, Lambda and STS"  # SIGNING_NAMES, as people say them
@@ -191,32 +194,48 @@ def _control_route(path: str) -> bool:
 
 
 def install() -> None:
-    """Patch moto: the authorization of every action, the Lambda trust check, the role delay."""
+    """Patch moto: the authorization of every action, the Lambda trust check, the role delay, and the keys
+    of each participant the room gets."""
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize
     IAMRequestBase._check_role_trust_relationship = _trusted
     for name in ("create_function", "create_event_source_mapping", "update_function_configuration",
                  "update_event_source_mapping"):
         setattr(LambdaBackend, name, _after_role_check(getattr(LambdaBackend, name)))
+    IAMBackend.create_user = _with_participant_keys(IAMBackend.create_user)
 
 
 def register_identities(account: str, region: str) -> None:
-    """Create the participant and the kit in moto's IAM, with this state folder's keys and their policies."""
+    """Create the kit in moto's IAM, with this state folder's keys and a policy that allows everything.
+
+    The participants are the room's users, made through IAM's API (hello_winners.deploy.room).
+    """
     iam = iam_backends[account][get_partition(region)]
-    documents = {
-        credentials.PARTICIPANT: deploy.participant_policy(None, region, account, get_partition(region)),
-        credentials.KIT: {"Version": policies.VERSION,
-                          "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-    }
-    for identity, user_name in credentials.USER_NAMES.items():
-        keys = credentials.keys(identity)
-        iam.create_user(region_name=region, user_name=user_name, path="/", tags=[])
-        key = iam.create_access_key(user_name, prefix="AKIA")
-        for index, registered in list(iam.access_keys.items()):  # moto indexes keys by their id
-            if registered is key:
-                del iam.access_keys[index]
-        key.access_key_id, key.secret_access_key = keys.aws_access_key_id, keys.aws_secret_access_key
-        iam.access_keys[key.access_key_id] = key
-        iam.put_user_policy(user_name, identity, json.dumps(documents[identity]))
+    user_name = credentials.USER_NAMES[credentials.KIT]
+    iam.create_user(region_name=region, user_name=user_name, path="/", tags=[])
+    _register_key(iam, user_name, credentials.keys(credentials.KIT))
+    iam.put_user_policy(user_name, credentials.KIT, json.dumps(
+        {"Version": policies.VERSION, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+
+
+def _register_key(iam: Any, user_name: str, keys: credentials.Keys) -> None:
+    key = iam.create_access_key(user_name, prefix="AKIA")
+    for index, registered in list(iam.access_keys.items()):  # moto indexes keys by their id
+        if registered is key:
+            del iam.access_keys[index]
+    key.access_key_id, key.secret_access_key = keys.aws_access_key_id, keys.aws_secret_access_key
+    iam.access_keys[key.access_key_id] = key
+
+
+def _with_participant_keys(create_user: Callable) -> Callable:
+    """A user made under the room's path is a participant: it gets the keys this state folder derives for it."""
+
+    def created(backend: IAMBackend, region_name: str, user_name: str, path: str = "/", *args: Any, **kwargs: Any) -> Any:
+        user = create_user(backend, region_name, user_name, path, *args, **kwargs)
+        if user.path == room.USER_PATH:
+            _register_key(backend, user_name, credentials.participant_keys(user_name))
+        return user
+
+    return created
 
 
 class Refusal(HTTPException):
@@ -254,32 +273,106 @@ def _authorize(self: Any, resource: str = "*") -> None:
                       "InvalidClientTokenId" if unknown else "SignatureDoesNotMatch",
                       "the security token included in the request is invalid" if unknown else
                       "the request signature we calculated does not match the signature you provided") from None
+    iam = iam_backends[self.current_account][self.partition]
     try:
         reading = binding.read(self)
-        found = authorization.checks(_call(self, reading))
+        found = authorization.checks(_call(self, reading), _Facts(self.current_account, self.region, self.partition))
     except (binding.Unreadable, authorization.Conflict) as error:
         raise Refusal(self, 400, "ValidationException", "ValidationError", str(error)) from None
-    if reading.operation.startswith("AssumeRole") and _role_of(
-            iam_backends[self.current_account][self.partition], reading.params.get("RoleArn", "")) is None:
+    if reading.operation.startswith("AssumeRole") and _role_of(iam, reading.params.get("RoleArn", "")) is None:
         raise Refusal(self, 403, "AccessDeniedException", "AccessDenied",
                       f"User: {request._access_key.arn} is not authorized to perform: sts:{reading.operation} on "
                       f"resource: {reading.params.get('RoleArn')}: no such role")
     if not enforced():
         return
+    principal = _principal(iam, request._access_key)
     for check in found:
-        request._action = check.action
-        if not any(_permitted(request, arn) for arn in check.resources):
-            raise Refusal(self, 403, "AccessDeniedException", "AccessDenied",
-                          f"User: {request._access_key.arn} is not authorized to perform: {check.action} "
-                          f"on resource: {check.resources[0]}")
+        decision = authorization.decide(principal, check)
+        if decision.allowed and check.action.startswith("sts:AssumeRole") and not _trusted(request, check.resources[0]):
+            decision = authorization.Decision(False, f"User: {principal.arn} is not authorized to perform: "
+                                                     f"{check.action} on resource: {check.resources[0]}: its trust "
+                                                     "policy does not name the caller")
+        if not decision.allowed:
+            raise Refusal(self, 403, "AccessDeniedException", "AccessDenied", decision.reason)
 
 
-def _permitted(request: IAMRequest, arn: str) -> bool:
+def _principal(iam: Any, access_key: Any) -> authorization.Principal:
+    """The caller as IAM evaluates them: a user's policies and those of their groups, with the user's tags;
+    or an assumed role's policies, its tags and its permissions boundary. Gone: a principal allowed nothing."""
     try:
-        request.check_action_permitted(arn)
-    except Exception:  # noqa: BLE001 - denied, or the caller's role is gone (moto's NoSuchEntity): closed either way
-        return False
-    return True
+        if isinstance(access_key, AssumedRoleAccessKey):
+            return _role_principal(iam, iam.get_role(access_key._owner_role_name), access_key.arn)
+        user = iam.get_user(access_key._owner_user_name)
+        found = [*user.policies.values(), *user.managed_policies.values()]
+        for group in iam.get_groups_for_user(user.name):
+            found += [*group.policies.values(), *group.managed_policies.values()]
+        return authorization.Principal(access_key.arn, _documents(found),
+                                       _pairs(iam.tagger.list_tags_for_resource(user.arn)["Tags"]))
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types: no such principal, no permission
+        return authorization.Principal(access_key.arn, ())
+
+
+def _role_principal(iam: Any, role: Any, arn: str) -> authorization.Principal:
+    """A role's session: its inline and managed policies, its tags, its permissions boundary."""
+    return authorization.Principal(arn, _documents(role.policies.values(), role.managed_policies.values()),
+                                   _pairs(role.tags), _boundary_document(iam, role.permissions_boundary_arn))
+
+
+def _documents(*groups: Any) -> tuple[dict, ...]:
+    """Policy documents from moto's forms of them: inline JSON text, or a managed policy (its default version)."""
+    return tuple(_parsed(_text(policy)) for group in groups for policy in group)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> dict:
+    """A policy's document, parsed once for every request that is evaluated on it (never changed once read)."""
+    return json.loads(text)
+
+
+def _text(policy: Any) -> str:
+    if isinstance(policy, str):
+        return policy
+    return next(version.document for version in policy.versions if version.is_default)
+
+
+def _boundary_document(iam: Any, arn: str | None) -> dict | None:
+    """The document of a permissions boundary; one that names no existing policy allows nothing."""
+    if not arn:
+        return None
+    try:
+        return _parsed(_text(iam.get_policy(arn)))
+    except Exception:  # noqa: BLE001 - moto's NotFound: a boundary that does not exist allows nothing
+        return {"Version": policies.VERSION, "Statement": []}
+
+
+def _pairs(tags: Any) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in tags or []}
+
+
+class _Facts:
+    """What IAM knows beyond the request, read from moto's state (authorization.Facts)."""
+
+    def __init__(self, account: str, region: str, partition: str) -> None:
+        self.account, self.region, self.partition = account, region, partition
+
+    def tags(self, arn: str) -> dict[str, str] | None:
+        if ":role/" in arn:
+            role = _role_of(iam_backends[self.account][self.partition], arn)
+            return _pairs(role.tags) if role is not None else None
+        api = re.fullmatch(r"arn:[^:]+:apigateway:[^:]+::/apis/([^/]+)", arn)
+        if api:
+            backend = apigatewayv2_backends[self.account][self.region]
+            found = backend.apis.get(api.group(1))
+            return backend.get_tags(found.arn) if found is not None else None
+        return None
+
+    def boundary(self, role_arn: str) -> str | None:
+        role = _role_of(iam_backends[self.account][self.partition], role_arn)
+        return role.permissions_boundary_arn if role is not None else None
+
+    def mapping_function(self, mapping_arn: str) -> str | None:
+        mapping = lambda_backends[self.account][self.region]._event_source_mappings.get(mapping_arn.rpartition(":")[2])
+        return mapping.function_arn if mapping is not None else None
 
 
 def _call(response: Any, reading: binding.Reading) -> authorization.Call:
@@ -339,31 +432,25 @@ def _propagated(role: Any) -> bool:
 
 
 def _after_role_check(create: Callable) -> Callable:
-    """Lambda refuses a role it cannot assume yet, as AWS does while a new role propagates, and a mapping
-    (made, or moved to another function) whose function's role cannot read the stream."""
+    """Lambda refuses a role it cannot assume yet, as AWS does while a new role propagates; and a mapping whose
+    function's role cannot read the stream, or send to the on-failure destination, as AWS does."""
 
     def checked(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
         spec = args[-1] if args and isinstance(args[-1], dict) else kwargs.get("spec") or kwargs.get("body") or {}
         role_arn = spec.get("Role")
-        mapping = create.__name__.endswith("event_source_mapping")
-        if mapping and (create.__name__.startswith("create") or spec.get("FunctionName")):
-            # A mapping made, or moved to another function: that function's role must read the stream.
-            function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec.get("FunctionName", ""))
-            role_arn = function.role
-            stream = spec.get("EventSourceArn") or _mapped_stream(backend, args[0] if len(args) > 1 else "")
-            _check_stream_access(backend, role_arn, stream)
+        if create.__name__ in ("create_event_source_mapping", "update_event_source_mapping"):
+            current = backend._event_source_mappings.get(args[0] if len(args) > 1 else kwargs.get("uuid", ""))
+            function_name = spec.get("FunctionName") or (current.function_arn if current else "")
+            source = spec.get("EventSourceArn") or (current.event_source_arn if current else "")
+            function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(function_name)
+            role_arn = function.role if create.__name__ == "create_event_source_mapping" else None
+            _check_role_reaches(backend, function.role, source, spec.get("DestinationConfig"))
         if role_arn:
             _check_assumable(backend, role_arn)
         return create(backend, *args, **kwargs)
 
     checked.__name__ = create.__name__
     return checked
-
-
-def _mapped_stream(backend: LambdaBackend, uuid: str) -> str:
-    """The event source of the mapping ``uuid`` ("" when there is none: moto then says so itself)."""
-    mapping = backend._event_source_mappings.get(uuid)
-    return mapping.event_source_arn if mapping is not None else ""
 
 
 def _role(backend: LambdaBackend, role_arn: str) -> Any:
@@ -377,18 +464,24 @@ def _check_assumable(backend: LambdaBackend, role_arn: str) -> None:
         raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
 
 
-def _check_stream_access(backend: LambdaBackend, role_arn: str, stream_arn: str) -> None:
-    """Lambda reads the stream with the function's role: a role that cannot is refused at mapping time."""
-    role = _role(backend, role_arn) if ":kinesis:" in stream_arn and enforced() else None
+def _check_role_reaches(backend: LambdaBackend, role_arn: str, stream_arn: str, destinations: dict | None) -> None:
+    """Lambda reads the stream, and sends a batch it gives up on to the on-failure destination, with the
+    function's role: a mapping whose role cannot is refused, as on AWS (its policies and boundary, evaluated)."""
+    role = _role(backend, role_arn) if enforced() else None
     if role is None:
         return
-    documents = list(role.policies.values())
-    for action in ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards"):
-        results = [IAMPolicy(document).is_action_permitted(action, stream_arn) for document in documents]
-        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
-            raise InvalidParameterValueException(
-                f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, "
-                "GetShardIterator, DescribeStream, and ListShards Actions on your stream in IAM.")
+    principal = _role_principal(iam_backends[backend.account_id][backend.partition], role, role.arn)
+    if ":kinesis:" in stream_arn:
+        for action in ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards"):
+            if not authorization.decide(principal, authorization.Check(action, (stream_arn,))).allowed:
+                raise InvalidParameterValueException(
+                    f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, "
+                    "GetShardIterator, DescribeStream, and ListShards Actions on your stream in IAM.")
+    destination = ((destinations or {}).get("OnFailure") or {}).get("Destination") or ""
+    if ":sqs:" in destination and not authorization.decide(
+            principal, authorization.Check("sqs:SendMessage", (destination,))).allowed:
+        raise InvalidParameterValueException(
+            "The provided execution role does not have permissions to call SendMessage on SQS")
 
 
 def signing_name(authorization_header: str) -> str | None:

@@ -11,33 +11,52 @@ from collections.abc import Callable, Iterable
 import boto3
 
 from hello_winners import targets
-from hello_winners.embedded import credentials, runtime, server
+from hello_winners.embedded import credentials, participants, runtime, server
 
 
 class EmbeddedTarget(targets.Target):
-    """The embedded AWS: the kit's moto server (started on first need), as the participant, in a fixed region."""
+    """The embedded AWS: the kit's moto server (started on first need), in a fixed region, signed as the
+    room's participant whose stage it is (hello_winners.embedded.participants)."""
 
     name = targets.EMBEDDED
 
-    def session(self) -> boto3.Session:
-        return _session()
+    def session(self, stage: str | None = None) -> boto3.Session:
+        """The session of the stage's participant, made on the server when this process has not seen them there."""
+        return _session(self._participant(self.endpoint(), stage))
 
     def endpoint(self) -> str:
         return server.endpoint()
 
-    def clients(self, services: Iterable[str]) -> dict:
+    def client(self, service: str, stage: str | None = None) -> object:
+        return self.clients((service,), stage)[service]
+
+    def clients(self, services: Iterable[str], stage: str | None = None) -> dict:
         """As on AWS; what the clients load (models, endpoint rules) is read while the server starts.
 
         Making seven clients takes 0.15 s, and a cold server half a second; made again once the endpoint is
-        known, from what the session has kept, they take 0.02 s.
+        known, from what the session has kept, they take 0.02 s. The stage's participant is made on the
+        server first, when this process has not seen it there yet.
         """
         services = tuple(services)
-        loading = threading.Thread(target=_quietly, args=(functools.partial(_load, self.session(), services),),
-                                   daemon=True)
+        guessed = _session(participants.guess(stage))  # whose it will be, in all likelihood: its models load now
+        loading = threading.Thread(target=_quietly, args=(functools.partial(_load, guessed, services),), daemon=True)
         loading.start()
         endpoint = self.endpoint()
+        session = _session(self._participant(endpoint, stage))
         loading.join()
-        return {service: self._client(service, endpoint) for service in services}
+        return {service: session.client(service, endpoint_url=endpoint, config=targets.CLIENT_CONFIG)
+                for service in services}
+
+    def _participant(self, endpoint: str, stage: str | None) -> str:
+        running = server.find() if not server.configured_endpoint() else None
+        return participants.ensure(endpoint, server.REGION, stage, running.pid if running else None)
+
+    def instructor_clients(self, services: Iterable[str]) -> dict:
+        """The embedded AWS's administrator is the kit's own identity."""
+        session = boto3.Session(region_name=server.REGION, **vars(credentials.keys(credentials.KIT)))
+        endpoint = self.endpoint()
+        return {service: session.client(service, endpoint_url=endpoint, config=targets.CLIENT_CONFIG)
+                for service in services}
 
     def where(self) -> str:
         return f"the embedded AWS at {self.endpoint()}"
@@ -95,13 +114,13 @@ def _quietly(start: Callable[[], object]) -> None:
         start()
 
 
-def _session() -> boto3.Session:
-    """The participant's session; cached per state folder (a test may switch folders)."""
-    return _participant_session(str(credentials.path()))
+def _session(participant: str) -> boto3.Session:
+    """The participant's session; cached per state folder (a test may switch folders) and participant."""
+    return _participant_session(str(credentials.path()), participant)
 
 
 @functools.lru_cache(maxsize=None)
-def _participant_session(_keys_path: str) -> boto3.Session:
-    keys = credentials.keys(credentials.PARTICIPANT)
+def _participant_session(_keys_path: str, participant: str) -> boto3.Session:
+    keys = credentials.participant_keys(participant)
     return boto3.Session(region_name=server.REGION, aws_access_key_id=keys.aws_access_key_id,
                          aws_secret_access_key=keys.aws_secret_access_key)

@@ -71,25 +71,34 @@ class Target:
 
     name = AWS
 
-    def session(self) -> boto3.Session:
-        """One boto3 session per target and process: it caches the service models, which take a second to load."""
+    def session(self, stage: str | None = None) -> boto3.Session:
+        """One boto3 session per target and process: it caches the service models, which take a second to load.
+
+        ``stage`` is the stage the session acts on (None: the default stage). On real AWS the credentials
+        are whoever boto3 finds; the embedded target signs as the room's participant whose stage it is.
+        """
         return _aws_session()
 
     def endpoint(self) -> str | None:
         """The endpoint URL every client uses; None leaves it to boto3."""
         return None
 
-    def client(self, service: str) -> Any:
-        """A boto3 client of ``service``."""
-        return self._client(service, self.endpoint())
+    def client(self, service: str, stage: str | None = None) -> Any:
+        """A boto3 client of ``service``, for ``stage`` (see :meth:`session`)."""
+        return self._client(service, self.endpoint(), stage)
 
-    def clients(self, services: Iterable[str]) -> dict:
+    def clients(self, services: Iterable[str], stage: str | None = None) -> dict:
         """One client per service, at one endpoint looked up once (the embedded target asks its server)."""
         endpoint = self.endpoint()
-        return {service: self._client(service, endpoint) for service in services}
+        return {service: self._client(service, endpoint, stage) for service in services}
 
-    def _client(self, service, endpoint):
-        return self.session().client(service, endpoint_url=endpoint, config=CLIENT_CONFIG)
+    def instructor_clients(self, services: Iterable[str]) -> dict:
+        """Clients for what an instructor does to the account (a room's users and policies): on real AWS with
+        the caller's own credentials, which must be allowed that."""
+        return self.clients(services)
+
+    def _client(self, service, endpoint, stage=None):
+        return self.session(stage).client(service, endpoint_url=endpoint, config=CLIENT_CONFIG)
 
     def where(self) -> str:
         """Where the kit works, for a one-line report."""
@@ -138,9 +147,9 @@ def get(target: str | None = None) -> Target:
     return _target(choice.chosen(target))
 
 
-def client(service: str, target: str | None = None) -> Any:
-    """A boto3 client of ``service`` on ``target``."""
-    return get(target).client(service)
+def client(service: str, target: str | None = None, stage: str | None = None) -> Any:
+    """A boto3 client of ``service`` on ``target``, for ``stage`` (None: the default stage)."""
+    return get(target).client(service, stage)
 
 
 def endpoint(target: str | None = None) -> str | None:

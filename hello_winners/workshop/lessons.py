@@ -6,7 +6,8 @@ participant who fell behind or skipped ahead can open any lesson in a fresh kern
 
 - 0, 1: nothing but the target (lesson 1 creates the stream itself);
 - 2: nothing deployed (lesson 2 works in its own sandbox tables);
-- 3: the stream with the workshop day on it, and the tables;
+- 3: the stream with the workshop day on it, the tables, the queue for batches Lambda gives up on, and the
+  account's permissions boundary (a room has it; an account of one's own gets it here);
 - 4: everything deployed and the stream consumed;
 - 5: the sandbox tables of its experiments;
 - 6: the recorded day (data/workshop-day.jsonl) and the tables;
@@ -84,7 +85,7 @@ def reach(target: str | None = None, stage_name: str | None = None) -> Stage:
     """The stage on the target, reached (and on the embedded target, the server started)."""
     settings = targets.settings(target, stage_name)
     with targets.friendly_errors():
-        clients = deploy.clients(settings.target)
+        clients = deploy.clients(settings.target, settings.stage)
         return Stage(settings, clients, deploy.stage_names(settings, clients))
 
 
@@ -110,9 +111,12 @@ def _stream_and_tables(here):
     created = ensure_stream(here)
     put = put_workshop_day(here)
     tables.create(here.clients["dynamodb"], here.prefix, here.settings.tags)
+    desired = models.desired(here.names, here.settings.tags)
+    executor.execute(here.clients, planner.queue(here.clients["sqs"], desired) + planner.boundary(
+        here.clients["iam"], here.names), report=lambda line: None)
     day_line = ("the room's day arriving on it" if inroom.following(here)
                 else f"{put} events of the workshop day put" if put else "the workshop day already on it")
-    return f"stream {'created' if created else 'reused'}, {day_line}, tables ready"
+    return f"stream {'created' if created else 'reused'}, {day_line}, tables and queue ready"
 
 
 def _deployed_and_drained(here):
@@ -232,7 +236,7 @@ def sandbox(here: Stage, name: str) -> dict[str, str]:
 
     The scan that finds what to delete is strongly consistent: an item written a moment ago must not
     survive the reset and spoil the next comparison. Only the lessons' sandboxes (naming.SANDBOXES) exist:
-    the participant's policy names their tables.
+    a mistyped name would leave tables that no lesson reads or empties.
     """
     if name not in naming.SANDBOXES:
         raise ConfigError(f"there is no sandbox {name!r}: the lessons' sandboxes are {', '.join(naming.SANDBOXES)}")

@@ -25,7 +25,6 @@ import argparse
 import copy
 import dataclasses
 import inspect
-import json
 import os
 import sys
 import time

@@ -11,7 +11,9 @@ already waited. After the function answers:
 - an error or a timeout: with BisectBatchOnFunctionError the batch is split in two halves, each then
   invoked (and bisected again if it fails) on its own before batching resumes; a failing batch of one
   record, or any failure without bisection, is retried up to MaximumRetryAttempts (-1: forever) and
-  then discarded with a line in the runtime's log.
+  then discarded with a line in the runtime's log; with an on-failure destination (an SQS queue), Lambda's
+  record of the batch (its shard, sequence numbers and size, not its records) is sent there with the
+  function's role, as Lambda sends it.
 Between polls it keeps Lambda's pace (pacing.py): at once while records come, about once a second when
 none do, less after a quiet while; :meth:`ShardPoller.wake` makes it poll now (the runtime's sync: something
 may have changed). Clock and sleep are injectable, so the semantics are tested without timing.
@@ -24,8 +26,11 @@ the consumer is exact under redelivery, and the alternative is a poller that fai
 from __future__ import annotations
 
 import collections
+import datetime
+import json
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
 import botocore.exceptions
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
 GET_RECORDS_LIMIT = 10_000
 # A change to any of these restarts the mapping's pollers (from their checkpoints).
 SETTINGS = ("BatchSize", "MaximumBatchingWindowInSeconds", "BisectBatchOnFunctionError", "MaximumRetryAttempts",
-            "FunctionResponseTypes", "FunctionArn")
+            "FunctionResponseTypes", "FunctionArn", "DestinationConfig")
 
 
 def settings(mapping: dict) -> dict:
@@ -171,10 +176,25 @@ class ShardPoller(threading.Thread):
             self.discarded += len(batch)
             self.log(f"discarded {len(batch)} records of {self.shard_id} from {batch[0]['SequenceNumber']} "
                      f"after {attempts} failed attempts: {outcome.error or 'batchItemFailures'}")
+            self._send_to_destination(batch, attempts, outcome)
             if segments:
                 segments.pop()
             return len(batch), 0
         return 0, attempts
+
+    def _send_to_destination(self, batch, attempts, outcome):
+        """Lambda's record of a discarded batch, to the mapping's on-failure queue, sent as the function's role."""
+        destination = ((self.mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination") or ""
+        if not destination.startswith("arn:") or ":sqs:" not in destination:
+            return
+        record = failure_record(self.mapping, self.shard_id, batch, attempts, bool(outcome.error))
+        function = self.function()
+        _, _, _, _, account, name = destination.split(":", 5)
+        try:
+            function.client("sqs").send_message(QueueUrl=f"{function.environment['AWS_ENDPOINT_URL']}/{account}/{name}",
+                                                MessageBody=json.dumps(record))
+        except botocore.exceptions.ClientError as error:
+            self.log(f"could not record the discarded batch in {destination}: {error}")
 
     def _failed_at(self, batch, outcome):
         """Index of the first record to retry, or None when the whole batch succeeded."""
@@ -234,3 +254,24 @@ class ShardPoller(threading.Thread):
             "records": self.records, "retries": self.retries, "discarded": self.discarded, "error": self.error,
             "alive": self.is_alive(), "checkpoint_reset": self.checkpoint_reset,
         }
+
+
+def failure_record(mapping: dict, shard_id: str, batch: list[dict], attempts: int, function_error: bool) -> dict:
+    """What Lambda sends an on-failure destination for a batch of a stream it gave up on: where the batch
+    is on the stream (shard, first and last sequence numbers, size), not its records."""
+    def arrived(record):
+        return record["ApproximateArrivalTimestamp"].astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+    return {
+        "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": mapping["FunctionArn"],
+                           "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                            **({"functionError": "Unhandled"} if function_error else {})},
+        "version": "1.0",
+        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+        "KinesisBatchInfo": {"shardId": shard_id, "startSequenceNumber": batch[0]["SequenceNumber"],
+                             "endSequenceNumber": batch[-1]["SequenceNumber"],
+                             "approximateArrivalOfFirstRecord": arrived(batch[0]),
+                             "approximateArrivalOfLastRecord": arrived(batch[-1]), "batchSize": len(batch),
+                             "streamArn": mapping["EventSourceArn"]},
+    }

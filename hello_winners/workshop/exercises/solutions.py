@@ -134,7 +134,8 @@ def build_zip():
 
 
 def consumer_policy(names):
-    """The consumer's least-privilege policy: read its stream, update its tables, write its log group.
+    """The consumer's least-privilege policy: read its stream, update its tables, record a batch Lambda gives
+    up on in its queue, write its log group.
 
     Only the actions it uses, each on the exact ARNs (``names`` is the stage's deploy.names.Names).
     """
@@ -146,17 +147,20 @@ def consumer_policy(names):
         {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
          "Resource": [names.table_arn(tables.CONTRIBUTIONS), names.table_arn(tables.SCORES)]},
         {"Effect": "Allow", "Action": ["dynamodb:BatchWriteItem"], "Resource": [names.table_arn(tables.REJECTS)]},
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [names.queue_arn]},
         {"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": [group]},
         {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{group}:*"]},
     ]}
 
 
 def create_role(iam, names, policy, tags):
-    """The consumer's role: Lambda may assume it, ``policy`` is its inline policy "consumer-access",
-    and it carries the stage's ``tags`` (teardown finds it by them). Reused when it exists. Returns its ARN."""
+    """The consumer's role: Lambda may assume it, ``policy`` is its inline policy "consumer-access", it
+    carries the account's permissions boundary (``names.boundary_arn``) and the stage's ``tags`` (teardown
+    finds it by them). Reused when it exists. Returns its ARN."""
     name = names.role("consumer")
     try:
         arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST),
+                              PermissionsBoundary=names.boundary_arn,
                               Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
@@ -183,8 +187,8 @@ def create_function(lam, names, role_arn, code, tags):
 
 def connect_stream(lam, names):
     """The event source mapping from the stream to the consumer: from TRIM_HORIZON (the whole day),
-    100 records a batch within 1 s, bisect and retry (10 times) failed batches, partial-failure reports.
-    Reused when it exists. Returns its UUID."""
+    100 records a batch within 1 s, bisect and retry (10 times) failed batches, partial-failure reports,
+    a batch given up on recorded in the queue (names.queue_arn). Reused when it exists. Returns its UUID."""
     function = names.function("consumer")
     found = lam.list_event_source_mappings(FunctionName=function, EventSourceArn=names.stream_arn)
     if found["EventSourceMappings"]:
@@ -192,7 +196,8 @@ def connect_stream(lam, names):
     return deploy.until_role_ready(lambda: lam.create_event_source_mapping(
         FunctionName=function, EventSourceArn=names.stream_arn, StartingPosition="TRIM_HORIZON",
         BatchSize=100, MaximumBatchingWindowInSeconds=1, BisectBatchOnFunctionError=True,
-        MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"]))["UUID"]
+        MaximumRetryAttempts=10, FunctionResponseTypes=["ReportBatchItemFailures"],
+        DestinationConfig={"OnFailure": {"Destination": names.queue_arn}}))["UUID"]
 
 
 # --- lesson 4: who is winning ---------------------------------------------------------------------

@@ -91,8 +91,8 @@ def _consumer_policy(c, function):
             for action, resource in sorted(p for p in granted if (p[0].lower(), p[1]) not in accepted)[:1]:
                 raise Wrong(f"it also grants {action} on {resource}, which the consumer never uses",
                             "grant only what the consumer calls: read the stream, BatchGetItem/GetItem/UpdateItem "
-                            "on Contributions and Scores, BatchWriteItem on Rejects, and its own logs",
-                            key="grant-only-what-consumer-calls")
+                            "on Contributions and Scores, BatchWriteItem on Rejects, SendMessage to its queue, "
+                            "and its own logs", key="grant-only-what-consumer-calls")
     return "exact ARNs, no wildcards, nothing missing or extra"
 
 
@@ -110,6 +110,8 @@ def _why_needed(action):
             "dynamodb": "the consumer reads products with BatchGetItem/GetItem and writes with UpdateItem "
                         "(Contributions, Scores), and writes rejects with BatchWriteItem (Rejects): "
                         "names.table_arn(tables.CONTRIBUTIONS) and so on",
+            "sqs": "Lambda records a batch it gives up on in the stage's queue, sending it with the function's role: "
+                   "sqs:SendMessage on names.queue_arn",
             "logs": "Lambda writes the function's log with logs:CreateLogGroup on names.log_group_arn('consumer') "
                     "(or that ARN + ':*', AWS's other spelling of it) and CreateLogStream/PutLogEvents on that ARN + ':*'"}.get(service, "the consumer needs it")
 
@@ -129,12 +131,18 @@ def _create_role(c, function):
     with samples.mocked() as session:
         iam = session.client("iam")
         with c.on("creating the role", "iam.create_role(RoleName=names.role('consumer'), "
-                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), " + _IAM_TAGS + "): " + _IAM_TAGS_WHY,
+                  "AssumeRolePolicyDocument=json.dumps(models.LAMBDA_TRUST), PermissionsBoundary=names.boundary_arn, "
+                  + _IAM_TAGS + "): " + _IAM_TAGS_WHY,
                   key="iam-create-role-rolename-names"):
             arn = function(iam, names, policy, tags)
             role = iam.get_role(RoleName=names.role("consumer"))["Role"]
             c.expect(arn == role["Arn"], f"it returned {arn!r}, not the role's ARN", "return iam.create_role(...)['Role']['Arn']",
                      key="return-iam-create-role-role")
+            bound = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+            c.expect(bound == names.boundary_arn, f"its permissions boundary is {bound}",
+                     "pass PermissionsBoundary=names.boundary_arn: a room's account lets you create a role only with "
+                     "it, so that no role does more than the workshop needs, whatever its policy says",
+                     key="pass-permissionsboundary-names-boundary-arn")
             trust = role["AssumeRolePolicyDocument"]
             trust = json.loads(trust) if isinstance(trust, str) else trust
             c.expect("lambda.amazonaws.com" in json.dumps(trust), "Lambda may not assume the role",
@@ -250,6 +258,13 @@ def _connect_stream(c, function):
                      "a failing batch would be retried whole, forever",
                      "BisectBatchOnFunctionError=True, MaximumRetryAttempts=10",
                      key="bisectbatchonfunctionerror-true-maximumretryattempts-10")
+            destination = (mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+            c.expect(destination == names.queue_arn,
+                     "a batch that fails its 10 retries would be dropped without a trace" if not destination else
+                     f"a batch given up on would be recorded in {destination}",
+                     "DestinationConfig={'OnFailure': {'Destination': names.queue_arn}}: Lambda records the batch "
+                     "it gives up on (shard and sequence numbers) in your queue",
+                     key="destinationconfig-onfailure-destination-names-queue")
             defaults = models.Options()
             c.expect(mapping.get("BatchSize") == defaults.batch_size
                      and mapping.get("MaximumBatchingWindowInSeconds") == defaults.batching_window_s,
