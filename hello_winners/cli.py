@@ -510,7 +510,7 @@ def _room_follow(args):
             "Share your progress with the instructor (your display name, each check's exercise, passed or failed, "
             "the hint's key, the time; never your code)? [y/N] ").strip().lower() in ("y", "yes")
         membership.save()
-    kinesis = deploy.clients(settings.target)["kinesis"]
+    kinesis = deploy.clients(settings.target, settings.stage)["kinesis"]
     stream_name = Names(settings.prefix, region="", account="").stream
     print(f"{printable(membership.name)} follows room {membership.code}; your progress "
           + ("goes to the instructor" if membership.share else "stays on this laptop") + "; Ctrl-C stops")

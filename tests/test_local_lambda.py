@@ -320,11 +320,12 @@ def test_waiting_for_a_stream_counts_its_own_records_not_every_stage_on_the_serv
         put(kinesis, theirs, [str(n) for n in range(7)])
         runtime.drain(timeout_s=120)  # both consumed: what follows is only the count
         said = []
-        targets.get().wait_until_consumed(deploy.clients(), mine, {}, report=said.append, timeout_s=120)
+        targets.get().wait_until_consumed(deploy.clients(stage=stage.stage), mine, {}, report=said.append,
+                                          timeout_s=120)
         (line,) = said
         assert re.fullmatch(f"the consumer caught up with {mine}: 3 records in (1 batch|[23] batches)", line), line
     finally:
-        teardown.teardown(deploy.clients(), other.prefix, other.stage, report=lambda line: None)
+        teardown.teardown(deploy.clients(stage=other.stage), other.prefix, other.stage, report=lambda line: None)
 
 
 def test_a_consumer_role_without_batch_write_is_denied_offline_and_its_records_wait_for_the_fix(stage):

@@ -108,7 +108,7 @@ def start(target: str | None = None, stage: str | None = None, listen: str = "12
                           "open a new room with --fresh (the old one is kept aside)")
     targets.get(settings.target).before_deploy()
     outputs = deploy.deploy(settings.target, settings.stage, options=ROOM_OPTIONS, report=report)
-    region = deploy.clients(settings.target)["kinesis"].meta.region_name
+    region = deploy.clients(settings.target, settings.stage)["kinesis"].meta.region_name
     config = dataclasses.replace(config or RoomConfig.new(settings.target, settings.stage, outputs.stream),
                                  api_id=outputs.api_id, region=region, stream=outputs.stream)
     config.save(here)

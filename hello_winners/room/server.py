@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     config = RoomConfig.load(folder)
     host, port = parse_listen(args.listen)
     target = targets.get(config.target)
-    kinesis = None if args.no_stream else target.client("kinesis")
+    kinesis = None if args.no_stream else target.client("kinesis", config.stage)
     room = Room(folder, config, kinesis=kinesis, photo_wait_s=args.photo_wait, poll_s=args.poll,
                 api_url=lambda: target.api_url(config.api_id, config.region) if config.api_id else None)
     join_url = f"{base_url(join_hosts(host)[0], port)}/join?code={config.code}"
