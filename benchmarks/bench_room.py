@@ -398,7 +398,7 @@ def _settle(base, config):
     status = _wait_for_pump(base, config.instructor_token)
     runtime.drain(timeout_s=300)
     log = control.room_events(control.folder() / "events.jsonl")
-    kinesis = deploy.clients()["kinesis"]
+    kinesis = deploy.clients(stage=config.stage)["kinesis"]
     on_stream = [data for _, _, data in stream.read_records(kinesis, config.stream)]
     from hello_winners import events
 

@@ -65,7 +65,7 @@ def room_on(stage):
     finally:
         control.stop()
         settings = targets.settings(stage=stage)
-        teardown.teardown(deploy.clients(), settings.prefix, settings.stage, report=lambda line: None)
+        teardown.teardown(deploy.clients(stage=settings.stage), settings.prefix, settings.stage, report=lambda line: None)
 
 
 class Player:
