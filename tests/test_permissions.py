@@ -22,7 +22,9 @@ from hello_winners.deploy import models
 from hello_winners.view import tables
 
 OUTSIDE_ROLE = "perm-outside-role"
-MAPPER = "perm-mapper"  # a function (and its role) outside every stage, whose role's reads a test sets
+# Functions (and their roles) in the own stage's namespace, where the participant may map a stream to them:
+# the mapper's role reads what a test sets; the other's role reads nothing.
+MAPPER, UNREADING = "perm-mapper", "perm-unreading"
 STREAM_READS = ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards")
 
 
@@ -71,7 +73,7 @@ def outside_role(probe):
 
 def test_creating_a_function_needs_to_pass_its_role_too(probe, outside_role):
     lam = as_identity(probe, "participant", "lambda")
-    name = "hw-permnew-winner-api"  # a name the participant may create a function under
+    name = probe.own.prefix + "permnew-winner-api"  # a name the participant may create a function under
     refused(lambda: lam.create_function(FunctionName=name, Runtime=models.RUNTIME, Role=outside_role,
                                         Handler="handler.handler", Code={"ZipFile": code()}), "iam:PassRole")
     assert name not in [f["FunctionName"] for f in probe.kit["lambda"].list_functions()["Functions"]]
@@ -148,18 +150,33 @@ def test_a_transaction_needs_each_items_action_on_each_items_table(probe):
         {"Get": {"TableName": victim, "Key": score_key("perm-tx")}}]), "dynamodb:GetItem")
 
 
+def own_function(probe, name):
+    """A function of the own stage's namespace with a role of its own (made by the kit), its full name."""
+    full = probe.own.prefix + name
+    role = lambda_role(probe, f"{full}-role")
+    try:
+        world._until_assumable(lambda: probe.kit["lambda"].create_function(
+            FunctionName=full, Runtime=models.RUNTIME, Role=role, Handler="handler.handler", Code={"ZipFile": code()}))
+    except probe.kit["lambda"].exceptions.ResourceConflictException:
+        pass
+    return full
+
+
 @pytest.fixture(scope="module")
 def mapper(probe):
-    """A function outside every stage, with a role of its own whose reads of the own stage's stream a test sets."""
-    role = lambda_role(probe, f"{MAPPER}-role")
-    world._until_assumable(lambda: probe.kit["lambda"].create_function(
-        FunctionName=MAPPER, Runtime=models.RUNTIME, Role=role, Handler="handler.handler", Code={"ZipFile": code()}))
-    return MAPPER
+    """A function of the own stage whose role's reads of the own stage's stream a test sets."""
+    return own_function(probe, MAPPER)
+
+
+@pytest.fixture(scope="module")
+def unreading(probe):
+    """A function of the own stage whose role may not read the stream."""
+    return own_function(probe, UNREADING)
 
 
 def reads(probe, actions):
     """Let the mapper's role read the own stage's stream with ``actions`` only."""
-    probe.kit["iam"].put_role_policy(RoleName=f"{MAPPER}-role", PolicyName="reads", PolicyDocument=json.dumps(
+    probe.kit["iam"].put_role_policy(RoleName=f"{probe.own.prefix}{MAPPER}-role", PolicyName="reads", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions),
                                                  "Resource": [probe.own.stream_arn]}]}))
 
@@ -178,14 +195,14 @@ def test_a_mapping_needs_its_functions_role_to_read_the_stream_with_every_action
     assert mappings_of(probe, mapper) == []
 
 
-def test_a_mapping_moved_to_a_function_whose_role_cannot_read_its_stream_is_refused(probe, mapper):
+def test_a_mapping_moved_to_a_function_whose_role_cannot_read_its_stream_is_refused(probe, mapper, unreading):
     reads(probe, STREAM_READS)
     lam = as_identity(probe, "participant", "lambda")
     made = lam.create_event_source_mapping(FunctionName=mapper, EventSourceArn=probe.own.stream_arn,
                                            StartingPosition="TRIM_HORIZON", Enabled=False)["UUID"]
     try:
         with pytest.raises(ClientError, match="Cannot access stream"):
-            lam.update_event_source_mapping(UUID=made, FunctionName=probe.victim.function("consumer"))
+            lam.update_event_source_mapping(UUID=made, FunctionName=unreading)
         assert probe.kit["lambda"].get_event_source_mapping(UUID=made)["FunctionArn"].endswith(f":{mapper}")
     finally:
         probe.kit["lambda"].delete_event_source_mapping(UUID=made)
