@@ -28,13 +28,47 @@ from hello_winners.workshop.exercises import (
     solutions,
     tags_of,
 )
+from hello_winners.workshop.exercises.checks import cases
 from hello_winners.workshop.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
 from hello_winners.view.fold import seq_key
 
 
+# What each checker did, across this module's tests: the cases the reference solution goes through, and for
+# each case, a wrong answer that failed on it. The last test of the module requires one for every case.
+SOLUTION_CASES: dict[str, list[str]] = {}
+FAILED_ON: dict[str, dict[int, str]] = {}
+
+
+class _Recording(cases.Checker):
+    """The checkers' own Checker, remembering which cases it started, in order."""
+
+    made: list = []
+
+    def __init__(self):
+        super().__init__()
+        self.started = []
+        _Recording.made.append(self)
+
+    def on(self, case, *args, **kwargs):
+        self.started.append(case)
+        return super().on(case, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _recording(monkeypatch):
+    monkeypatch.setattr(cases, "Checker", _Recording)
+    _Recording.made.clear()
+
+
 def verdict(capsys, name, function):
     getattr(checks, name)(function)
-    return capsys.readouterr().out
+    out = capsys.readouterr().out
+    run = _Recording.made[-1] if _Recording.made else None
+    if run is not None and function is getattr(solutions, name, None) and f"\n{out}".rstrip().rsplit("\n", 1)[-1].startswith(f"{name}: passed"):
+        SOLUTION_CASES[name] = list(run.started)
+    elif run is not None and out.startswith(f"{name}: not right yet, on ") and run.started:
+        FAILED_ON.setdefault(name, {})[len(run.started) - 1] = run.started[-1]
+    return out
 
 
 ALL = [name for names in EXERCISES.values() for name in names]
@@ -844,3 +878,23 @@ def test_tags_of_what_your_policy_may_not_read_are_none():
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "ListTagsForStream")
 
     assert tags_of({"kinesis": Denied()}, "stream", "hw-alice-2-stream") == {}
+
+
+def test_every_case_of_every_checker_is_failed_by_some_wrong_answer(capsys):
+    """A case no wrong answer reaches could be weakened or deleted with every test still passing.
+
+    Cases are told apart by their position in the reference solution's run (their text may hold a generated
+    sequence number). Runs after the module's other tests, whose verdicts it reads; run alone, it runs them.
+    """
+    missing_tests = [test for name, test in globals().items() if name.startswith("test_") and callable(test)
+                     and name != "test_every_case_of_every_checker_is_failed_by_some_wrong_answer"
+                     and (name.removesuffix("_wrong_answers").removeprefix("test_") in ALL)
+                     and name.removesuffix("_wrong_answers").removeprefix("test_") not in FAILED_ON]
+    for test in missing_tests:
+        test(capsys)
+    for name in ALL:
+        if name not in SOLUTION_CASES:
+            verdict(capsys, name, getattr(solutions, name))
+    unreached = [f"{name}: case {index + 1}, {case!r}" for name in ALL
+                 for index, case in enumerate(SOLUTION_CASES[name]) if index not in FAILED_ON.get(name, {})]
+    assert not unreached, f"{len(unreached)} cases no wrong answer fails on:\n" + "\n".join(unreached)
