@@ -3,6 +3,7 @@ and fails plausible wrong answers with the hint that fits them."""
 
 import base64
 import binascii
+import inspect
 import io
 import json
 import zipfile
@@ -33,21 +34,25 @@ from hello_winners.workshop.exercises.solutions import decode_record, purchase_o
 from hello_winners.view.fold import seq_key
 
 
-# What each checker did, across this module's tests: the cases the reference solution goes through, and for
-# each case, a wrong answer that failed on it. The last test of the module requires one for every case.
+# What the checkers did across this module's tests, for its last test: the cases the reference solution goes
+# through, in order, and for each case a wrong answer failed on, the cases that answer went through to get there
+# (the case it failed on last). Only the solution's passing run sets the first; only a failing verdict of another
+# function adds to the second. RAN names the tests that fed their answers in this session.
 SOLUTION_CASES: dict[str, list[str]] = {}
-FAILED_ON: dict[str, dict[int, str]] = {}
+FAILED_ON: dict[str, dict[int, list[str]]] = {}
+RAN: set[str] = set()
 
 
 class _Recording(cases.Checker):
-    """The checkers' own Checker, remembering which cases it started, in order."""
+    """The checkers' own Checker that also keeps the cases it started, in order. cases.check makes one per
+    verdict, so the last one made is the verdict's."""
 
-    made: list = []
+    last = None
 
     def __init__(self):
         super().__init__()
         self.started = []
-        _Recording.made.append(self)
+        _Recording.last = self
 
     def on(self, case, *args, **kwargs):
         self.started.append(case)
@@ -55,19 +60,22 @@ class _Recording(cases.Checker):
 
 
 @pytest.fixture(autouse=True)
-def _recording(monkeypatch):
+def _recording(request, monkeypatch):
     monkeypatch.setattr(cases, "Checker", _Recording)
-    _Recording.made.clear()
+    RAN.add(request.function.__name__)
 
 
 def verdict(capsys, name, function):
+    """What the checker printed for ``function``; its cases are recorded for the last test."""
+    _Recording.last = None
     getattr(checks, name)(function)
-    out = capsys.readouterr().out
-    run = _Recording.made[-1] if _Recording.made else None
-    if run is not None and function is getattr(solutions, name, None) and f"\n{out}".rstrip().rsplit("\n", 1)[-1].startswith(f"{name}: passed"):
-        SOLUTION_CASES[name] = list(run.started)
-    elif run is not None and out.startswith(f"{name}: not right yet, on ") and run.started:
-        FAILED_ON.setdefault(name, {})[len(run.started) - 1] = run.started[-1]
+    out, run = capsys.readouterr().out, _Recording.last
+    assert run is not None, "the checker made no cases.Checker: the recording saw none of its cases"
+    if function is getattr(solutions, name):
+        if out.splitlines()[-1].startswith(f"{name}: passed ("):  # after any line the solution printed
+            SOLUTION_CASES[name] = run.started
+    elif out.startswith(f"{name}: not right yet, on ") and run.started:
+        FAILED_ON.setdefault(name, {}).setdefault(len(run.started) - 1, run.started)
     return out
 
 
@@ -880,21 +888,31 @@ def test_tags_of_what_your_policy_may_not_read_are_none():
     assert tags_of({"kinesis": Denied()}, "stream", "hw-alice-2-stream") == {}
 
 
-def test_every_case_of_every_checker_is_failed_by_some_wrong_answer(capsys):
-    """A case no wrong answer reaches could be weakened or deleted with every test still passing.
+def _feeding_tests():
+    """This module's tests that feed functions to the checkers: all but the parametrized ones (the solution and
+    the unfinished exercise, for every checker) and the last test itself."""
+    return [test for name, test in globals().items() if name.startswith("test_") and callable(test)
+            and test is not test_every_case_of_every_checker_is_failed_by_some_wrong_answer
+            and not any(mark.name == "parametrize" for mark in getattr(test, "pytestmark", []))]
 
-    Cases are told apart by their position in the reference solution's run (their text may hold a generated
-    sequence number). Runs after the module's other tests, whose verdicts it reads; run alone, it runs them.
+
+def test_every_case_of_every_checker_is_failed_by_some_wrong_answer(request, capsys):
+    """A case no wrong answer fails on could be weakened or deleted with every test still passing.
+
+    A case is known by its position in the reference solution's run; a wrong answer counts for the case it
+    failed on when it went through the same cases as the solution up to there. The wrong answers are the
+    module's other tests': those that did not run in this session (this test alone, or picked by -k) run here.
     """
-    missing_tests = [test for name, test in globals().items() if name.startswith("test_") and callable(test)
-                     and name != "test_every_case_of_every_checker_is_failed_by_some_wrong_answer"
-                     and (name.removesuffix("_wrong_answers").removeprefix("test_") in ALL)
-                     and name.removesuffix("_wrong_answers").removeprefix("test_") not in FAILED_ON]
-    for test in missing_tests:
-        test(capsys)
+    for test in _feeding_tests():
+        if test.__name__ not in RAN:
+            test(**{arg: request.getfixturevalue(arg) for arg in inspect.signature(test).parameters})
     for name in ALL:
         if name not in SOLUTION_CASES:
             verdict(capsys, name, getattr(solutions, name))
+    strayed = [f"{name}: a wrong answer failed on case {index + 1} after the cases {path[:-1]}, the solution's "
+               f"are {SOLUTION_CASES[name][:index]}" for name, failed in FAILED_ON.items()
+               for index, path in failed.items() if path != SOLUTION_CASES[name][:index + 1]]
+    assert not strayed, "cases are told apart by position, but these runs took another path:\n" + "\n".join(strayed)
     unreached = [f"{name}: case {index + 1}, {case!r}" for name in ALL
                  for index, case in enumerate(SOLUTION_CASES[name]) if index not in FAILED_ON.get(name, {})]
     assert not unreached, f"{len(unreached)} cases no wrong answer fails on:\n" + "\n".join(unreached)
