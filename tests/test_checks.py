@@ -144,6 +144,21 @@ def test_put_event_wrong_answers(capsys):
     def puts_the_repr(kinesis, stream_name, event):
         return _put(kinesis, stream_name, event, data=repr(event).encode())
 
+    batch = []
+
+    def resends_its_batch(kinesis, stream_name, event):  # put_records is cheaper, but the batch is never emptied
+        events.validate(event)
+        batch.append({"Data": events.encode(event), "PartitionKey": events.partition_key(event)})
+        last = kinesis.put_records(StreamName=stream_name, Records=batch)["Records"][-1]
+        return last["ShardId"], last["SequenceNumber"]
+
+    def keys_purchases_by_the_buyer(kinesis, stream_name, event):  # to keep each customer's purchases in order
+        buyer = events.parse_origin(event["origin"])[0] if events.kind(event) == "purchase" else None
+        return _put(kinesis, stream_name, event, key=buyer)
+
+    def keys_by_the_product_it_was_tried_on(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, key="p1")
+
     assert verdict(capsys, "put_event", lambda k, s, e: _put(k, s, e, data=json.dumps(e).encode())).startswith(
         "put_event: passed")  # any JSON spelling of the event will do
     assert_fails(capsys, "put_event", keyed_by_the_origin, "its partition key is 'hello-retail/", "the product id")
@@ -151,6 +166,12 @@ def test_put_event_wrong_answers(capsys):
     assert_fails(capsys, "put_event", not_validated, "a property its schema does not allow", "events.validate(event)")
     assert_fails(capsys, "put_event", returns_the_response, "expected ('shardId-", "response['ShardId']")
     assert_fails(capsys, "put_event", puts_the_repr, "not the event's JSON", "events.encode(event)")
+    assert_fails(capsys, "put_event", resends_its_batch, "on a photographer's", "it put 2 records for one event",
+                 "one put_record call")
+    assert_fails(capsys, "put_event", keys_purchases_by_the_buyer, "on a customer's product/purchase of p1",
+                 "its partition key is 'c1', expected the product id 'p1'", "all events of a product share a shard")
+    assert_fails(capsys, "put_event", keys_by_the_product_it_was_tried_on, "on a purchase of another product, p4",
+                 "its partition key is 'p1', expected the product id 'p4'", "events.partition_key(event)")
 
 
 def _read(kinesis, stream_name, shard_id, sequence_number, kind="AT_SEQUENCE_NUMBER", raw=False):
@@ -166,6 +187,27 @@ def test_read_back_wrong_answers(capsys):
     assert_fails(capsys, "read_back", lambda *a: _read(*a, kind="AFTER_SEQUENCE_NUMBER"),
                  "it returned the purchase of p1, expected the image", "AFTER_SEQUENCE_NUMBER")
     assert_fails(capsys, "read_back", lambda *a: _read(*a, raw=True), "not the event dict", "events.decode")
+
+    def records_of_every_shard(kinesis, stream_name):
+        for shard in kinesis.list_shards(StreamName=stream_name)["Shards"]:
+            iterator = kinesis.get_shard_iterator(StreamName=stream_name, ShardId=shard["ShardId"],
+                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            yield from kinesis.get_records(ShardIterator=iterator)["Records"]
+
+    def searches_every_shard(kinesis, stream_name, shard_id, sequence_number):
+        return next(events.decode(record["Data"]) for record in records_of_every_shard(kinesis, stream_name)
+                    if record["SequenceNumber"] == sequence_number)
+
+    def indexes_the_stream_by_sequence_number(kinesis, stream_name, shard_id, sequence_number):
+        by_number = {record["SequenceNumber"]: record["Data"] for record in records_of_every_shard(kinesis, stream_name)}
+        return events.decode(by_number[sequence_number])
+
+    # Both take a sequence number for the stream's, but each shard numbers its own records: the first finds
+    # the create of p1 in the other shard first, the second finds the purchase of p4 overwritten.
+    assert_fails(capsys, "read_back", searches_every_shard, "(the create of p1): it returned the purchase of p4",
+                 "that one is on shardId-000000000000", "read the shard you are given")
+    assert_fails(capsys, "read_back", indexes_the_stream_by_sequence_number, "(the purchase of p4): it returned the "
+                 "create of p1", "that one is on shardId-000000000001", "ShardId=shard_id")
 
 
 # --- lesson 2 --------------------------------------------------------------------------------------
