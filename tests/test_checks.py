@@ -234,6 +234,22 @@ def test_decode_record_wrong_answers(capsys):
     assert_fails(capsys, "decode_record", uses_json_loads, "not JSON", "json.decoder.JSONDecodeError, not EventError", "events.decode")
     assert_fails(capsys, "decode_record", lets_binascii_escape, "not base64", "binascii.Error, not EventError", "catch binascii.Error")
 
+    def loads_any_json_value(record):
+        try:
+            return json.loads(base64.b64decode(record["kinesis"]["data"], validate=True))
+        except (binascii.Error, ValueError) as error:
+            raise EventError(f"a bad record: {error}") from None
+
+    assert_fails(capsys, "decode_record", loads_any_json_value, "on a record holding a JSON list, not an object: it "
+                 "returned [1, 2, 3]", "json.loads takes any JSON value", "events.decode refuses all but an object")
+
+
+def _kind_or_none(event):
+    try:
+        return events.kind(events.validate(event))
+    except EventError:
+        return None
+
 
 def test_validate_event_wrong_answers(capsys):
     def returns_the_event(event):
@@ -254,9 +270,51 @@ def test_validate_event_wrong_answers(capsys):
     assert_fails(capsys, "validate_event", does_not_validate, "without its product id", "events.validate first")
     assert_fails(capsys, "validate_event", returns_the_schema, "expected 'create'", "not the schema id")
 
+    def keeps_only_the_kinds_in_roles(event):  # the kinds record_contribution takes, but purchases count too
+        kind = _kind_or_none(event)
+        return kind if kind in ROLES else None
 
-def _set_contributor(dynamodb, table_names, event, condition=True):
-    role, (user, name) = ROLES[events.kind(event)], events.parse_origin(event["origin"])
+    def skips_views_itself(event):
+        kind = _kind_or_none(event)
+        return kind if kind in ("create", "image", "purchase") else None
+
+    def splits_the_schema_id(event):
+        try:
+            return events.validate(event)["data"]["schema"].split("/")[2]
+        except EventError:
+            return None
+
+    def checks_the_id_then_asks_the_kind(event):
+        if not isinstance(event, dict) or not event.get("data", {}).get("id"):
+            return None
+        return events.kind(event)
+
+    def checks_the_fields_by_hand(event):
+        data = event.get("data") if isinstance(event, dict) else None
+        if not isinstance(data, dict) or not data.get("id") or data.get("schema") not in events.KINDS:
+            return None
+        return events.KINDS[data["schema"]]
+
+    def looks_up_the_kind_before_validating(event):
+        kind = events.KINDS.get(event["data"]["schema"])
+        return kind if kind is not None and _kind_or_none(event) else None
+
+    assert_fails(capsys, "validate_event", keeps_only_the_kinds_in_roles, "on a product/purchase: it returned None "
+                 "for a valid event", "None says the event is invalid", "also for the kinds the consumer then skips")
+    assert_fails(capsys, "validate_event", skips_views_itself, "on a product/view: it returned None for a valid event",
+                 "None says the event is invalid")
+    assert_fails(capsys, "validate_event", splits_the_schema_id, "on a product/view: it returned 'view', expected "
+                 "'product-view'", "not the schema id nor a part of it")
+    assert_fails(capsys, "validate_event", checks_the_id_then_asks_the_kind, "on an event with an unknown data schema: "
+                 "it raised EventError, from events.kind", "check the whole event with events.validate first")
+    assert_fails(capsys, "validate_event", checks_the_fields_by_hand, "on a purchase with a property its schema does "
+                 "not allow: it returned 'purchase'", "events.validate first")
+    assert_fails(capsys, "validate_event", looks_up_the_kind_before_validating, "on a JSON list instead of an event: "
+                 "it raised TypeError", "validate before reading any field: an invalid event may not even be a dict")
+
+
+def _set_contributor(dynamodb, table_names, event, condition=True, role=None):
+    role, (user, name) = role or ROLES[events.kind(event)], events.parse_origin(event["origin"])
     params = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": event["data"]["id"]}},
               "UpdateExpression": f"SET {role} = :id, {role}Name = :name", "ReturnValues": "ALL_NEW",
               "ExpressionAttributeValues": {":id": {"S": user}, ":name": {"S": name}}}
@@ -292,6 +350,37 @@ def test_record_contribution_wrong_answers(capsys):
     assert_fails(capsys, "record_contribution", crashes_on_a_conflict, "ConditionalCheckFailedException")
     assert_fails(capsys, "record_contribution", scores_everyone, "nobody bought", "only contributors with sales")
 
+    def always_the_merchant(dynamodb, table_names, event):  # written for the lesson's first example, a create
+        try:
+            _set_contributor(dynamodb, table_names, event, role="merchant")
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def puts_the_whole_item(dynamodb, table_names, event):
+        role, (user, name) = ROLES[events.kind(event)], events.parse_origin(event["origin"])
+        try:
+            dynamodb.put_item(TableName=table_names[tables.CONTRIBUTIONS], ConditionExpression=f"attribute_not_exists({role})",
+                              Item={"productId": {"S": event["data"]["id"]}, role: {"S": user}, role + "Name": {"S": name}})
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def forgets_the_nobody_origin(dynamodb, table_names, event):
+        try:
+            role, user, name, item = _set_contributor(dynamodb, table_names, event)
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        add_to_score(dynamodb, table_names, user, role, name, int(item.get("purchases", {"N": "0"})["N"]))
+        return True
+
+    assert_fails(capsys, "record_contribution", always_the_merchant, "on the photo of the same product", "expected "
+                 "photographer 'f1'", "the role is ROLES[events.kind(event)]")
+    assert_fails(capsys, "record_contribution", puts_the_whole_item, "on the photo of the same product", "its merchant "
+                 "m1 is gone", "update_item with SET, not put_item")
+    assert_fails(capsys, "record_contribution", forgets_the_nobody_origin, "on a create whose origin names nobody: it "
+                 "raised TypeError", "events.parse_origin returns None for an origin that names nobody")
+
 
 def _count_on_product(dynamodb, table_names, event):
     return dynamodb.update_item(
@@ -326,6 +415,15 @@ def test_tally_purchase_wrong_answers(capsys):
         add_to_score(dynamodb, table_names, user_id, "merchant", name, 1)
 
     assert_fails(capsys, "tally_purchase", credits_the_buyer, "it credited the buyer, customer c1", "not from the purchase's origin")
+
+    def takes_a_merchant_for_both(dynamodb, table_names, event):  # a product with a merchant is complete, it thinks
+        item = _count_on_product(dynamodb, table_names, event)
+        if "merchant" in item:
+            for role in ROLES.values():
+                add_to_score(dynamodb, table_names, item[role]["S"], role, item[role + "Name"]["S"], 1)
+
+    assert_fails(capsys, "tally_purchase", takes_a_merchant_for_both, "on a purchase of a product with a merchant and "
+                 "no photographer yet: it raised KeyError", "no photographer yet: score only the roles it has")
 
 
 def test_handle_batch_wrong_answers(capsys):
