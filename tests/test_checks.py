@@ -836,6 +836,13 @@ def test_top_of_role_wrong_answers(capsys):
     assert_fails(capsys, "top_of_role", ignores_the_start_key, "three merchants tie", "ExclusiveStartKey=start_key")
     assert_fails(capsys, "top_of_role", reads_all_then_cuts, "its Limit is None", "Limit=limit")
 
+    def nothing_for_an_empty_role(dynamodb, table, role, limit, start_key=None):
+        rows, next_key = _query(dynamodb, table, role, limit, start_key)
+        return (rows, next_key) if rows else None
+
+    assert_fails(capsys, "top_of_role", nothing_for_an_empty_role, "on a role with no scores yet: it returned None, "
+                 "expected ([], None)", "an empty board, and no next page")
+
 
 def test_top_of_role_with_scores_left_as_text_is_told_about_the_text_only(capsys):
     def scores_as_text(dynamodb, table, role, limit, start_key=None):
@@ -893,13 +900,15 @@ def test_scores_frame_names_the_text_dtype_that_differs_and_leaves_the_scores_al
 
 
 def _chart(scores, role, top=10, *, by_id=False, ascending=False, title="Top", xlabel="Sales", one_colour=False,
-           every_role=False):
+           every_role=False, ties="userId", first_marked=False):
     board = scores if every_role else scores[scores["role"] == role]
-    board = board.sort_values(["score", "userId"], ascending=[ascending, True]).head(top)
+    board = board.sort_values(["score", ties], ascending=[ascending, True]).head(top)
     fig = Figure()
     ax = fig.subplots()
     best = board["score"].max()
     colours = ["C0" if one_colour or s != best else "C1" for s in board["score"]]
+    if first_marked:
+        colours = ["C1"] + ["C0"] * (len(board) - 1)
     ax.bar(list(board["userId" if by_id else "name"]), list(board["score"]), color=colours)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -922,6 +931,11 @@ def test_leaderboard_chart_wrong_answers(capsys):
     assert_fails(capsys, "leaderboard_chart", variant(xlabel=""), "an axis has no title", "ax.set_xlabel")
     assert_fails(capsys, "leaderboard_chart", variant(every_role=True), "expected 4", "scores['role'] == role")
     assert_fails(capsys, "leaderboard_chart", lambda scores, role, top=10: None, "not a matplotlib Figure")
+    assert_fails(capsys, "leaderboard_chart", variant(ties="name"), "on three merchants tied at the top, top=3: the bars "
+                 "are labelled ['Max', 'Meg', 'Mia'], expected ['Mia', 'Max', 'Mo']: the same scores, tied ones in another order",
+                 "break ties by userId: sort_values(['score', 'userId'], ascending=[False, True])")
+    assert_fails(capsys, "leaderboard_chart", variant(first_marked=True), "on three merchants tied at the top, top=3: "
+                 "not every leader is marked alike", "every bar at the top score")
 
 
 # --- lesson 6: sales by contributor and the race chart ---------------------------------------------
