@@ -638,30 +638,35 @@ def test_connect_stream_wrong_answers(capsys):
 
 # --- lesson 5 --------------------------------------------------------------------------------------
 
-def _purchase_transaction(dynamodb, table_names, event, marker, seq_text, condition=True):
-    product = event["data"]["id"]
-    item = product_item(dynamodb, table_names, product)
-    update = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": product}},
+_NOT_SEEN = "attribute_not_exists(#m) OR #m < :seq"
+
+
+def _product_update(table_names, event, marker, seq_text, condition=_NOT_SEEN):
+    update = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": event["data"]["id"]}},
               "UpdateExpression": "SET #m = :seq ADD purchases :one", "ExpressionAttributeNames": {"#m": marker},
               "ExpressionAttributeValues": {":seq": {"S": seq_text}, ":one": {"N": "1"}}}
-    if condition:
-        update["ConditionExpression"] = "attribute_not_exists(#m) OR #m < :seq"
-    writes = [{"Update": update}] + [{"Update": score_update(table_names, item[r]["S"], r, item[r + "Name"]["S"], 1)}
-                                     for r in ROLES.values() if r in item]
+    return {**update, "ConditionExpression": condition} if condition else update
+
+
+def _purchase_transaction(dynamodb, table_names, event, marker, seq_text, condition=_NOT_SEEN, roles_it_has=True):
+    item = product_item(dynamodb, table_names, event["data"]["id"])
+    writes = [{"Update": _product_update(table_names, event, marker, seq_text, condition)}] + [
+        {"Update": score_update(table_names, item[r]["S"], r, item[r + "Name"]["S"], 1)}
+        for r in ROLES.values() if r in item or not roles_it_has]
     dynamodb.transact_write_items(TransactItems=writes)
     return True
 
 
-def _once(dynamodb, table_names, event, marker, seq_text):
+def _once(dynamodb, table_names, event, marker, seq_text, **mistake):
     try:
-        return _purchase_transaction(dynamodb, table_names, event, marker, seq_text)
+        return _purchase_transaction(dynamodb, table_names, event, marker, seq_text, **mistake)
     except dynamodb.exceptions.TransactionCanceledException:
         return False
 
 
 def test_purchase_once_wrong_answers(capsys):
     def unconditional(dynamodb, table_names, event, shard_id, sequence_number):
-        return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), False)
+        return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), None)
 
     def compares_plain_numbers(dynamodb, table_names, event, shard_id, sequence_number):
         return _once(dynamodb, table_names, event, f"seq@{shard_id}", str(sequence_number))
@@ -676,6 +681,32 @@ def test_purchase_once_wrong_answers(capsys):
     assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number '10' after '9'", "seq_key")
     assert_fails(capsys, "purchase_once", one_marker_for_all_shards, "another shard", "one marker per shard")
     assert_fails(capsys, "purchase_once", crashes_on_a_repeat, "TransactionCanceledException")
+
+    def refuses_only_the_same_record(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number),
+                     condition="attribute_not_exists(#m) OR #m <> :seq")
+
+    def scores_outside_the_transaction(dynamodb, table_names, event, shard_id, sequence_number):
+        item = product_item(dynamodb, table_names, event["data"]["id"])
+        for role in ROLES.values():
+            if role in item:
+                add_to_score(dynamodb, table_names, item[role]["S"], role, item[role + "Name"]["S"], 1)
+        try:
+            dynamodb.update_item(**_product_update(table_names, event, f"seq@{shard_id}", seq_key(sequence_number)))
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def scores_every_role(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), roles_it_has=False)
+
+    assert_fails(capsys, "purchase_once", refuses_only_the_same_record, "on an older record of a batch delivered again "
+                 "(sequence number 5): an old record was counted again", "refuse every sequence number not above the "
+                 "marker", "not only the one equal to it")
+    assert_fails(capsys, "purchase_once", scores_outside_the_transaction, "on an older record of a batch delivered "
+                 "again (sequence number 5): a repeat moved a score", "in the same transaction")
+    assert_fails(capsys, "purchase_once", scores_every_role, "on a purchase of a product nobody added or photographed "
+                 "yet: it raised KeyError", "add score updates only for the roles the item has")
 
 
 def test_a_parameter_error_is_shown_whole_with_the_seq_key_hint(capsys):
