@@ -1034,9 +1034,9 @@ def test_race_chart_wrong_answers(capsys):
 
 # --- lesson 7 --------------------------------------------------------------------------------------
 
-def _leftovers(clients, prefix, stage, *, paged=True, wanted=None, prefix_first=True, order=sorted):
+def _leftovers(clients, prefix, stage, *, paged=True, wanted=None, prefix_first=True, order=sorted, left=None):
     wanted = (wanted if wanted is not None else naming.tags(stage)).items()
-    left = []
+    left = [] if left is None else left
     for kind, (service, operation, key, field) in LISTINGS.items():
         client = clients[service]
         pages = client.get_paginator(operation).paginate() if paged else [getattr(client, operation)()]
@@ -1061,6 +1061,12 @@ def test_stage_leftovers_wrong_answers(capsys):
                  "stream hw-alice-2-stream: it is stage alice-2's", "the stage's too")
     assert_fails(capsys, "stage_leftovers", variant(prefix_first=False), "tags of aa-filler-000", "filter by name first")
     assert_fails(capsys, "stage_leftovers", variant(order=list), "it returned [('table'", "sorted(left)")
+
+    def gathers_into_a_default_list(clients, prefix, stage, left=[]):  # noqa: B006 - the mistake: one list for all calls
+        return _leftovers(clients, prefix, stage, left=left)
+
+    assert_fails(capsys, "stage_leftovers", gathers_into_a_default_list, "on the same stage after its teardown: it "
+                 "returned [('function', 'hw-alice-consumer')", "which the teardown deleted", "a default argument (left=[])")
 
 
 def test_tags_of_what_your_policy_may_not_read_are_none():
