@@ -1115,4 +1115,7 @@ def test_every_case_of_every_checker_is_failed_by_some_wrong_answer(request, cap
     assert not strayed, "cases are told apart by position, but these runs took another path:\n" + "\n".join(strayed)
     unreached = [f"{name}: case {index + 1}, {case!r}" for name in ALL
                  for index, case in enumerate(SOLUTION_CASES[name]) if index not in FAILED_ON.get(name, {})]
-    assert not unreached, f"{len(unreached)} cases no wrong answer fails on:\n" + "\n".join(unreached)
+    failed_before = (f"\n({request.session.testsfailed} tests failed before this one: the wrong answers after "
+                     "their first failure did not run)" if request.session.testsfailed else "")
+    assert not unreached, (f"cases no wrong answer fails on ({len(unreached)}):\n" + "\n".join(unreached)
+                           + failed_before)
