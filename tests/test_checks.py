@@ -201,11 +201,12 @@ def test_read_back_wrong_answers(capsys):
                     if record["SequenceNumber"] == sequence_number)
 
     def indexes_the_stream_by_sequence_number(kinesis, stream_name, shard_id, sequence_number):
-        by_number = {record["SequenceNumber"]: record["Data"] for record in records_of_every_shard(kinesis, stream_name)}
-        return events.decode(by_number[sequence_number])
+        by_number = {record["SequenceNumber"]: record for record in records_of_every_shard(kinesis, stream_name)}
+        return events.decode(by_number[sequence_number]["Data"])
 
-    # Both take a sequence number for the stream's, but each shard numbers its own records: the first finds
-    # the create of p1 in the other shard first, the second finds the purchase of p4 overwritten.
+    # Both take a sequence number for the whole stream's, but each shard numbers its own records: asked for shard 1's
+    # record 1 (the create of p1), the search finds shard 0's first; asked for shard 0's (the purchase of p4), the
+    # index holds shard 1's, read after it.
     assert_fails(capsys, "read_back", searches_every_shard, "(the create of p1): it returned the purchase of p4",
                  "that one is on shardId-000000000000", "read the shard you are given")
     assert_fails(capsys, "read_back", indexes_the_stream_by_sequence_number, "(the purchase of p4): it returned the "
@@ -361,9 +362,10 @@ def test_record_contribution_wrong_answers(capsys):
 
     def puts_the_whole_item(dynamodb, table_names, event):
         role, (user, name) = ROLES[events.kind(event)], events.parse_origin(event["origin"])
+        item = {"productId": {"S": event["data"]["id"]}, role: {"S": user}, role + "Name": {"S": name}}
         try:
-            dynamodb.put_item(TableName=table_names[tables.CONTRIBUTIONS], ConditionExpression=f"attribute_not_exists({role})",
-                              Item={"productId": {"S": event["data"]["id"]}, role: {"S": user}, role + "Name": {"S": name}})
+            dynamodb.put_item(TableName=table_names[tables.CONTRIBUTIONS], Item=item,
+                              ConditionExpression=f"attribute_not_exists({role})")
         except dynamodb.exceptions.ConditionalCheckFailedException:
             return False
         return True
@@ -964,9 +966,10 @@ def test_leaderboard_chart_wrong_answers(capsys):
     assert_fails(capsys, "leaderboard_chart", variant(xlabel=""), "an axis has no title", "ax.set_xlabel")
     assert_fails(capsys, "leaderboard_chart", variant(every_role=True), "expected 4", "scores['role'] == role")
     assert_fails(capsys, "leaderboard_chart", lambda scores, role, top=10: None, "not a matplotlib Figure")
-    assert_fails(capsys, "leaderboard_chart", variant(ties="name"), "on three merchants tied at the top, top=3: the bars "
-                 "are labelled ['Max', 'Meg', 'Mia'], expected ['Mia', 'Max', 'Mo']: the same scores, tied ones in another order",
-                 "break ties by userId: sort_values(['score', 'userId'], ascending=[False, True])")
+    assert_fails(capsys, "leaderboard_chart", variant(ties="name"), "on three merchants tied at the top, top=3: "
+                 "the bars are labelled ['Max', 'Meg', 'Mia'], expected ['Mia', 'Max', 'Mo']: the same scores, tied "
+                 "ones in another order", "break ties by userId: sort_values(['score', 'userId'], "
+                 "ascending=[False, True])")
     assert_fails(capsys, "leaderboard_chart", variant(first_marked=True), "on three merchants tied at the top, top=3: "
                  "not every leader is marked alike", "every bar at the top score")
 
@@ -1064,11 +1067,12 @@ def test_stage_leftovers_wrong_answers(capsys):
     assert_fails(capsys, "stage_leftovers", variant(prefix_first=False), "tags of aa-filler-000", "filter by name first")
     assert_fails(capsys, "stage_leftovers", variant(order=list), "it returned [('table'", "sorted(left)")
 
-    def gathers_into_a_default_list(clients, prefix, stage, left=[]):  # noqa: B006 - the mistake: one list for all calls
+    def gathers_into_a_default_list(clients, prefix, stage, left=[]):  # noqa: B006 - the mistake: one list, every call
         return _leftovers(clients, prefix, stage, left=left)
 
     assert_fails(capsys, "stage_leftovers", gathers_into_a_default_list, "on the same stage after its teardown: it "
-                 "returned [('function', 'hw-alice-consumer')", "which the teardown deleted", "a default argument (left=[])")
+                 "returned [('function', 'hw-alice-consumer')", "which the teardown deleted",
+                 "a default argument (left=[])")
 
 
 def test_tags_of_what_your_policy_may_not_read_are_none():
