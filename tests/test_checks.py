@@ -1,10 +1,13 @@
 """Each exercise checker passes the reference solution, says "not done yet" for an unfinished exercise,
-and fails plausible wrong answers with the hint that fits them."""
+and fails plausible wrong answers with the hint that fits them; for every case of every checker, some wrong
+answer fails on exactly that case (the last test: a case no answer fails on could be deleted unnoticed)."""
 
 import base64
 import binascii
+import inspect
 import io
 import json
+import re
 import zipfile
 
 import pandas as pd
@@ -28,13 +31,54 @@ from hello_winners.workshop.exercises import (
     solutions,
     tags_of,
 )
+from hello_winners.workshop.exercises.checks import cases
 from hello_winners.workshop.exercises.solutions import decode_record, purchase_once, record_contribution, validate_event
 from hello_winners.view.fold import seq_key
 
 
+# What the checkers did across this module's tests, for its last test: the cases the reference solution goes
+# through, in order, and for each case a wrong answer failed on, the first such answer's name and the cases it
+# went through (the one it failed on last). Only the solution's passing run sets the first; only a failing
+# verdict of another function adds to the second. RAN names the tests that fed their answers in this session.
+SOLUTION_CASES: dict[str, list[str]] = {}
+FAILED_ON: dict[str, dict[int, tuple[str, list[str]]]] = {}
+RAN: set[str] = set()
+
+
+class _Recording(cases.Checker):
+    """The checkers' own Checker that also keeps the cases it started, in order. cases.check makes one per
+    verdict, so the last one made is the verdict's."""
+
+    last = None
+
+    def __init__(self):
+        super().__init__()
+        self.started = []
+        _Recording.last = self
+
+    def on(self, case, *args, **kwargs):
+        self.started.append(case)
+        return super().on(case, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _recording(request, monkeypatch):
+    monkeypatch.setattr(cases, "Checker", _Recording)
+    RAN.add(request.function.__name__)
+
+
 def verdict(capsys, name, function):
+    """What the checker printed for ``function``; its cases are recorded for the last test."""
+    _Recording.last = None
     getattr(checks, name)(function)
-    return capsys.readouterr().out
+    out, run = capsys.readouterr().out, _Recording.last
+    assert run is not None, "the checker made no cases.Checker: the recording saw none of its cases"
+    if function is getattr(solutions, name):
+        if out.splitlines()[-1].startswith(f"{name}: passed ("):  # after any line the solution printed
+            SOLUTION_CASES[name] = run.started
+    elif out.startswith(f"{name}: not right yet, on ") and run.started:
+        FAILED_ON.setdefault(name, {}).setdefault(len(run.started) - 1, (function.__name__, run.started))
+    return out
 
 
 ALL = [name for names in EXERCISES.values() for name in names]
@@ -102,6 +146,21 @@ def test_put_event_wrong_answers(capsys):
     def puts_the_repr(kinesis, stream_name, event):
         return _put(kinesis, stream_name, event, data=repr(event).encode())
 
+    batch = []
+
+    def resends_its_batch(kinesis, stream_name, event):  # put_records is cheaper, but the batch is never emptied
+        events.validate(event)
+        batch.append({"Data": events.encode(event), "PartitionKey": events.partition_key(event)})
+        last = kinesis.put_records(StreamName=stream_name, Records=batch)["Records"][-1]
+        return last["ShardId"], last["SequenceNumber"]
+
+    def keys_purchases_by_the_buyer(kinesis, stream_name, event):  # to keep each customer's purchases in order
+        buyer = events.parse_origin(event["origin"])[0] if events.kind(event) == "purchase" else None
+        return _put(kinesis, stream_name, event, key=buyer)
+
+    def keys_by_the_product_it_was_tried_on(kinesis, stream_name, event):
+        return _put(kinesis, stream_name, event, key="p1")
+
     assert verdict(capsys, "put_event", lambda k, s, e: _put(k, s, e, data=json.dumps(e).encode())).startswith(
         "put_event: passed")  # any JSON spelling of the event will do
     assert_fails(capsys, "put_event", keyed_by_the_origin, "its partition key is 'hello-retail/", "the product id")
@@ -109,6 +168,12 @@ def test_put_event_wrong_answers(capsys):
     assert_fails(capsys, "put_event", not_validated, "a property its schema does not allow", "events.validate(event)")
     assert_fails(capsys, "put_event", returns_the_response, "expected ('shardId-", "response['ShardId']")
     assert_fails(capsys, "put_event", puts_the_repr, "not the event's JSON", "events.encode(event)")
+    assert_fails(capsys, "put_event", resends_its_batch, "on a photographer's", "it put 2 records for one event",
+                 "one put_record call")
+    assert_fails(capsys, "put_event", keys_purchases_by_the_buyer, "on a customer's product/purchase of p1",
+                 "its partition key is 'c1', expected the product id 'p1'", "all events of a product share a shard")
+    assert_fails(capsys, "put_event", keys_by_the_product_it_was_tried_on, "on a purchase of another product, p4",
+                 "its partition key is 'p1', expected the product id 'p4'", "events.partition_key(event)")
 
 
 def _read(kinesis, stream_name, shard_id, sequence_number, kind="AT_SEQUENCE_NUMBER", raw=False):
@@ -124,6 +189,28 @@ def test_read_back_wrong_answers(capsys):
     assert_fails(capsys, "read_back", lambda *a: _read(*a, kind="AFTER_SEQUENCE_NUMBER"),
                  "it returned the purchase of p1, expected the image", "AFTER_SEQUENCE_NUMBER")
     assert_fails(capsys, "read_back", lambda *a: _read(*a, raw=True), "not the event dict", "events.decode")
+
+    def records_of_every_shard(kinesis, stream_name):
+        for shard in kinesis.list_shards(StreamName=stream_name)["Shards"]:
+            iterator = kinesis.get_shard_iterator(StreamName=stream_name, ShardId=shard["ShardId"],
+                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            yield from kinesis.get_records(ShardIterator=iterator)["Records"]
+
+    def searches_every_shard(kinesis, stream_name, shard_id, sequence_number):
+        return next(events.decode(record["Data"]) for record in records_of_every_shard(kinesis, stream_name)
+                    if record["SequenceNumber"] == sequence_number)
+
+    def indexes_the_stream_by_sequence_number(kinesis, stream_name, shard_id, sequence_number):
+        by_number = {record["SequenceNumber"]: record for record in records_of_every_shard(kinesis, stream_name)}
+        return events.decode(by_number[sequence_number]["Data"])
+
+    # Both take a sequence number for the whole stream's, but each shard numbers its own records: asked for shard 1's
+    # record 1 (the create of p1), the search finds shard 0's first; asked for shard 0's (the purchase of p4), the
+    # index holds shard 1's, read after it.
+    assert_fails(capsys, "read_back", searches_every_shard, "(the create of p1): it returned the purchase of p4",
+                 "that one is on shardId-000000000000", "read the shard you are given")
+    assert_fails(capsys, "read_back", indexes_the_stream_by_sequence_number, "(the purchase of p4): it returned the "
+                 "create of p1", "that one is on shardId-000000000001", "ShardId=shard_id")
 
 
 # --- lesson 2 --------------------------------------------------------------------------------------
@@ -150,6 +237,22 @@ def test_decode_record_wrong_answers(capsys):
     assert_fails(capsys, "decode_record", uses_json_loads, "not JSON", "json.decoder.JSONDecodeError, not EventError", "events.decode")
     assert_fails(capsys, "decode_record", lets_binascii_escape, "not base64", "binascii.Error, not EventError", "catch binascii.Error")
 
+    def loads_any_json_value(record):
+        try:
+            return json.loads(base64.b64decode(record["kinesis"]["data"], validate=True))
+        except (binascii.Error, ValueError) as error:
+            raise EventError(f"a bad record: {error}") from None
+
+    assert_fails(capsys, "decode_record", loads_any_json_value, "on a record holding a JSON list, not an object: it "
+                 "returned [1, 2, 3]", "json.loads takes any JSON value", "events.decode refuses all but an object")
+
+
+def _kind_or_none(event):
+    try:
+        return events.kind(events.validate(event))
+    except EventError:
+        return None
+
 
 def test_validate_event_wrong_answers(capsys):
     def returns_the_event(event):
@@ -170,9 +273,51 @@ def test_validate_event_wrong_answers(capsys):
     assert_fails(capsys, "validate_event", does_not_validate, "without its product id", "events.validate first")
     assert_fails(capsys, "validate_event", returns_the_schema, "expected 'create'", "not the schema id")
 
+    def keeps_only_the_kinds_in_roles(event):  # the kinds record_contribution takes, but purchases count too
+        kind = _kind_or_none(event)
+        return kind if kind in ROLES else None
 
-def _set_contributor(dynamodb, table_names, event, condition=True):
-    role, (user, name) = ROLES[events.kind(event)], events.parse_origin(event["origin"])
+    def skips_views_itself(event):
+        kind = _kind_or_none(event)
+        return kind if kind in ("create", "image", "purchase") else None
+
+    def splits_the_schema_id(event):
+        try:
+            return events.validate(event)["data"]["schema"].split("/")[2]
+        except EventError:
+            return None
+
+    def checks_the_id_then_asks_the_kind(event):
+        if not isinstance(event, dict) or not event.get("data", {}).get("id"):
+            return None
+        return events.kind(event)
+
+    def checks_the_fields_by_hand(event):
+        data = event.get("data") if isinstance(event, dict) else None
+        if not isinstance(data, dict) or not data.get("id") or data.get("schema") not in events.KINDS:
+            return None
+        return events.KINDS[data["schema"]]
+
+    def looks_up_the_kind_before_validating(event):
+        kind = events.KINDS.get(event["data"]["schema"])
+        return kind if kind is not None and _kind_or_none(event) else None
+
+    assert_fails(capsys, "validate_event", keeps_only_the_kinds_in_roles, "on a product/purchase: it returned None "
+                 "for a valid event", "None says the event is invalid", "also for the kinds the consumer then skips")
+    assert_fails(capsys, "validate_event", skips_views_itself, "on a product/view: it returned None for a valid event",
+                 "None says the event is invalid")
+    assert_fails(capsys, "validate_event", splits_the_schema_id, "on a product/view: it returned 'view', expected "
+                 "'product-view'", "not the schema id nor a part of it")
+    assert_fails(capsys, "validate_event", checks_the_id_then_asks_the_kind, "on an event with an unknown data schema: "
+                 "it raised EventError, from events.kind", "check the whole event with events.validate first")
+    assert_fails(capsys, "validate_event", checks_the_fields_by_hand, "on a purchase with a property its schema does "
+                 "not allow: it returned 'purchase'", "events.validate first")
+    assert_fails(capsys, "validate_event", looks_up_the_kind_before_validating, "on a JSON list instead of an event: "
+                 "it raised TypeError", "validate before reading any field: an invalid event may not even be a dict")
+
+
+def _set_contributor(dynamodb, table_names, event, condition=True, role=None):
+    role, (user, name) = role or ROLES[events.kind(event)], events.parse_origin(event["origin"])
     params = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": event["data"]["id"]}},
               "UpdateExpression": f"SET {role} = :id, {role}Name = :name", "ReturnValues": "ALL_NEW",
               "ExpressionAttributeValues": {":id": {"S": user}, ":name": {"S": name}}}
@@ -208,6 +353,38 @@ def test_record_contribution_wrong_answers(capsys):
     assert_fails(capsys, "record_contribution", crashes_on_a_conflict, "ConditionalCheckFailedException")
     assert_fails(capsys, "record_contribution", scores_everyone, "nobody bought", "only contributors with sales")
 
+    def always_the_merchant(dynamodb, table_names, event):  # written for the lesson's first example, a create
+        try:
+            _set_contributor(dynamodb, table_names, event, role="merchant")
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def puts_the_whole_item(dynamodb, table_names, event):
+        role, (user, name) = ROLES[events.kind(event)], events.parse_origin(event["origin"])
+        item = {"productId": {"S": event["data"]["id"]}, role: {"S": user}, role + "Name": {"S": name}}
+        try:
+            dynamodb.put_item(TableName=table_names[tables.CONTRIBUTIONS], Item=item,
+                              ConditionExpression=f"attribute_not_exists({role})")
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def forgets_the_nobody_origin(dynamodb, table_names, event):
+        try:
+            role, user, name, item = _set_contributor(dynamodb, table_names, event)
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        add_to_score(dynamodb, table_names, user, role, name, int(item.get("purchases", {"N": "0"})["N"]))
+        return True
+
+    assert_fails(capsys, "record_contribution", always_the_merchant, "on the photo of the same product", "expected "
+                 "photographer 'f1'", "the role is ROLES[events.kind(event)]")
+    assert_fails(capsys, "record_contribution", puts_the_whole_item, "on the photo of the same product", "its merchant "
+                 "m1 is gone", "update_item with SET, not put_item")
+    assert_fails(capsys, "record_contribution", forgets_the_nobody_origin, "on a create whose origin names nobody: it "
+                 "raised TypeError", "events.parse_origin returns None for an origin that names nobody")
+
 
 def _count_on_product(dynamodb, table_names, event):
     return dynamodb.update_item(
@@ -242,6 +419,15 @@ def test_tally_purchase_wrong_answers(capsys):
         add_to_score(dynamodb, table_names, user_id, "merchant", name, 1)
 
     assert_fails(capsys, "tally_purchase", credits_the_buyer, "it credited the buyer, customer c1", "not from the purchase's origin")
+
+    def takes_a_merchant_for_both(dynamodb, table_names, event):  # a product with a merchant is complete, it thinks
+        item = _count_on_product(dynamodb, table_names, event)
+        if "merchant" in item:
+            for role in ROLES.values():
+                add_to_score(dynamodb, table_names, item[role]["S"], role, item[role + "Name"]["S"], 1)
+
+    assert_fails(capsys, "tally_purchase", takes_a_merchant_for_both, "on a purchase of a product with a merchant and "
+                 "no photographer yet: it raised KeyError", "no photographer yet: score only the roles it has")
 
 
 def test_handle_batch_wrong_answers(capsys):
@@ -471,30 +657,35 @@ def test_connect_stream_wrong_answers(capsys):
 
 # --- lesson 5 --------------------------------------------------------------------------------------
 
-def _purchase_transaction(dynamodb, table_names, event, marker, seq_text, condition=True):
-    product = event["data"]["id"]
-    item = product_item(dynamodb, table_names, product)
-    update = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": product}},
+_NOT_SEEN = "attribute_not_exists(#m) OR #m < :seq"
+
+
+def _product_update(table_names, event, marker, seq_text, condition=_NOT_SEEN):
+    update = {"TableName": table_names[tables.CONTRIBUTIONS], "Key": {"productId": {"S": event["data"]["id"]}},
               "UpdateExpression": "SET #m = :seq ADD purchases :one", "ExpressionAttributeNames": {"#m": marker},
               "ExpressionAttributeValues": {":seq": {"S": seq_text}, ":one": {"N": "1"}}}
-    if condition:
-        update["ConditionExpression"] = "attribute_not_exists(#m) OR #m < :seq"
-    writes = [{"Update": update}] + [{"Update": score_update(table_names, item[r]["S"], r, item[r + "Name"]["S"], 1)}
-                                     for r in ROLES.values() if r in item]
+    return {**update, "ConditionExpression": condition} if condition else update
+
+
+def _purchase_transaction(dynamodb, table_names, event, marker, seq_text, condition=_NOT_SEEN, roles_it_has=True):
+    item = product_item(dynamodb, table_names, event["data"]["id"])
+    writes = [{"Update": _product_update(table_names, event, marker, seq_text, condition)}] + [
+        {"Update": score_update(table_names, item[r]["S"], r, item[r + "Name"]["S"], 1)}
+        for r in ROLES.values() if r in item or not roles_it_has]
     dynamodb.transact_write_items(TransactItems=writes)
     return True
 
 
-def _once(dynamodb, table_names, event, marker, seq_text):
+def _once(dynamodb, table_names, event, marker, seq_text, **mistake):
     try:
-        return _purchase_transaction(dynamodb, table_names, event, marker, seq_text)
+        return _purchase_transaction(dynamodb, table_names, event, marker, seq_text, **mistake)
     except dynamodb.exceptions.TransactionCanceledException:
         return False
 
 
 def test_purchase_once_wrong_answers(capsys):
     def unconditional(dynamodb, table_names, event, shard_id, sequence_number):
-        return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), False)
+        return _purchase_transaction(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), None)
 
     def compares_plain_numbers(dynamodb, table_names, event, shard_id, sequence_number):
         return _once(dynamodb, table_names, event, f"seq@{shard_id}", str(sequence_number))
@@ -509,6 +700,32 @@ def test_purchase_once_wrong_answers(capsys):
     assert_fails(capsys, "purchase_once", compares_plain_numbers, "sequence number '10' after '9'", "seq_key")
     assert_fails(capsys, "purchase_once", one_marker_for_all_shards, "another shard", "one marker per shard")
     assert_fails(capsys, "purchase_once", crashes_on_a_repeat, "TransactionCanceledException")
+
+    def refuses_only_the_same_record(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number),
+                     condition="attribute_not_exists(#m) OR #m <> :seq")
+
+    def scores_outside_the_transaction(dynamodb, table_names, event, shard_id, sequence_number):
+        item = product_item(dynamodb, table_names, event["data"]["id"])
+        for role in ROLES.values():
+            if role in item:
+                add_to_score(dynamodb, table_names, item[role]["S"], role, item[role + "Name"]["S"], 1)
+        try:
+            dynamodb.update_item(**_product_update(table_names, event, f"seq@{shard_id}", seq_key(sequence_number)))
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def scores_every_role(dynamodb, table_names, event, shard_id, sequence_number):
+        return _once(dynamodb, table_names, event, f"seq@{shard_id}", seq_key(sequence_number), roles_it_has=False)
+
+    assert_fails(capsys, "purchase_once", refuses_only_the_same_record, "on an older record of a batch delivered again "
+                 "(sequence number 5): an old record was counted again", "refuse every sequence number not above the "
+                 "marker", "not only the one equal to it")
+    assert_fails(capsys, "purchase_once", scores_outside_the_transaction, "on an older record of a batch delivered "
+                 "again (sequence number 5): a repeat moved a score", "in the same transaction")
+    assert_fails(capsys, "purchase_once", scores_every_role, "on a purchase of a product nobody added or photographed "
+                 "yet: it raised KeyError", "add score updates only for the roles the item has")
 
 
 def test_a_parameter_error_is_shown_whole_with_the_seq_key_hint(capsys):
@@ -669,6 +886,13 @@ def test_top_of_role_wrong_answers(capsys):
     assert_fails(capsys, "top_of_role", ignores_the_start_key, "three merchants tie", "ExclusiveStartKey=start_key")
     assert_fails(capsys, "top_of_role", reads_all_then_cuts, "its Limit is None", "Limit=limit")
 
+    def nothing_for_an_empty_role(dynamodb, table, role, limit, start_key=None):
+        rows, next_key = _query(dynamodb, table, role, limit, start_key)
+        return (rows, next_key) if rows else None
+
+    assert_fails(capsys, "top_of_role", nothing_for_an_empty_role, "on a role with no scores yet: it returned None, "
+                 "expected ([], None)", "an empty board, and no next page")
+
 
 def test_top_of_role_with_scores_left_as_text_is_told_about_the_text_only(capsys):
     def scores_as_text(dynamodb, table, role, limit, start_key=None):
@@ -726,13 +950,15 @@ def test_scores_frame_names_the_text_dtype_that_differs_and_leaves_the_scores_al
 
 
 def _chart(scores, role, top=10, *, by_id=False, ascending=False, title="Top", xlabel="Sales", one_colour=False,
-           every_role=False):
+           every_role=False, ties="userId", first_marked=False):
     board = scores if every_role else scores[scores["role"] == role]
-    board = board.sort_values(["score", "userId"], ascending=[ascending, True]).head(top)
+    board = board.sort_values(["score", ties], ascending=[ascending, True]).head(top)
     fig = Figure()
     ax = fig.subplots()
     best = board["score"].max()
     colours = ["C0" if one_colour or s != best else "C1" for s in board["score"]]
+    if first_marked:
+        colours = ["C1"] + ["C0"] * (len(board) - 1)
     ax.bar(list(board["userId" if by_id else "name"]), list(board["score"]), color=colours)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -755,6 +981,12 @@ def test_leaderboard_chart_wrong_answers(capsys):
     assert_fails(capsys, "leaderboard_chart", variant(xlabel=""), "an axis has no title", "ax.set_xlabel")
     assert_fails(capsys, "leaderboard_chart", variant(every_role=True), "expected 4", "scores['role'] == role")
     assert_fails(capsys, "leaderboard_chart", lambda scores, role, top=10: None, "not a matplotlib Figure")
+    assert_fails(capsys, "leaderboard_chart", variant(ties="name"), "on three merchants tied at the top, top=3: "
+                 "the bars are labelled ['Max', 'Meg', 'Mia'], expected ['Mia', 'Max', 'Mo']: the same scores, tied "
+                 "ones in another order", "break ties by userId: sort_values(['score', 'userId'], "
+                 "ascending=[False, True])")
+    assert_fails(capsys, "leaderboard_chart", variant(first_marked=True), "on three merchants tied at the top, top=3: "
+                 "not every leader is marked alike", "every bar at the top score")
 
 
 # --- lesson 6: sales by contributor and the race chart ---------------------------------------------
@@ -822,9 +1054,9 @@ def test_race_chart_wrong_answers(capsys):
 
 # --- lesson 7 --------------------------------------------------------------------------------------
 
-def _leftovers(clients, prefix, stage, *, paged=True, wanted=None, prefix_first=True, order=sorted):
+def _leftovers(clients, prefix, stage, *, paged=True, wanted=None, prefix_first=True, order=sorted, left=None):
     wanted = (wanted if wanted is not None else naming.tags(stage)).items()
-    left = []
+    left = [] if left is None else left
     for kind, (service, operation, key, field) in LISTINGS.items():
         client = clients[service]
         pages = client.get_paginator(operation).paginate() if paged else [getattr(client, operation)()]
@@ -850,6 +1082,13 @@ def test_stage_leftovers_wrong_answers(capsys):
     assert_fails(capsys, "stage_leftovers", variant(prefix_first=False), "tags of aa-filler-000", "filter by name first")
     assert_fails(capsys, "stage_leftovers", variant(order=list), "it returned [('table'", "sorted(left)")
 
+    def gathers_into_a_default_list(clients, prefix, stage, left=[]):  # noqa: B006 - the mistake: one list, every call
+        return _leftovers(clients, prefix, stage, left=left)
+
+    assert_fails(capsys, "stage_leftovers", gathers_into_a_default_list, "on the same stage after its teardown: it "
+                 "returned [('function', 'hw-alice-consumer')", "which the teardown deleted",
+                 "a default argument (left=[])")
+
 
 def test_tags_of_what_your_policy_may_not_read_are_none():
     from botocore.exceptions import ClientError
@@ -859,3 +1098,43 @@ def test_tags_of_what_your_policy_may_not_read_are_none():
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "ListTagsForStream")
 
     assert tags_of({"kinesis": Denied()}, "stream", "hw-alice-2-stream") == {}
+
+
+def _feeding_tests():
+    """This module's tests that feed functions to the checkers: all but the parametrized ones (the solution and
+    the unfinished exercise, for every checker) and the last test itself."""
+    return [test for name, test in globals().items() if name.startswith("test_") and callable(test)
+            and test is not test_every_case_of_every_checker_is_failed_by_some_wrong_answer
+            and not any(mark.name == "parametrize" for mark in getattr(test, "pytestmark", []))]
+
+
+def _shape(cases_run):
+    """Cases as their text reads without its numbers, which a checker may take from what AWS generated."""
+    return [re.sub(r"\d+", "#", case) for case in cases_run]
+
+
+def test_every_case_of_every_checker_is_failed_by_some_wrong_answer(request, capsys):
+    """A case no wrong answer fails on could be weakened or deleted with every test still passing.
+
+    A case is known by its position in the reference solution's run; a wrong answer counts for the case it
+    failed on, and must have gone through the solution's cases before it (else positions would lie). The wrong
+    answers are the other tests': those that did not run in this session (this test alone, or picked by -k)
+    run here first.
+    """
+    for test in _feeding_tests():
+        if test.__name__ not in RAN:
+            test(**{arg: request.getfixturevalue(arg) for arg in inspect.signature(test).parameters})
+    for name in ALL:
+        if name not in SOLUTION_CASES:
+            verdict(capsys, name, getattr(solutions, name))
+    assert set(SOLUTION_CASES) == set(ALL), f"the solution did not pass: {sorted(set(ALL) - set(SOLUTION_CASES))}"
+    strayed = [f"{name}: {answer} went through {path}, the solution through {SOLUTION_CASES[name][:index + 1]}"
+               for name, failed in FAILED_ON.items() for index, (answer, path) in failed.items()
+               if _shape(path) != _shape(SOLUTION_CASES[name][:index + 1])]
+    assert not strayed, "cases are told apart by position, but these runs took another path:\n" + "\n".join(strayed)
+    unreached = [f"{name}: case {index + 1}, {case!r}" for name in ALL
+                 for index, case in enumerate(SOLUTION_CASES[name]) if index not in FAILED_ON.get(name, {})]
+    failed_before = (f"\n({request.session.testsfailed} tests failed before this one: the wrong answers after "
+                     "their first failure did not run)" if request.session.testsfailed else "")
+    assert not unreached, (f"cases no wrong answer fails on ({len(unreached)}):\n" + "\n".join(unreached)
+                           + failed_before)

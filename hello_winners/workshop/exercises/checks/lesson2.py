@@ -37,6 +37,10 @@ def _decode_record(c, function):
             except Exception as error:  # noqa: BLE001
                 raise Wrong(f"it raised {_qualified(error)}, not EventError", _decode_hint(error),
                             key="decode-hint") from None
+            if not isinstance(got, dict):
+                raise Wrong(f"it returned {got!r:.80} instead of raising EventError",
+                            "an event is a JSON object: json.loads takes any JSON value (a list, a number, a text); "
+                            "events.decode refuses all but an object", key="an-event-is-a-json-object")
             raise Wrong(f"it returned {got!r:.80} instead of raising EventError",
                         "decode with base64.b64decode(..., validate=True) and events.decode: both refuse bad input",
                         key="decode-base64-b64decode-validate-true")
@@ -71,22 +75,32 @@ def _validate_event(c, function):
             got = function(event)
             c.expect(not isinstance(got, dict), "it returned the event, not its kind",
                      "return the short kind: events.kind(event)", key="return-short-kind-events-kind")
+            c.expect(got is not None, f"it returned None for a valid event, expected {kind!r}",
+                     "None says the event is invalid: return events.kind(event) for every valid one, also for "
+                     "the kinds the consumer then skips", key="none-says-the-event-is-invalid")
             c.expect(got == kind, f"it returned {got!r}, expected {kind!r}",
-                     "return events.kind(event): the short kind, not the schema id",
-                     key="return-events-kind-event-short")
+                     "return events.kind(event): the kit's short kind (a view is 'product-view'), not the schema id "
+                     "nor a part of it", key="return-events-kind-event-short")
     missing = samples.purchase("p1")
     del missing["data"]["id"]
-    extra = samples.purchase("p1")
-    extra["data"]["coupon"] = "FREE"
     unknown = samples.purchase("p1")
     unknown["data"]["schema"] = "com.nordstrom/product/refund/1-0-0"
-    bad = [("a purchase without its product id", missing), ("a purchase with a property its schema does not allow", extra),
-           ("an event with an unknown data schema", unknown), ("a JSON list instead of an event", [1, 2])]
+    extra = samples.purchase("p1")
+    extra["data"]["coupon"] = "FREE"
+    bad = [("a purchase without its product id", missing), ("an event with an unknown data schema", unknown),
+           ("a purchase with a property its schema does not allow", extra), ("a JSON list instead of an event", [1, 2])]
     for case, event in bad:
-        with c.on(case):
+        with c.on(case, "validate before reading any field: an invalid event may not even be a dict, and "
+                  "events.validate raises EventError for anything off-schema (catch it and return None)",
+                  key="validate-before-reading-any-field"):
             try:
                 got = function(event)
-            except EventError:
+            except EventError as error:
+                if _raised_in(error, events.kind):
+                    raise Wrong("it raised EventError, from events.kind, instead of returning None",
+                                "events.kind reads only the schema id: check the whole event with events.validate "
+                                "first, and return None when it raises EventError",
+                                key="validate-before-kind") from None
                 raise Wrong("it raised EventError instead of returning None",
                             "catch EventError and return None: the consumer skips a bad event, it must not crash",
                             key="catch-eventerror-return-none-consumer") from None
@@ -96,7 +110,17 @@ def _validate_event(c, function):
     return "including events that break their schema"
 
 
+def _raised_in(error, function):
+    """Whether ``error`` was raised by ``function`` itself (the innermost frame of its traceback)."""
+    last = error.__traceback__
+    while last.tb_next is not None:
+        last = last.tb_next
+    return last.tb_frame.f_code is function.__code__
+
+
 _SCORES_HINT = "give points with add_to_score(dynamodb, table_names, user_id, role, name, amount)"
+_NOBODY_HINT = ("events.parse_origin returns None for an origin that names nobody: then return False and change "
+                "nothing")
 
 
 def record_contribution(function):
@@ -123,10 +147,13 @@ def _record_contribution(c, function):
                   key="set-photographer-photographername-same-item"):
             function(db, names, samples.image("f1", "Finn", "p1"))
             item = samples.product_of(db, names, "p1")
-            c.expect(item.get("photographer") == "f1" and item.get("merchant") == "m1",
-                     f"the product's item is {item}, expected merchant m1 and photographer f1",
-                     "update only the attributes of the event's role; keep the others",
-                     key="update-only-attributes-events-role")
+            c.expect(item.get("photographer") == "f1" and item.get("photographerName") == "Finn",
+                     f"the product's item is {item}, expected photographer 'f1' and photographerName 'Finn'",
+                     "an image names the product's photographer: the role is ROLES[events.kind(event)], and its "
+                     "attributes are role and role + 'Name'", key="the-role-comes-from-the-kind")
+            c.expect(item.get("merchant") == "m1", f"the product's item is {item}: its merchant m1 is gone",
+                     "update only the attributes of the event's role and keep the others: update_item with SET, "
+                     "not put_item, which replaces the whole item", key="update-only-attributes-events-role")
         with c.on("a second create of the same product by someone else (a conflict)",
                   "catch dynamodb.exceptions.ConditionalCheckFailedException and return False",
                   key="catch-dynamodb-exceptions-conditionalcheckfailedexception-return"):
@@ -145,13 +172,12 @@ def _record_contribution(c, function):
                      "purchases made before the photo count too: ask update_item for ReturnValues='ALL_NEW' "
                      "and add the item's purchases to the score; " + _SCORES_HINT,
                      key="purchases-made-before-photo-count")
-        with c.on("a create whose origin names nobody"):
+        with c.on("a create whose origin names nobody", _NOBODY_HINT, key="events-parse-origin-returns-none"):
             event = samples.create("m3", "Mo", "p3")
             event["origin"] = "nobody"
             got = function(db, names, event)
             c.expect(got is False and "merchant" not in samples.product_of(db, names, "p3"),
-                     "it recorded a merchant for an origin that names nobody",
-                     "events.parse_origin returns None then: return False and change nothing",
+                     "it recorded a merchant for an origin that names nobody", _NOBODY_HINT,
                      key="events-parse-origin-returns-none")
     return "including a conflict and a purchase before the photo"
 

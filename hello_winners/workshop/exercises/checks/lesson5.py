@@ -44,8 +44,10 @@ def _purchase_once(c, function):
                      key="text-10-9-store-compare")
         with c.on("an older record of a batch delivered again (sequence number 5)"):
             function(db, names, samples.purchase("p1"), samples.SHARD, "5")
-            c.expect(samples.product_of(db, names, "p1").get("purchases") == 2, "an old record was counted again", marker_hint,
-                     key="marker-hint")
+            c.expect(samples.product_of(db, names, "p1").get("purchases") == 2, "an old record was counted again",
+                     "a batch delivered again brings older records too: refuse every sequence number not above the "
+                     "marker, 'attribute_not_exists(#marker) OR #marker < :seq', not only the one equal to it",
+                     key="refuse-older-records-too")
             c.expect(samples.scores_of(db, names)[("m1", "merchant")] == 2, "a repeat moved a score",
                      "put the score updates in the same transaction as the product's conditional update",
                      key="put-score-updates-same-transaction")

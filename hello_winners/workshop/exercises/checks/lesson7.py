@@ -91,6 +91,10 @@ def _stage_leftovers(c, function):
             delete[kind](name)
         with c.on("the same stage after its teardown"):
             got = function(clients, "hw-alice-", "alice")
+            c.expect(not got or not {tuple(item) for item in got} <= set(_LEFTOVERS),
+                     f"it returned {got!r}, which the teardown deleted",
+                     "start each call with an empty list: a default argument (left=[]), a module's list or a cache "
+                     "is made once, and keeps what earlier calls found", key="start-each-call-with-an-empty-list")
             c.expect(list(got) == [], f"it returned {got!r}", "nothing of the stage is left: return []",
                      key="nothing-stage-left-return")
     return "every page read, look-alikes left out, nothing left after teardown"
