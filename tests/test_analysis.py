@@ -51,7 +51,7 @@ def _rows(events):
     kinds = {schema: kind for kind, schema in SCHEMAS.items()}
     for position, event in enumerate(events):
         who = ev.parse_origin(event["origin"]) or (None, None)
-        time = datetime.fromisoformat(event["timeOrigin"].replace("Z", "+00:00"))
+        time = ev.parse_time(event["timeOrigin"])
         yield position, time, kinds[event["data"]["schema"]], event["data"].get("id"), who[0], who[1]
 
 

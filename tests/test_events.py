@@ -320,6 +320,13 @@ def test_a_time_is_written_in_utc_to_the_millisecond_as_the_schema_wants(moment)
     utc = moment if moment.tzinfo is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
     assert written == utc.replace(microsecond=utc.microsecond // 1000 * 1000).isoformat(timespec="milliseconds") + "Z"
     assert E.validate({**BUILT["purchase"], "timeOrigin": written})
+    assert E.parse_time(written) == utc.replace(microsecond=utc.microsecond // 1000 * 1000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["13 June 2017", "2017-06-13T16:00:00ZZ", ""])
+def test_a_time_that_is_not_iso_8601_is_refused_in_one_sentence(text):
+    with pytest.raises(EventError, match=r"is not an ISO-8601 time; write it as 2017-06-13T16:00:00Z\.$"):
+        E.parse_time(text)
 
 
 @pytest.fixture
@@ -335,7 +342,7 @@ def laptop_zone(monkeypatch):
 def test_times_are_utc_whatever_the_laptops_zone(laptop_zone):
     assert datetime.now().utcoffset() is None and time.localtime().tm_gmtoff != 0
     before = datetime.now(timezone.utc)
-    now = datetime.fromisoformat(E.format_time())
+    now = E.parse_time(E.format_time())
     assert before - timedelta(milliseconds=1) <= now <= datetime.now(timezone.utc)
     assert E.format_time(datetime(2017, 6, 13, 18, tzinfo=timezone(timedelta(hours=2)))) == "2017-06-13T16:00:00.000Z"
 

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from hello_winners.errors import ConfigError
+from hello_winners.errors import ConfigError, EventError
 from hello_winners.events import (
     CATEGORY_VIEW,
     PRODUCT_CREATE,
@@ -45,6 +45,7 @@ from hello_winners.events import (
     ROLE_PHOTOGRAPHER,
     envelope,
     origin,
+    parse_time,
 )
 
 __all__ = ["DEFAULT_START", "main", "simulate"]
@@ -331,6 +332,14 @@ def _day(days):
     return (datetime(1970, 1, 1) + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
+def _start(text):
+    """--start as argparse wants its types to fail: one line under the usage, not a traceback."""
+    try:
+        return parse_time(text)
+    except EventError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write a simulated day to a JSONL log (gzip when --out ends in .gz)."""
     from hello_winners.game.eventlog import write_log
@@ -343,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", type=int, default=10, help="product page views per customer")
     parser.add_argument("--category-views", type=int, default=3, help="category page views per customer")
     parser.add_argument("--skew", type=float, default=1.0, help="Zipf exponent of popularity")
-    parser.add_argument("--start", type=datetime.fromisoformat, default=DEFAULT_START,
+    parser.add_argument("--start", type=_start, default=DEFAULT_START,
                         help="ISO-8601 start of the game (default %(default)s)")
     parser.add_argument("--hours", type=float, default=2.0, help="duration of the game in hours")
     parser.add_argument("--customers", type=int, help="shoppers (default: the participants)")
