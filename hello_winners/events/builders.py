@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 
 from hello_winners.errors import EventError
 from hello_winners.events.kinds import (
@@ -17,6 +18,9 @@ from hello_winners.events.kinds import (
     ROLE_PHOTOGRAPHER,
 )
 from hello_winners.events.origins import origin
+
+_ISO_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})"
+                       r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}:\d{2})?)?")
 
 
 def format_time(time: datetime | str | None = None) -> str:
@@ -34,12 +38,22 @@ def format_time(time: datetime | str | None = None) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """The moment an ISO-8601 time names, UTC when it names no zone; Python 3.10's fromisoformat refuses "Z"."""
+    """The moment an ISO-8601 time names, UTC when it names no zone, read alike on every supported Python
+    (3.10's fromisoformat refuses "Z" and fractions of other than 3 or 6 digits; the schema allows 1 to 9)."""
+    parts = _ISO_TIME.fullmatch(text) if isinstance(text, str) else None
     try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except (TypeError, ValueError):
+        if parts is None:
+            raise ValueError(text)
+        year, month, day, hour, minute, second, fraction, zone = parts.groups()
+        if zone is None or zone in "Zz":
+            zone = timezone.utc
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            zone = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:])))
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                        int((fraction or "0")[:6].ljust(6, "0")), tzinfo=zone)
+    except ValueError:
         raise EventError(f"{text!r} is not an ISO-8601 time; write it as 2017-06-13T16:00:00Z.") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def envelope(origin: str, data: dict, time: datetime | str | None = None) -> dict:
