@@ -32,6 +32,7 @@ import psutil
 
 from hello_winners.errors import EmbeddedServerError
 from hello_winners.targets.state import own_state_dir, state_dir
+from hello_winners.view.board import printable
 
 # The environment variable through which a detached process carries its own record.
 MARK_ENV = "HELLO_WINNERS_DETACHED"
@@ -158,6 +159,7 @@ class Detached:
         mark = {"name": self.name, "state_dir": str(state_dir()), "port": port, "details": details,
                 "command": list(command)}
         with open(self.log_path, "ab") as log:
+            written_before = log.tell()
             started = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
                 env={**os.environ, MARK_ENV: json.dumps(mark), _KEEP_ENVIRONMENT: "1"},
@@ -171,13 +173,25 @@ class Detached:
         while not self.healthy(record):
             if started.poll() is not None or time.monotonic() > deadline:
                 terminate(process)
+                said = _last_line(self.log_path, written_before)
                 raise EmbeddedServerError(
-                    f"the {self.name} did not start on port {port}: see {self.log_path} for why, then try again"
+                    f"the {self.name} did not start on port {port} "
+                    f"({f'its log ends: {said}' if said else 'it wrote nothing'}): "
+                    f"see {self.log_path} for the whole log, then try again"
                 )
             time.sleep(_START_POLL_S)
         _write(self._path, record)
         self._gone_path.unlink(missing_ok=True)
         return record
+
+
+def _last_line(path: Path, start: int, most: int = 300) -> str:
+    """The last line the process wrote to its log (after ``start``), as a terminal may show it."""
+    with open(path, "rb") as log:
+        log.seek(max(start, log.seek(0, os.SEEK_END) - 4096))
+        lines = log.read().decode(errors="replace").split("\n")
+    said = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return printable(said if len(said) <= most else said[:most] + "...")
 
 
 def terminate(process: psutil.Process | None, grace_s: float = 10.0) -> None:
