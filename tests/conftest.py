@@ -86,6 +86,21 @@ def pytest_configure(config):
     config.pluginmanager.register(_LessonsWarnNobody(), "hello-winners-lessons-warn-nobody")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_model_loader():
+    """Every boto3 session of the suite reads the service models through one loader, as the kit's own
+    sessions do (hello_winners.targets.sessions): moto's mock starts each test with a new default session,
+    whose clients would read them again, a tenth of a second per test. Only reading is shared."""
+    import botocore.session
+
+    from hello_winners.targets import sessions
+
+    shared = sessions.loader()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", lambda search_path_string=None: shared)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _pure_tests_stay_pure(request, monkeypatch):
     """A test of the pure tier may not start the embedded AWS: that is what its tier promises."""

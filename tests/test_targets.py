@@ -8,6 +8,7 @@ from botocore.stub import Stubber
 from hello_winners import deploy, targets
 from hello_winners.errors import DeployError
 from hello_winners.game import stream
+from hello_winners.targets import sessions
 from hello_winners.view import tables
 from hello_winners.workshop import lessons
 
@@ -40,3 +41,21 @@ def test_status_shows_the_runtimes_shards_of_the_chosen_stage_only(monkeypatch):
                                                                shard("hw-alice-2-retail-stream", 5)]})
     lines = EmbeddedTarget().runtime_lines("hw-alice-retail-stream")
     assert len(lines) == 1 and "3 records" in lines[0]
+
+
+def test_sessions_keep_their_own_region_and_keys_and_read_a_service_model_once_between_them(monkeypatch):
+    """What makes a stage's participant themselves stays in their session; the models are the process's."""
+    read = []
+    file_loader = sessions.loader().file_loader
+    load_file = file_loader.load_file
+    monkeypatch.setattr(file_loader, "load_file", lambda path: read.append(path) or load_file(path))
+    alice = sessions.session(region_name="eu-west-1", aws_access_key_id="AKIDALICE", aws_secret_access_key="a")
+    bob = sessions.session(region_name="ap-south-1", aws_access_key_id="AKIDBOB", aws_secret_access_key="b")
+    # braket: a service no other test asks for, so its model is read here, by alice's client, and only there
+    assert alice.client("braket").meta.region_name == "eu-west-1"
+    assert bob.client("braket").meta.region_name == "ap-south-1"
+    assert alice.get_credentials().access_key == "AKIDALICE" and bob.get_credentials().access_key == "AKIDBOB"
+    assert any("braket" in str(path) for path in read) and len(read) == len(set(read))
+    paths = list(sessions.loader().search_paths)
+    sessions.session().client("braket")
+    assert sessions.loader().search_paths == paths  # boto3 adds its data folder to each new session's loader

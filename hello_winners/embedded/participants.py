@@ -49,11 +49,10 @@ def ensure(endpoint: str, region: str, stage: str | None = None, server_pid: int
 
 
 def _made(endpoint, region, stage):
-    import boto3
-
     from hello_winners.deploy import executor, room
+    from hello_winners.targets import sessions
 
-    session = boto3.Session(region_name=region, **vars(credentials.keys(credentials.KIT)))
+    session = sessions.session(region_name=region, **vars(credentials.keys(credentials.KIT)))
     iam = session.client("iam", endpoint_url=endpoint)
     account = session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"]
     folder = state_dir()

@@ -12,6 +12,7 @@ import boto3
 
 from hello_winners import targets
 from hello_winners.embedded import credentials, participants, runtime, server
+from hello_winners.targets import sessions
 
 
 class EmbeddedTarget(targets.Target):
@@ -53,7 +54,7 @@ class EmbeddedTarget(targets.Target):
 
     def instructor_clients(self, services: Iterable[str]) -> dict:
         """The embedded AWS's administrator is the kit's own identity."""
-        session = boto3.Session(region_name=server.REGION, **vars(credentials.keys(credentials.KIT)))
+        session = sessions.session(region_name=server.REGION, **vars(credentials.keys(credentials.KIT)))
         endpoint = self.endpoint()
         return {service: session.client(service, endpoint_url=endpoint, config=targets.CLIENT_CONFIG)
                 for service in services}
@@ -122,5 +123,5 @@ def _session(participant: str) -> boto3.Session:
 @functools.lru_cache(maxsize=None)
 def _participant_session(_keys_path: str, participant: str) -> boto3.Session:
     keys = credentials.participant_keys(participant)
-    return boto3.Session(region_name=server.REGION, aws_access_key_id=keys.aws_access_key_id,
-                         aws_secret_access_key=keys.aws_secret_access_key)
+    return sessions.session(region_name=server.REGION, aws_access_key_id=keys.aws_access_key_id,
+                            aws_secret_access_key=keys.aws_secret_access_key)

@@ -27,7 +27,7 @@ import botocore.exceptions
 from hello_winners import events, naming
 from hello_winners.errors import AwsUnreachableError, ConfigError, DeployError, EventError, StateFolderError
 from hello_winners.game import stream
-from hello_winners.targets import choice, pages, state
+from hello_winners.targets import choice, pages, sessions, state
 from hello_winners.targets.choice import AWS, TARGET_ENV
 from hello_winners.view import tables
 
@@ -197,7 +197,7 @@ def _target(name: str) -> Target:
 
 @functools.lru_cache(maxsize=None)
 def _aws_session() -> boto3.Session:
-    return boto3.Session()
+    return sessions.session()
 
 
 @functools.lru_cache(maxsize=None)

@@ -22,10 +22,9 @@ import threading
 import time
 from typing import Any
 
-import boto3
 import botocore.config
 
-from hello_winners.targets import pages, state
+from hello_winners.targets import pages, sessions, state
 from hello_winners.embedded import credentials, server
 from hello_winners.errors import ConfigError
 from hello_winners.targets.state import state_dir
@@ -49,7 +48,7 @@ _CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attemp
 class Runtime:
     def __init__(self, endpoint: str) -> None:
         # The kit's identity stands in for the Lambda service: it reads what is deployed and assumes roles.
-        session = boto3.Session(region_name=server.REGION, **vars(credentials.keys(credentials.KIT)))
+        session = sessions.session(region_name=server.REGION, **vars(credentials.keys(credentials.KIT)))
         self.clients = {s: session.client(s, endpoint_url=endpoint, config=_CLIENT_CONFIG)
                         for s in ("lambda", "kinesis", "apigatewayv2", "sts")}
         self.target_environment = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": server.REGION,

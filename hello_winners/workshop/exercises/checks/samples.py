@@ -9,10 +9,10 @@ import functools
 import io
 import zipfile
 
-import boto3
 from botocore.awsrequest import AWSResponse
 
 from hello_winners import events
+from hello_winners.targets import sessions
 from hello_winners.view import tables
 from hello_winners.view.delivery import kinesis_record
 
@@ -100,7 +100,7 @@ def mocked():
 @functools.cache
 def _session():
     """One session for every check: it keeps the service models it has read, a tenth of a second per client."""
-    return boto3.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    return sessions.session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @contextlib.contextmanager
