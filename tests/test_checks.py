@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from hello_winners import deploy, events, naming
 from hello_winners.view import tables
-from hello_winners.deploy import bundle, models
+from hello_winners.deploy import bundle, models, propagation
 from hello_winners.deploy.names import Names
 from hello_winners.errors import EventError, NotDoneYet
 from hello_winners.workshop.exercises import (
@@ -65,6 +65,13 @@ class _Recording(cases.Checker):
 def _recording(request, monkeypatch):
     monkeypatch.setattr(cases, "Checker", _Recording)
     RAN.add(request.function.__name__)
+
+
+@pytest.fixture(autouse=True)
+def _prompt_role_retries(monkeypatch):
+    """The checkers make a new role unusable once, and a right answer retries through deploy.until_role_ready;
+    its half-second waits (tested in test_planner) would only slow these tests."""
+    monkeypatch.setattr(propagation, "PROMPT_WAIT_S", (0.0, 0.01))
 
 
 def verdict(capsys, name, function):

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 PATIENCE_S = 120.0  # AWS's own guidance: a new role is usually usable within a minute or two
 PROMPT_S = 10.0  # most new roles are usable within seconds: retry promptly for this long
+PROMPT_WAIT_S = (0.4, 0.6)  # the prompt retries' wait, jittered
 _NOT_READY = ("cannot be assumed by lambda", "cannot access stream", "role defined for the function")
 
 T = TypeVar("T")
@@ -53,9 +54,8 @@ def until_role_ready(call: Callable[[], T], report: Callable[[str], None] = prin
     return retrying(call)
 
 
-_PROMPT = tenacity.wait_random(0.4, 0.6)
 _BACKING_OFF = tenacity.wait_random_exponential(multiplier=1, min=1, max=15)
 
 
 def _prompt_then_backing_off(state: tenacity.RetryCallState) -> float:
-    return (_PROMPT if state.idle_for < PROMPT_S else _BACKING_OFF)(state)
+    return (tenacity.wait_random(*PROMPT_WAIT_S) if state.idle_for < PROMPT_S else _BACKING_OFF)(state)
