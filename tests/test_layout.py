@@ -6,6 +6,7 @@ the layers below, and every module says why it exists.
 """
 
 import ast
+import functools
 import io
 import re
 import zipfile
@@ -64,7 +65,13 @@ def layer(module):
 
 def imports(path):
     """The kit modules a file imports, anywhere in it (``from pkg import sub`` counts as importing ``pkg.sub``)."""
-    return _imported(ast.parse(path.read_text()))
+    return _imported(tree_of(path))
+
+
+@functools.cache
+def tree_of(path):
+    """A module's syntax tree, parsed once for all the tests that read it (none changes it)."""
+    return ast.parse(path.read_text())
 
 
 def _imported(tree):
@@ -152,7 +159,7 @@ def test_the_top_of_the_package_holds_only_the_command_the_errors_and_the_names(
 
 @pytest.mark.parametrize("module, path", list(modules()), ids=[name for name, _ in modules()])
 def test_every_module_says_why_it_exists_and_imports_absolutely(module, path):
-    tree = ast.parse(path.read_text())
+    tree = tree_of(path)
     if path.name != "__main__.py":
         assert ast.get_docstring(tree), f"{module} has no module docstring"
     relative = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level]
@@ -166,7 +173,7 @@ def _hinted(module):
 @pytest.mark.parametrize("module, path", [(m, p) for m, p in modules() if _hinted(m)],
                          ids=[m for m, _ in modules() if _hinted(m)])
 def test_public_functions_have_type_hints(module, path):
-    tree = ast.parse(path.read_text())
+    tree = tree_of(path)
     functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")):
         functions += [node for node in cls.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -196,7 +203,7 @@ def test_test_modules_share_helpers_through_helper_modules_only():
     test_modules = {path.stem for path in tests.glob("test_*.py")}
     for path in tests.glob("*.py"):
         imported = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(tree_of(path)):
             if isinstance(node, ast.Import):
                 imported.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
