@@ -246,9 +246,16 @@ def test_three_kits_follow_one_room_deploy_the_lessons_consumer_and_find_the_roo
     room_events = [events.decode(line) for line in room_lines(served.folder)]
     expected = reference.winners(room_events)
     stages = [f"test-kit-{letter}" for letter in "abc"]
+    said = []  # what lesson 1's and lesson 4's room cells say to Ana, whose kit joins through them
     try:
         for stage_name, name in zip(stages, ["Ana", "Bo", "Cy"]):
-            kit.join(served.base, served.config.code, name, stage_name, "embedded")
+            if name == "Ana":  # lesson 1's cell, with the join address the projector shows
+                joined = inroom.follow_room(lessons.setup(1, stage_name=stage_name, report=lambda line: None),
+                                            f"{served.base}/join?code={served.config.code.lower()}", name="Ana",
+                                            share=False, say=said.append)
+                assert joined.name == "Ana" and joined.share is False
+            else:
+                kit.join(served.base, served.config.code, name, stage_name, "embedded")
             here = lessons.setup(3, stage_name=stage_name, report=lambda line: None)  # the stream; a follower starts
             names, clients, tags = here.names, here.clients, here.settings.tags
             role = s.create_role(clients["iam"], names, s.consumer_policy(names), tags)  # lesson 3, as solved
@@ -263,13 +270,28 @@ def test_three_kits_follow_one_room_deploy_the_lessons_consumer_and_find_the_roo
             outputs = deploy.deploy("embedded", stage_name, report=lambda line: None)  # lesson 3's API step
             play.wait_until_consumed("embedded", lessons.reach(stage_name=stage_name).clients, outputs,
                                      report=lambda line: None)
+            boards = {}
             for role_name in events.ROLES:
                 with urllib.request.urlopen(f"{outputs.api_url}/scores?role={role_name}&limit=100", timeout=30) as r:
-                    found = [(row["userId"], row["score"]) for row in json.load(r)["scores"]]
+                    boards[role_name] = json.load(r)["scores"]
+                found = [(row["userId"], row["score"]) for row in boards[role_name]]
                 assert found == [(row["userId"], row["score"]) for row in expected[role_name]], (stage_name, role_name)
+            if stage_name == stages[0]:  # lesson 1's arrivals and lesson 4's boards, against the live room
+                here = lessons.reach(stage_name=stage_name)
+                assert inroom.arrivals(here, seconds=0, say=said.append) == 0
+                frame = inroom.compare(here, boards, say=said.append)
+                assert frame["same"].all() and len(frame) == sum(len(expected[r][:10]) for r in events.ROLES)
     finally:
         inroom.stop_following()
         for stage_name in stages:
             here = lessons.reach(stage_name=stage_name)
             teardown.teardown(here.clients, here.prefix, here.settings.stage, report=lambda line: None)
     assert expected["merchant"][0]["name"] == "Mia" and expected["photographer"][0]["name"] == "Finn"
+    code = served.config.code
+    stream_name = f"hw-{stages[0]}-retail-stream"
+    cells = [f"following room {code} as Ana: its events arrive on {stream_name}; your progress stays here",
+             f"{len(room_events)} events of room {code} are on your stream; watching for 0 s",
+             "Your leaderboard is the room's: the same people, with the same scores."]
+    lines = iter(said)  # in this order, between the lines of the follower the first cell started in the kernel
+    assert all(line in lines for line in cells), said
+    assert f"following the room {code} at {served.base} onto {stream_name}" in said
