@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import hashlib
 import importlib.util
 import io
@@ -61,7 +62,7 @@ def _imports(module):
     path = _source(module)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}  # parent packages
-    for node in _top_level(ast.parse(path.read_text(), str(path))):
+    for node in _top_level_imports(path.read_text(), str(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -72,6 +73,14 @@ def _imports(module):
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names if _is_module(f"{base}.{alias.name}"))
     return {name for name in found if _needed(name)}
+
+
+@functools.lru_cache(maxsize=256)
+def _top_level_imports(text, filename):
+    """The import statements that run when the source ``text`` is imported; parsed once per text, as a
+    process that deploys again (a notebook, the suite) builds the same zip from the same sources."""
+    return tuple(node for node in _top_level(ast.parse(text, filename))
+                 if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 def _top_level(tree):
