@@ -245,6 +245,9 @@ def test_a_check_carries_the_condition_keys_of_its_request():
         "hello-winners:stage",)
     _, passed = checks(call("lambda", "CreateFunction", FunctionName="hw-a-winner-api", Role=ROLE), facts)
     assert passed.context["iam:passedtoservice"] == ("lambda.amazonaws.com",)
+    _, handed = checks(call("apigatewayv2", "CreateApi", "POST", "/v2/apis", CredentialsArn=ROLE), facts)
+    assert handed.action == "iam:PassRole" and handed.resources == (ROLE,)
+    assert handed.context["iam:passedtoservice"] == ("apigateway.amazonaws.com",)
     (mapping,) = checks(call("lambda", "DeleteEventSourceMapping", "DELETE", UUID="u-1"), facts)
     assert mapping.context["lambda:functionarn"] == (
         "arn:aws:lambda:us-east-1:123456789012:function:hw-a-winner-consumer",)

@@ -2,8 +2,9 @@
 stage touching another's. Every attempt is a real boto3 call over HTTP, answered AccessDenied as on AWS, and
 the state is read afterwards with the kit's identity: the other stage is whole.
 
-Passing a role to a service other than Lambda cannot be asked of the embedded AWS, which serves no other
-service that takes a role: tests/test_policies.py decides it on the room policy itself.
+Passing a role to a service other than Lambda is asked of API Gateway, the one other service the embedded
+AWS serves that takes a role (an integration's credentials); tests/test_policies.py decides it for every
+other service on the room policy itself.
 """
 
 import json
@@ -102,6 +103,19 @@ def test_star_on_a_role_of_ones_own_is_denied_without_the_boundary_and_worthless
         as_role["dynamodb"].get_item(TableName=own.tables["TABLE_CONTRIBUTIONS_NAME"], Key={"productId": {"S": "p"}})
     finally:
         mine["iam"].delete_role_policy(RoleName=role, PolicyName="all")
+
+
+def test_a_role_of_ones_own_is_passed_to_lambda_only_never_to_api_gateway(mine, kit):
+    """An HTTP API made by quick create may carry credentials, a role API Gateway assumes to call the target:
+    iam:PassRole to apigateway.amazonaws.com, which the room policy allows for no role. Without them, the
+    same call is the participant's to make."""
+    own, api = names(OWN, mine), mine["apigatewayv2"]
+    made = {"Name": own.prefix + "passed", "ProtocolType": "HTTP", "Target": own.function_arn("api"),
+            "Tags": naming.tags(OWN)}
+    message = denied(lambda: api.create_api(CredentialsArn=own.role_arn("api"), **made))
+    assert "iam:PassRole" in message and own.role_arn("api") in message
+    assert not [a for a in kit["apigatewayv2"].get_apis()["Items"] if a["Name"] == made["Name"]]
+    api.delete_api(ApiId=api.create_api(**made)["ApiId"])
 
 
 def test_nothing_of_another_stage_may_be_deleted_or_changed(stages, mine, kit):

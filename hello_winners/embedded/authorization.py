@@ -263,7 +263,10 @@ def _logs(call):
 def _apigatewayv2(call):
     """API Gateway authorizes by HTTP method on the resource's path, e.g. apigateway:POST on /apis."""
     path = call.path[len("/v2"):] if call.path.startswith("/v2/") else call.path
-    return [Check(f"apigateway:{call.method.upper()}", (_arn(call, "apigateway", path, account=False),))]
+    found = [Check(f"apigateway:{call.method.upper()}", (_arn(call, "apigateway", path, account=False),))]
+    if call.params.get("CredentialsArn") is not None:  # a role API Gateway assumes (quick create, integrations)
+        found.append(Check("iam:PassRole", (call.params["CredentialsArn"],)))
+    return found
 
 
 def _sqs(call):
@@ -333,7 +336,7 @@ def _in_context(call, check, facts):
 
 
 # The service a call hands a role to, for iam:PassedToService.
-_PASSED_TO = {"lambda": "lambda.amazonaws.com"}
+_PASSED_TO = {"lambda": "lambda.amazonaws.com", "apigatewayv2": "apigateway.amazonaws.com"}
 
 
 def _one(key, value):
