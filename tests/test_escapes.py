@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 import world
 from signed import JSON_SERVICES, send
 
+# Half a minute of requests: CI runs it once, in README's command, not again on every interpreter.
+pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("HELLO_WINNERS_ESCAPE_EXAMPLES", "90"))
 BATCH = 24
 SECRETS = {"victim": "SECRET-victim-7f3a", "outside": "SECRET-outside-9c1e"}
