@@ -302,3 +302,15 @@ def test_a_boundary_and_more_policies_never_widen_and_a_deny_always_wins(documen
     denying = allow(check.action, check.resources[0], effect="Deny")
     assert not decide(who(*documents, denying), check).allowed
     assert not decide(who(*documents, boundary=denying), check).allowed
+
+
+def test_null_says_whether_the_key_is_present():
+    present = Check("iam:PassRole", (ROLE,), {"iam:passedtoservice": ("lambda.amazonaws.com",)})
+    absent = Check("iam:PassRole", (ROLE,))
+    for value, when_present, when_absent in (("true", False, True), ("false", True, False), ("maybe", False, False),
+                                             (["true", "false"], True, True)):  # values are ORed, as for any operator
+        policy = allow("iam:PassRole", "*", {"Null": {"iam:PassedToService": value}})
+        assert (decide(who(policy), present).allowed, decide(who(policy), absent).allowed) == (when_present,
+                                                                                               when_absent), value
+        denying = allow("iam:PassRole", "*", {"Null": {"iam:PassedToService": value}}, effect="Deny")
+        assert decide(who(allow("*", "*"), denying), present).allowed is not when_present, value
