@@ -15,8 +15,10 @@ writes its survivors and untested mutants, with their diffs, to ``artifacts/muta
 
     python benchmarks/run.py mutation                 # every module
     python benchmarks/bench_mutation.py fold events   # some, by the names below, with the survivors' diffs
+    python benchmarks/bench_mutation.py --workers 1 api  # one test process at a time: the machine is shared
 """
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -93,11 +95,11 @@ def row(name, counts):
             "unit": "%", "compared_with": f"target >= {TARGET:g} %: {'met' if percent >= TARGET else 'NOT met'}"}
 
 
-def run(quick: bool = False, only=None) -> list[dict]:
+def run(quick: bool = False, only=None, workers=2) -> list[dict]:
     rows = []
     for name in only or (["fold"] if quick else MODULES):
         print(f"  mutating {name} ...", file=sys.stderr, flush=True)
-        counts, survivors = score(name)
+        counts, survivors = score(name, workers)
         report = "".join(f"--- {status}: {mutant}\n{diff}\n" for mutant, status, diff in survivors)
         print(report, end="", file=sys.stderr)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -111,4 +113,10 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from run import table
 
-    print(table([{"benchmark": "mutation", **r} for r in run(only=sys.argv[1:] or None)]))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("only", nargs="*", metavar="module", help=f"of {', '.join(MODULES)}; default all")
+    parser.add_argument("--workers", type=int, default=2, help="mutants tested at once (default 2)")
+    args = parser.parse_args()
+    if unknown := [name for name in args.only if name not in MODULES]:
+        parser.error(f"no module named {', '.join(unknown)}: choose from {', '.join(MODULES)}")
+    print(table([{"benchmark": "mutation", **r} for r in run(only=args.only or None, workers=args.workers)]))

@@ -1,5 +1,6 @@
 """The winner API handler: every route and every bad input, against moto tables in process."""
 
+import contextlib
 import json
 import logging
 from decimal import Decimal
@@ -102,6 +103,33 @@ def entry(user_id, score, name=None):
     return {"userId": user_id, "name": name or user_id.title(), "score": score}
 
 
+def put_unreadable(env, *rows):
+    """Store Scores items the API cannot read (a name that is not text) from (userId, role, score) rows."""
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(env[tables.SCORES])
+    with table.batch_writer() as batch:
+        for user_id, role, score in rows:
+            batch.put_item(Item={"userId": user_id, "role": role, "score": score, "name": 42})
+
+
+def warnings_logged(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == api.__name__ and r.levelno == logging.WARNING]
+
+
+@contextlib.contextmanager
+def queries_made(dynamodb):
+    """The KeyConditionExpression of every Query made in the block."""
+    queries = []
+
+    def hook(params, **_):
+        queries.append(params["KeyConditionExpression"])
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", hook)
+    try:
+        yield queries
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", hook)
+
+
 # --- /scores ---------------------------------------------------------------------------------------
 
 
@@ -172,19 +200,65 @@ def test_a_row_the_api_cannot_read_is_skipped_and_counted_not_a_502(dynamodb, en
         status, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
         _, _, winners = call(dynamodb, env, http_event("GET", "/winners"))
     assert (status, body["scores"], body["skipped"]) == (200, [entry("bo", 7), entry("cy", 5)], 1)
-    assert "1 row of the scores table cannot be read" in body["note"]
+    assert body["note"] == ("1 row of the scores table cannot be read (a score that is not a whole number, or a name "
+                            "that is not text) and is left out: the API function's log names them")
     assert (winners["merchant"], winners["skipped"]) == ([entry("bo", 7)], {"merchant": 1, "photographer": 0})
-    assert "'odd'" in caplog.text  # the row is named in the log, for whoever fixes the table
+    # The row and its table are named in the log, for whoever fixes the table; once per answer.
+    logged = warnings_logged(caplog)
+    assert len(logged) == 2 and all(f"of {env[tables.SCORES]} cannot be read" in line and line.endswith(
+        "userIds ['odd']") for line in logged), logged
 
 
-def test_unreadable_rows_tied_at_the_cut_are_counted_once(dynamodb, env):
+def test_unreadable_rows_tied_at_the_cut_are_counted_once(dynamodb, env, caplog):
     put_scores(env, [("ana", "merchant", 4, "Ana"), ("bo", "merchant", 4, "Bo"), ("cy", "merchant", 4, "Cy")])
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(env[tables.SCORES])
-    table.put_item(Item={"userId": "odd", "role": "merchant", "score": 4, "name": 42})
+    put_unreadable(env, ("odd", "merchant", 4))
+    with caplog.at_level(logging.WARNING):
+        _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
+        _, _, winners = call(dynamodb, env, http_event("GET", "/winners"))
+    assert ([e["userId"] for e in body["scores"]], body["skipped"]) == (["ana", "bo"], 1)
+    assert ([e["userId"] for e in winners["merchant"]], winners["skipped"]["merchant"]) == (["ana", "bo", "cy"], 1)
+    assert all(f" of {env[tables.SCORES]} cannot be read" in line for line in warnings_logged(caplog))
+
+
+def test_an_unreadable_row_above_a_tie_is_counted_with_those_of_the_tie(dynamodb, env):
+    """The row is met by the first Query only, the tie read by the second: both answers count it."""
+    put_scores(env, [("ana", "merchant", 4, "Ana"), ("bo", "merchant", 4, "Bo"), ("cy", "merchant", 4, "Cy")])
+    put_unreadable(env, ("odd", "merchant", 9))
     _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
     _, _, winners = call(dynamodb, env, http_event("GET", "/winners"))
     assert ([e["userId"] for e in body["scores"]], body["skipped"]) == (["ana", "bo"], 1)
     assert ([e["userId"] for e in winners["merchant"]], winners["skipped"]["merchant"]) == (["ana", "bo", "cy"], 1)
+
+
+def test_an_unreadable_row_below_the_top_asked_for_is_not_reported(dynamodb, env):
+    """Nothing was left out of the top 2, so the answer says none was (no note)."""
+    put_scores(env, [("ana", "merchant", 9, "Ana"), ("bo", "merchant", 5, "Bo"), ("cy", "merchant", 4, "Cy")])
+    put_unreadable(env, ("odd", "merchant", 3))
+    _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
+    assert body == {"role": "merchant", "limit": 2, "scores": [entry("ana", 9), entry("bo", 5)], "skipped": 0}
+
+
+def test_many_unreadable_rows_are_all_counted_and_the_log_names_the_first_twenty(dynamodb, env, caplog):
+    odd = [f"odd-{i:02d}" for i in range(22)]
+    put_unreadable(env, *((user_id, "merchant", 100 + i) for i, user_id in enumerate(odd)))
+    put_scores(env, [("ana", "merchant", 1, "Ana")])
+    with caplog.at_level(logging.WARNING):
+        _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "1"}))
+    assert (body["scores"], body["skipped"]) == ([entry("ana", 1)], 22)
+    assert body["note"] == ("22 rows of the scores table cannot be read (a score that is not a whole number, or a "
+                            "name that is not text) and are left out: the API function's log names them")
+    assert warnings_logged(caplog) == [f"22 rows of {env[tables.SCORES]} cannot be read and are left out: "
+                                       f"userIds {odd[:20]!r}"]
+
+
+def test_a_row_without_a_name_is_listed_under_its_user_id(dynamodb, env):
+    """A consumer of one's own may write no name: the userId stands for it, the row is not left out."""
+    dynamodb.put_item(TableName=env[tables.SCORES],
+                      Item={"userId": {"S": "ana"}, "role": {"S": "merchant"}, "score": {"N": "3"}})
+    _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant"}))
+    _, _, winners = call(dynamodb, env, http_event("GET", "/winners"))
+    assert (body["scores"], body["skipped"]) == ([entry("ana", 3, "ana")], 0)
+    assert winners["merchant"] == [entry("ana", 3, "ana")]
 
 
 # --- /winners --------------------------------------------------------------------------------------
@@ -203,6 +277,13 @@ def test_winners_names_the_leader_of_each_role(dynamodb, env):
     assert body["merchant"] == [entry("bo", 7)]
     assert body["photographer"] == [entry("cy", 1)]
     assert body["message"] == "Bo leads the merchants with 7 sales. Cy leads the photographers with 1 sale."
+
+
+def test_winners_with_one_leader_per_role_costs_one_query_per_role(dynamodb, env):
+    put_scores(env, [("ana", "merchant", 3, "Ana"), ("bo", "merchant", 7, "Bo"), ("cy", "photographer", 1, "Cy")])
+    with queries_made(dynamodb) as queries:
+        _, _, body = call(dynamodb, env, http_event("GET", "/winners"))
+    assert (body["merchant"], queries) == ([entry("bo", 7)], ["#role = :role", "#role = :role"])
 
 
 @EVENTS
@@ -237,6 +318,15 @@ def test_contributions_of_a_product_bought_before_anyone_added_it(dynamodb, env)
     assert body == {"productId": "p-2", "merchant": None, "photographer": None, "purchases": 3}
 
 
+def test_contributions_without_names_or_purchases_read_as_user_ids_and_zero(dynamodb, env):
+    """A consumer of one's own may write who added a product but no name, and no purchases before the first."""
+    dynamodb.put_item(TableName=env[tables.CONTRIBUTIONS], Item={
+        "productId": {"S": "p-3"}, "merchant": {"S": "ana"}, "photographer": {"S": "cy"}})
+    _, _, body = call(dynamodb, env, http_event("GET", "/contributions", {"productId": "p-3"}))
+    assert body == {"productId": "p-3", "merchant": {"userId": "ana", "name": "ana"},
+                    "photographer": {"userId": "cy", "name": "cy"}, "purchases": 0}
+
+
 def test_contributions_of_an_unknown_product_is_a_404_that_names_it(dynamodb, env):
     status, _, body = call(dynamodb, env, http_event("GET", "/contributions", {"productId": "nope"}))
     assert status == 404
@@ -262,9 +352,17 @@ def test_the_page_loads_nothing_from_elsewhere(dynamodb, env):
         assert forbidden not in body
 
 
-def test_a_stage_path_reaches_the_api_routes(dynamodb, env):
-    status, _, body = call(dynamodb, env, http_event("GET", "/prod/scores", {"role": "merchant"}, stage="prod"))
+@pytest.mark.parametrize("path", ["/prod/scores", "/scores", "/prod/scores/", "/scores/"],
+                         ids=["stage-in-path", "custom-domain", "stage-trailing-slash", "trailing-slash"])
+def test_a_stage_path_reaches_the_api_routes(dynamodb, env, path):
+    """A named stage's URL holds the stage; a custom domain's does not, though the event names the stage."""
+    status, _, body = call(dynamodb, env, http_event("GET", path, {"role": "merchant"}, stage="prod"))
     assert (status, body["scores"]) == (200, [])
+
+
+def test_the_default_stage_is_served_from_the_root_only(dynamodb, env):
+    status, _, body = call(dynamodb, env, http_event("GET", "/$default/scores", {"role": "merchant"}))
+    assert (status, body["error"]) == (404, "there is no /$default/scores: use /scores, /winners, /contributions or /")
 
 
 # --- bad input -------------------------------------------------------------------------------------
@@ -285,6 +383,7 @@ BAD_REQUESTS = [
     ("GET", "/contributions", {"productId": "p" * 257}, 400, "productId is 257 characters long"),
     ("GET", "/leaderboard", {}, 404, "there is no /leaderboard"),
     ("GET", "/scores/merchant", {}, 404, "there is no /scores/merchant"),
+    ("GET", "/winnersX", {}, 404, "there is no /winnersX"),
     ("POST", "/scores", {"role": "merchant"}, 405, "/scores answers GET only, not POST"),
     ("DELETE", "/winners", {}, 405, "answers GET only, not DELETE"),
     ("PUT", "/", {}, 405, "answers GET only"),
@@ -314,6 +413,13 @@ def test_repeated_parameters_of_a_rest_event_are_joined_like_api_gateway_does(dy
     assert status == 400 and "'merchant,photographer'" in body["error"]
 
 
+def test_a_hand_written_rest_event_with_single_valued_parameters_only_is_read(dynamodb, env):
+    """As one writes a test event by hand (or an older template does): no multiValueQueryStringParameters."""
+    event = {"httpMethod": "GET", "path": "/scores", "queryStringParameters": {"role": "photographer"}}
+    status, _, body = call(dynamodb, env, event)
+    assert (status, body["role"]) == (200, "photographer")
+
+
 @EVENTS
 @pytest.mark.parametrize("path", ["/", "/scores", "/winners", "/contributions"])
 def test_a_cors_preflight_gets_204_with_the_allowed_methods(dynamodb, env, make_event, path):
@@ -322,6 +428,26 @@ def test_a_cors_preflight_gets_204_with_the_allowed_methods(dynamodb, env, make_
     assert response["headers"]["Access-Control-Allow-Origin"] == "*"
     assert response["headers"]["Access-Control-Allow-Methods"] == "GET, OPTIONS"
     assert "Content-Type" in response["headers"]["Access-Control-Allow-Headers"]
+    assert response["headers"]["Access-Control-Max-Age"] == "600"  # a browser asks again after 10 minutes, not each time
+
+
+@pytest.mark.parametrize("method, path, params", [("GET", "/scores", {"role": "merchant"}), ("GET", "/winners", None),
+                                                  ("GET", "/", None), ("GET", "/nope", None), ("OPTIONS", "/", None)])
+def test_every_answer_is_a_proxy_response_api_gateway_takes_and_never_cached(dynamodb, env, method, path, params):
+    """API Gateway refuses a proxy response with other fields (a 502), and decodes the body when told it is
+    base64; a cached answer would show an old leaderboard."""
+    response = api.respond(http_event(method, path, params), dynamodb, env)
+    assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded"}
+    assert response["isBase64Encoded"] is False
+    assert response["headers"]["Cache-Control"] == "no-store"
+
+
+def test_json_bodies_are_compact_utf8_text_as_curl_shows_them(dynamodb, env):
+    dynamodb.put_item(TableName=env[tables.CONTRIBUTIONS], Item={
+        "productId": {"S": "p-1"}, "merchant": {"S": "zoe"}, "merchantName": {"S": "Zoë 李"}, "purchases": {"N": "2"}})
+    response = api.respond(http_event("GET", "/contributions", {"productId": "p-1"}), dynamodb, env)
+    assert response["body"] == ('{"productId":"p-1","merchant":{"userId":"zoe","name":"Zoë 李"},"photographer":null,'
+                                '"purchases":2}')
 
 
 # --- failures --------------------------------------------------------------------------------------
@@ -335,6 +461,8 @@ def test_a_dynamodb_failure_is_a_generic_500_with_the_detail_only_in_the_log(dyn
     assert body == {"error": "the scores cannot be read right now; try again in a moment"}
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert "ResourceNotFoundException" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "the winner API could not read its tables"]  # the line to look for in the function's log
 
 
 def test_a_function_deployed_without_its_table_names_answers_500_and_logs_why(dynamodb, caplog):
@@ -386,15 +514,7 @@ def test_top_ten_of_10000_scores_is_one_query_and_never_a_scan(big):
 def test_a_tie_at_the_cut_costs_one_more_query_for_that_score_only(dynamodb, env):
     put_scores(env, [("a", "merchant", 9, "A"), ("b", "merchant", 5, "B"), ("c", "merchant", 5, "C"),
                      ("d", "merchant", 1, "D")])
-    queries = []
-
-    def hook(params, **_):
-        queries.append(params["KeyConditionExpression"])
-
-    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", hook)
-    try:
+    with queries_made(dynamodb) as queries:
         _, _, body = call(dynamodb, env, http_event("GET", "/scores", {"role": "merchant", "limit": "2"}))
-    finally:
-        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", hook)
     assert queries == ["#role = :role", "#role = :role AND #score = :score"]
     assert [e["userId"] for e in body["scores"]] == ["a", "b"]

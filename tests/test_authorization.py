@@ -2,6 +2,7 @@
 
 import base64
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_a_query_on_an_index_is_checked_on_the_index():
 
 
 def test_get_records_is_checked_on_the_stream_its_iterator_reads():
-    iterator = base64.b64encode(b"hw-a-retail-stream:shardId-000000000000:42").decode()
+    iterator = base64.encodebytes(b"hw-a-retail-stream:shardId-000000000000:42").decode()  # as moto makes them: "...\n"
     found = checks(call("kinesis", "GetRecords", ShardIterator=iterator))
     assert found == [Check("kinesis:GetRecords", ("arn:aws:kinesis:us-east-1:123456789012:stream/hw-a-retail-stream",))]
 
@@ -80,6 +81,7 @@ def test_any_stream_or_table_name_is_checked_on_that_name_or_refused_never_broad
         expected = name if kind == "table" and name.startswith("arn:") else \
             f"arn:aws:{service}:us-east-1:123456789012:{kind}/{name}"
         assert check.resources == (expected,)
+        assert re.fullmatch(r"[a-zA-Z0-9_.-]+", name) or expected == name  # what is not refused is a name AWS allows
 
 
 @given(st.sampled_from(["kinesis", "dynamodb", "lambda", "iam", "sts", "logs", "apigatewayv2", "s3"]),
@@ -92,7 +94,8 @@ def test_a_stream_named_two_ways_that_disagree_is_refused():
     iterator = base64.b64encode(b"hw-b-retail-stream:shardId-000000000000:42").decode()
     own = "arn:aws:kinesis:us-east-1:123456789012:stream/hw-a-retail-stream"
     for params in ({"StreamName": "hw-b-retail-stream", "StreamARN": own}, {"ShardIterator": iterator, "StreamARN": own}):
-        with pytest.raises(Conflict):
+        with pytest.raises(Conflict, match=re.escape(
+                "the request names more than one stream (by name, ARN or shard iterator): name one")):
             checks(call("kinesis", "GetRecords", **params))
     agreed = checks(call("kinesis", "ListShards", StreamName="hw-a-retail-stream", StreamARN=own))
     assert agreed == [Check("kinesis:ListShards", (own,))]
@@ -100,12 +103,13 @@ def test_a_stream_named_two_ways_that_disagree_is_refused():
 
 def test_a_transaction_item_that_holds_two_actions_or_none_is_refused():
     for item in ({"Put": {"TableName": "hw-a-scores"}, "Delete": {"TableName": "hw-b-scores"}}, {}):
-        with pytest.raises(Conflict):
+        with pytest.raises(Conflict, match="^each item of a transaction must hold exactly one action$"):
             checks(call("dynamodb", "TransactWriteItems", TransactItems=[item]))
 
 
 def test_a_log_group_named_twice_is_refused():
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=re.escape(
+            "the request names its log group twice (logGroupName and logGroupIdentifier): name it once")):
         checks(call("logs", "FilterLogEvents", logGroupName="/aws/lambda/hw-a-winner-api",
                     logGroupIdentifier="/aws/lambda/outside"))
 
@@ -129,7 +133,10 @@ def who(*documents, tags=None, boundary=None):
 
 def test_an_allow_is_needed_and_an_explicit_deny_wins():
     check = Check("dynamodb:GetItem", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores",))
-    assert not decide(who(), check).allowed
+    assert decide(who(), check).reason == (
+        "User: arn:aws:iam::123456789012:user/hello-winners/a is not authorized to perform: dynamodb:GetItem on "
+        "resource: arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores because no identity-based policy allows "
+        "the dynamodb:GetItem action")  # what the caller reads in the AccessDenied error
     assert decide(who(allow("dynamodb:*", "*")), check).allowed
     denied = decide(who(allow("dynamodb:*", "*"), allow("dynamodb:GetItem", "*", effect="Deny")), check)
     assert not denied.allowed and "explicit deny" in denied.reason
@@ -207,6 +214,8 @@ def test_arn_operators_compare_the_six_parts_of_an_arn():
     ({"ForSomeValues:StringEquals": {"aws:TagKeys": "x"}}, "operator ForSomeValues:StringEquals"),
     ({"StringEquals": {"aws:SourceIp": "127.0.0.1"}}, "key aws:SourceIp"),
     ({"StringEquals": {"aws:PrincipalTag/x": "${aws:username}"}}, "variable ${aws:username}"),
+    ({"NullIfExists": {"iam:PassedToService": "true"}}, "operator NullIfExists"),  # IAM has neither
+    ({"ForAnyValue:Null": {"aws:TagKeys": "true"}}, "operator ForAnyValue:Null"),
 ])
 def test_what_is_not_evaluated_denies_and_says_which(condition, said):
     for effect in ("Allow", "Deny"):
@@ -237,7 +246,8 @@ def test_a_check_carries_the_condition_keys_of_its_request():
                    "arn:aws:lambda:us-east-1:123456789012:function:hw-a-winner-consumer"})
     (put,) = checks(call("iam", "PutRolePolicy", RoleName="hw-a-winner-api-role"), facts)
     assert put.context["iam:permissionsboundary"] == ("arn:aws:iam::123456789012:policy/hello-winners-boundary",)
-    assert put.context["aws:resourcetag/hello-winners:stage"] == ("a",)
+    assert put.context["aws:resourcetag/hello-winners:stage"] == put.context["iam:resourcetag/hello-winners:stage"] == (
+        "a",)
     (create,) = checks(call("iam", "CreateRole", RoleName="hw-a-winner-api-role", PermissionsBoundary="arn:b",
                             Tags=[{"Key": "hello-winners:stage", "Value": "a"}]), facts)
     assert create.context["iam:permissionsboundary"] == ("arn:b",)
@@ -266,9 +276,16 @@ def test_a_queue_is_checked_on_the_arn_its_url_names():
     assert send.resources == ("arn:aws:sqs:us-east-1:123456789012:hw-a-failed-batches",)
     (create,) = checks(call("sqs", "CreateQueue", QueueName="hw-a-failed-batches"))
     assert create.resources == ("arn:aws:sqs:us-east-1:123456789012:hw-a-failed-batches",)
-    for url in ("http://127.0.0.1/hw-a-failed-batches", "http://x/123456789012/a/b:c", ""):
-        with pytest.raises(Conflict):
+    for url in ("http://127.0.0.1/hw-a-failed-batches", "http://x/123456789012/a/b:c", "", "123456789012",
+                "http://127.0.0.1:5000/123456789012/" + "q" * 100):
+        with pytest.raises(Conflict, match=f"^{re.escape(repr(url[:80]))} is not a queue's URL$"):
             checks(call("sqs", "SendMessage", QueueUrl=url))
+
+
+def test_a_name_no_resource_can_have_is_refused_saying_so_in_at_most_80_characters():
+    name = "hw-a/" * 30
+    with pytest.raises(Conflict, match=f"^{re.escape(repr(name[:80]))} is not a table name$"):
+        checks(call("dynamodb", "GetItem", TableName=name))
 
 
 class Facts:
@@ -305,3 +322,198 @@ def test_a_boundary_and_more_policies_never_widen_and_a_deny_always_wins(documen
     denying = allow(check.action, check.resources[0], effect="Deny")
     assert not decide(who(*documents, denying), check).allowed
     assert not decide(who(*documents, boundary=denying), check).allowed
+
+
+# --- what each call is checked on, service by service ----------------------------------------------
+
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:"
+LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/hw-a-winner-api"
+STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/hw-a-retail-stream"
+POLICY = "arn:aws:iam::123456789012:policy/hello-winners-boundary"
+
+RESOURCES = {
+    "kinesis without a stream": (call("kinesis", "ListStreams"), [("kinesis:ListStreams", "*")]),
+    "kinesis consumer": (call("kinesis", "SubscribeToShard", ConsumerARN=f"{STREAM}/consumer/hw-a-reader:1700000000"),
+                         [("kinesis:SubscribeToShard", STREAM)]),
+    "dynamodb without a table": (call("dynamodb", "ListTables"), [("dynamodb:ListTables", "*")]),
+    "dynamodb read transaction": (call("dynamodb", "TransactGetItems", TransactItems=[{"Get": {"TableName": "hw-a-scores"}}]),
+                                  [("dynamodb:GetItem", TABLE + "hw-a-scores")]),
+    "dynamodb batch read": (call("dynamodb", "BatchGetItem", RequestItems={"hw-a-scores": {"Keys": []}}),
+                            [("dynamodb:BatchGetItem", TABLE + "hw-a-scores")]),
+    "dynamodb table by arn": (call("dynamodb", "BatchWriteItem", RequestItems={TABLE + "hw-b-scores": []}),
+                              [("dynamodb:BatchWriteItem", TABLE + "hw-b-scores")]),
+    "dynamodb tags": (call("dynamodb", "TagResource", ResourceArn=TABLE + "hw-b-scores"),
+                      [("dynamodb:TagResource", TABLE + "hw-b-scores")]),
+    "lambda mappings of a function": (call("lambda", "ListEventSourceMappings", FunctionName="hw-a-winner-consumer"),
+                                      [("lambda:ListEventSourceMappings", "*")]),
+    "lambda list with an extra name": (call("lambda", "ListFunctions", FunctionName="hw-b-winner-api"),
+                                       [("lambda:ListFunctions", "*")]),
+    "lambda tags": (call("lambda", "TagResource", Resource=quote(FUNCTION + "hw-b-winner-api", safe="")),
+                    [("lambda:TagResource", FUNCTION + "hw-b-winner-api")]),
+    "lambda alias": (call("lambda", "Invoke", FunctionName="hw-a-winner-api", Qualifier="live"),
+                     [("lambda:InvokeFunction", FUNCTION + "hw-a-winner-api:live")]),
+    "lambda $LATEST": (call("lambda", "Invoke", FunctionName="hw-a-winner-api", Qualifier="$LATEST"),
+                       [("lambda:InvokeFunction", FUNCTION + "hw-a-winner-api")]),
+    "lambda by arn": (call("lambda", "Invoke", FunctionName=FUNCTION + "hw-b-winner-api"),
+                      [("lambda:InvokeFunction", FUNCTION + "hw-b-winner-api")]),
+    "lambda by partial arn": (call("lambda", "Invoke", FunctionName="123456789012:function:hw-b-winner-api"),
+                              [("lambda:InvokeFunction", FUNCTION + "hw-b-winner-api")]),
+    "lambda without a function": (call("lambda", "GetAccountSettings"), [("lambda:GetAccountSettings", "*")]),
+    "lambda new role": (call("lambda", "UpdateFunctionConfiguration", "PUT", FunctionName="hw-a-winner-api", Role=ROLE),
+                        [("lambda:UpdateFunctionConfiguration", FUNCTION + "hw-a-winner-api"), ("iam:PassRole", ROLE)]),
+    "lambda role elsewhere": (call("lambda", "UpdateFunctionCode", "PUT", FunctionName="hw-a-winner-api", Role=ROLE),
+                              [("lambda:UpdateFunctionCode", FUNCTION + "hw-a-winner-api")]),
+    "iam role with a path": (call("iam", "CreateRole", RoleName="hw-a-r", Path="/service/"),
+                             [("iam:CreateRole", "arn:aws:iam::123456789012:role/service/hw-a-r")]),
+    "iam extra path": (call("iam", "DeleteRole", RoleName="hw-b-winner-api-role", Path="/hw-a-x/"),
+                       [("iam:DeleteRole", "arn:aws:iam::123456789012:role/hw-b-winner-api-role")]),
+    "iam user": (call("iam", "CreateUser", UserName="a"), [("iam:CreateUser", "arn:aws:iam::123456789012:user/a")]),
+    "iam policy": (call("iam", "GetPolicy", PolicyArn=POLICY), [("iam:GetPolicy", POLICY)]),
+    "iam without a resource": (call("iam", "ListRoles"), [("iam:ListRoles", "*")]),
+    "sts role": (call("sts", "AssumeRole", RoleArn=ROLE), [("sts:AssumeRole", ROLE)]),
+    "sts without a role": (call("sts", "GetCallerIdentity"), [("sts:GetCallerIdentity", "*")]),
+    "logs group by arn": (call("logs", "DescribeLogStreams", logGroupIdentifier=LOG_GROUP),
+                          [("logs:DescribeLogStreams", LOG_GROUP, LOG_GROUP + ":*")]),
+    "logs group by arn with :*": (call("logs", "DescribeLogStreams", logGroupIdentifier=LOG_GROUP + ":*"),
+                                  [("logs:DescribeLogStreams", LOG_GROUP + ":*", LOG_GROUP + ":*")]),
+    "logs group by identifier": (call("logs", "DescribeLogStreams", logGroupIdentifier="/aws/lambda/hw-a-winner-api"),
+                                 [("logs:DescribeLogStreams", LOG_GROUP, LOG_GROUP + ":*")]),
+    "logs without a group": (call("logs", "DescribeLogGroups"),
+                             [("logs:DescribeLogGroups", "arn:aws:logs:us-east-1:123456789012:log-group:*")]),
+    "logs stream": (call("logs", "PutLogEvents", logGroupName="/aws/lambda/hw-a-winner-api",
+                         logStreamName="2024/01/01/[$LATEST]abc"),
+                    [("logs:PutLogEvents", LOG_GROUP + ":log-stream:2024/01/01/[$LATEST]abc", LOG_GROUP + ":*")]),
+    "sqs without a queue": (call("sqs", "ListQueues"), [("sqs:ListQueues", "*")]),
+    "a service not listed": (call("s3", "GetObject"), [("s3:GetObject", "*")]),
+}
+
+
+@pytest.mark.parametrize("made, expected", RESOURCES.values(), ids=RESOURCES)
+def test_each_call_is_checked_on_the_resources_aws_names_for_it(made, expected):
+    assert checks(made) == [Check(action, tuple(resources)) for action, *resources in expected]
+
+
+def test_each_call_carries_the_condition_keys_aws_gives_it():
+    facts = Facts({}, {ROLE: POLICY}, {"arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u-1":
+                                       FUNCTION + "hw-a-winner-consumer"})
+    (bound,) = checks(call("iam", "PutRolePermissionsBoundary", RoleName="hw-a-winner-api-role",
+                           PermissionsBoundary="arn:aws:iam::123456789012:policy/other"), facts)
+    assert bound.context["iam:permissionsboundary"] == ("arn:aws:iam::123456789012:policy/other",)  # the one asked for
+    for operation in ("AttachRolePolicy", "DetachRolePolicy"):
+        (attach,) = checks(call("iam", operation, RoleName="hw-a-winner-api-role", PolicyArn=POLICY), facts)
+        assert attach.context == {"iam:permissionsboundary": (POLICY,), "iam:policyarn": (POLICY,)}, operation
+    (create,) = checks(call("iam", "CreateRole", RoleName="hw-a-winner-api-role", Tags=[]), facts)
+    assert create.context == {}  # no boundary asked for, no tags: neither key is present (a Null condition sees it)
+    (mapping,) = checks(call("lambda", "CreateEventSourceMapping", FunctionName="hw-a-winner-consumer"), facts)
+    assert mapping.context == {"lambda:functionarn": (FUNCTION + "hw-a-winner-consumer",)}
+    (deleted,) = checks(call("lambda", "DeleteEventSourceMapping", "DELETE", UUID="u-1",
+                             FunctionName="hw-b-winner-consumer"), facts)  # an extra name moves nothing
+    assert deleted.context == {"lambda:functionarn": (FUNCTION + "hw-a-winner-consumer",)}
+
+
+@pytest.mark.parametrize("made, expected", [
+    (call("sqs", "CreateQueue", QueueName="hw-a-q", tags={"hello-winners:stage": "a"}),
+     {"aws:requesttag/hello-winners:stage": ("a",), "aws:tagkeys": ("hello-winners:stage",)}),
+    (call("lambda", "CreateFunction", FunctionName="hw-a-f", Tags={"Hello-Winners:Stage": "a"}),
+     {"aws:requesttag/hello-winners:stage": ("a",), "aws:tagkeys": ("Hello-Winners:Stage",)}),
+    (call("iam", "CreateRole", RoleName="hw-a-r", Tags=[{"Key": "empty"}]),
+     {"aws:requesttag/empty": ("",), "aws:tagkeys": ("empty",)}),
+], ids=["sqs-lowercase-tags", "lambda-tags-as-a-map", "a-tag-without-a-value"])
+def test_the_tags_a_request_sets_are_its_request_tags_in_every_services_shape(made, expected):
+    assert checks(made)[0].context == expected
+
+
+def test_a_shard_iterator_is_read_as_moto_reads_it():
+    """moto decodes an iterator leniently (a line break or a stray character is skipped): the check names the
+    stream moto will read, whatever the iterator's spelling."""
+    iterator = base64.b64encode(b"hw-a-retail-stream:shardId-000000000000:42").decode()
+    (check,) = checks(call("kinesis", "GetShardIterator", ShardIterator=iterator[:8] + "\n" + iterator[8:]))
+    assert check.resources == (STREAM,)
+
+
+# --- what the decision evaluates ---------------------------------------------------------------------
+
+
+def test_actions_and_resources_may_be_lists():
+    policy = allow(["dynamodb:GetItem", "dynamodb:Query"], [TABLE + "hw-a-scores", TABLE + "hw-a-contributions"])
+    assert decide(who(policy), Check("dynamodb:Query", (TABLE + "hw-a-contributions",))).allowed
+    assert not decide(who(policy), Check("dynamodb:PutItem", (TABLE + "hw-a-scores",))).allowed
+
+
+def test_not_action_ignores_case_and_a_statement_without_a_resource_applies_to_nothing():
+    check = Check("iam:CreateUser", ("arn:aws:iam::123456789012:user/x",))
+    assert not decide(who({"Statement": [{"Effect": "Allow", "NotAction": "IAM:*", "Resource": "*"}]}), check).allowed
+    assert not decide(who({"Statement": [{"Effect": "Allow", "Action": "*"}]}), check).allowed
+    assert decide(who(allow("*", "*"), {"Statement": [{"Effect": "Deny", "Action": "*"}]}), check).allowed
+
+
+def test_a_policy_without_statements_allows_and_denies_nothing():
+    check = Check("iam:CreateUser", ("arn:aws:iam::123456789012:user/x",))
+    assert decide(who({"Version": "2012-10-17"}, allow("iam:*", "*")), check).allowed
+    assert not decide(who({"Version": "2012-10-17"}), check).allowed
+
+
+def test_not_resource_resolves_the_callers_tags_too():
+    policy = {"Statement": [{"Effect": "Allow", "Action": "dynamodb:*",
+                             "NotResource": TABLE + "hw-${aws:PrincipalTag/hello-winners:stage}-*"}]}
+    tags = {"hello-winners:stage": "a"}
+    assert not decide(who(policy, tags=tags), Check("dynamodb:GetItem", (TABLE + "hw-a-scores",))).allowed
+    assert decide(who(policy, tags=tags), Check("dynamodb:GetItem", (TABLE + "hw-b-scores",))).allowed
+
+
+def test_a_boundary_resolves_the_callers_tags_too():
+    boundary = allow("kinesis:PutRecord", "arn:aws:kinesis:*:*:stream/hw-${aws:PrincipalTag/hello-winners:stage}-*")
+    caller = who(allow("*", "*"), tags={"hello-winners:stage": "a"}, boundary=boundary)
+    assert decide(caller, Check("kinesis:PutRecord", (STREAM,))).allowed
+    assert not decide(caller, Check("kinesis:PutRecord", (STREAM.replace("hw-a-", "hw-b-"),))).allowed
+
+
+def test_a_condition_may_compare_a_resource_tag_with_the_callers_tag():
+    check = Check("iam:PutRolePolicy", (ROLE,), {"aws:resourcetag/hello-winners:stage": ("a",)})
+    policy = allow("iam:PutRolePolicy", "*",
+                   {"StringEquals": {"aws:ResourceTag/hello-winners:stage": "${aws:PrincipalTag/hello-winners:stage}"}})
+    assert decide(who(policy, tags={"hello-winners:stage": "a"}), check).allowed
+    assert not decide(who(policy, tags={"hello-winners:stage": "b"}), check).allowed
+    assert not decide(who(policy), check).allowed  # a caller without the tag: the condition is false
+
+
+@pytest.mark.parametrize("value", ["X1", "Xa-b"])
+def test_a_callers_tag_is_used_whatever_its_letters(value):
+    policy = allow("kinesis:PutRecord", "arn:aws:kinesis:*:*:stream/hw-${aws:PrincipalTag/hello-winners:stage}-*")
+    check = Check("kinesis:PutRecord", (f"arn:aws:kinesis:us-east-1:123456789012:stream/hw-{value}-retail-stream",))
+    assert decide(who(policy, tags={"hello-winners:stage": value}), check).allowed
+
+
+def test_a_missing_tag_matches_nothing_even_where_an_empty_value_would_match_everything():
+    policy = allow("kinesis:*", "arn:aws:kinesis:*:*:stream/${aws:PrincipalTag/hello-winners:stage}*")
+    assert not decide(who(policy), Check("kinesis:PutRecord", (STREAM,))).allowed
+    assert decide(who(policy, tags={"hello-winners:stage": "hw-a"}), Check("kinesis:PutRecord", (STREAM,))).allowed
+
+
+def test_null_says_whether_the_key_is_present():
+    present = Check("iam:PassRole", (ROLE,), {"iam:passedtoservice": ("lambda.amazonaws.com",)})
+    absent = Check("iam:PassRole", (ROLE,))
+    for value, when_present, when_absent in (("true", False, True), ("false", True, False), ("maybe", False, False),
+                                             (["true", "false"], True, True)):  # values are ORed, as for any operator
+        policy = allow("iam:PassRole", "*", {"Null": {"iam:PassedToService": value}})
+        assert (decide(who(policy), present).allowed, decide(who(policy), absent).allowed) == (when_present,
+                                                                                               when_absent), value
+        denying = allow("iam:PassRole", "*", {"Null": {"iam:PassedToService": value}}, effect="Deny")
+        assert decide(who(allow("*", "*"), denying), present).allowed is not when_present, value
+
+
+@pytest.mark.parametrize("operator, values, expected", [
+    ("ForAllValues:StringEquals", ["hello-winners:stage", "team"], True),
+    ("ForAllValues:StringEquals", ["hello-winners:stage"], False),  # the request's "team" is not listed
+    ("ForAnyValue:StringEquals", ["team"], True),
+    ("ForAnyValue:StringEquals", ["other"], False),
+    ("ForAllValues:StringNotEquals", ["other"], True),
+    ("ForAllValues:StringNotEquals", ["team"], False),
+    ("ForAnyValue:StringNotEquals", ["team"], True),  # the stage key is not "team"
+    ("ForAnyValue:StringNotEquals", ["hello-winners:stage", "team"], False),
+    ("StringEquals", ["team"], True),
+])
+def test_set_operators_on_a_key_with_many_values(operator, values, expected):
+    check = Check("iam:CreateRole", (ROLE,), {"aws:tagkeys": ("hello-winners:stage", "team")})
+    assert decide(who(allow("iam:CreateRole", "*", {operator: {"aws:TagKeys": values}})), check).allowed is expected

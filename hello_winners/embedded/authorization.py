@@ -493,9 +493,9 @@ def _known(key, known):
 def _holds(operator, key, values, context):
     quantifier, base, if_exists = _operator(operator)
     present = context.get(key.lower())
-    if base == "Null":
-        return {"true": present is None, "false": present is not None}.get(str(values[0]).lower(), False) \
-            if len(values) == 1 else False
+    if base == "Null":  # several values are ORed, as for every operator
+        return any({"true": present is None, "false": present is not None}.get(str(value).lower(), False)
+                   for value in values)
     if present is None:
         return quantifier == "ForAllValues" or if_exists or (base.startswith(("StringNot", "ArnNot")) and not quantifier)
     wanted = _resolved_all([str(value) for value in values], context)
