@@ -103,9 +103,10 @@ def run(quick: bool = False, only=None, workers=2) -> list[dict]:
         report = "".join(f"--- {status}: {mutant}\n{diff}\n" for mutant, status, diff in survivors)
         print(report, end="", file=sys.stderr)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / f"{name}.txt").write_text(f"{row(name, counts)['name']}\n\n{report}")
+        scored = row(name, counts)
+        (ARTIFACTS / f"{name}.txt").write_text(f"{scored['name']}: {scored['figure']} %\n\n{report}")
         print(f"  {len(survivors)} not caught: {(ARTIFACTS / f'{name}.txt').relative_to(ROOT)}", file=sys.stderr)
-        rows.append(row(name, counts))
+        rows.append(scored)
     return rows
 
 
