@@ -345,6 +345,14 @@ def test_the_root_serves_the_leaderboard_page_also_under_a_stage(dynamodb, env, 
     assert "connect-src 'self'" in headers["Content-Security-Policy"]
 
 
+@EVENTS
+def test_an_event_without_a_path_is_the_root_as_the_lambda_consoles_test_events_are(dynamodb, env, make_event):
+    event = make_event("GET", "/")
+    event["rawPath" if "rawPath" in event else "path"] = ""
+    status, _, body = call(dynamodb, env, event)
+    assert status == 200 and "<title>Hello, Retail! winners</title>" in body
+
+
 def test_the_page_loads_nothing_from_elsewhere(dynamodb, env):
     _, _, body = call(dynamodb, env, http_event("GET", "/"))
     assert "http://" not in body.replace("http://www.w3.org/2000/svg", "")
