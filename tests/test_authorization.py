@@ -94,8 +94,8 @@ def test_a_stream_named_two_ways_that_disagree_is_refused():
     iterator = base64.b64encode(b"hw-b-retail-stream:shardId-000000000000:42").decode()
     own = "arn:aws:kinesis:us-east-1:123456789012:stream/hw-a-retail-stream"
     for params in ({"StreamName": "hw-b-retail-stream", "StreamARN": own}, {"ShardIterator": iterator, "StreamARN": own}):
-        with pytest.raises(Conflict, match=re.escape(
-                "the request names more than one stream (by name, ARN or shard iterator): name one")):
+        with pytest.raises(Conflict, match="^" + re.escape(
+                "the request names more than one stream (by name, ARN or shard iterator): name one") + "$"):
             checks(call("kinesis", "GetRecords", **params))
     agreed = checks(call("kinesis", "ListShards", StreamName="hw-a-retail-stream", StreamARN=own))
     assert agreed == [Check("kinesis:ListShards", (own,))]
@@ -108,8 +108,8 @@ def test_a_transaction_item_that_holds_two_actions_or_none_is_refused():
 
 
 def test_a_log_group_named_twice_is_refused():
-    with pytest.raises(Conflict, match=re.escape(
-            "the request names its log group twice (logGroupName and logGroupIdentifier): name it once")):
+    with pytest.raises(Conflict, match="^" + re.escape(
+            "the request names its log group twice (logGroupName and logGroupIdentifier): name it once") + "$"):
         checks(call("logs", "FilterLogEvents", logGroupName="/aws/lambda/hw-a-winner-api",
                     logGroupIdentifier="/aws/lambda/outside"))
 
@@ -139,7 +139,7 @@ def test_an_allow_is_needed_and_an_explicit_deny_wins():
         "the dynamodb:GetItem action")  # what the caller reads in the AccessDenied error
     assert decide(who(allow("dynamodb:*", "*")), check).allowed
     denied = decide(who(allow("dynamodb:*", "*"), allow("dynamodb:GetItem", "*", effect="Deny")), check)
-    assert not denied.allowed and "explicit deny" in denied.reason
+    assert denied.allowed is False and "explicit deny" in denied.reason
     assert decide(who(allow("DynamoDB:getitem", "arn:aws:dynamodb:*:*:table/hw-a-*")), check).allowed  # actions ignore case
     assert not decide(who(allow("dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/HW-A-*")), check).allowed  # ARNs do not
 
@@ -151,7 +151,7 @@ def test_get_caller_identity_needs_no_permission():
 def test_a_boundary_must_allow_too():
     check = Check("dynamodb:DeleteTable", ("arn:aws:dynamodb:us-east-1:123456789012:table/hw-a-scores",))
     bounded = decide(who(allow("*", "*"), boundary=allow("dynamodb:GetItem", "*")), check)
-    assert not bounded.allowed and "permissions boundary" in bounded.reason
+    assert bounded.allowed is False and "permissions boundary" in bounded.reason
     assert decide(who(allow("*", "*"), boundary=allow("dynamodb:*", "*")), check).allowed
     assert not decide(who(boundary=allow("*", "*")), check).allowed  # a boundary grants nothing by itself
 
@@ -185,6 +185,15 @@ def test_condition_operators_as_iam_defines_them():
     for (operator, value), expected in cases.items():
         policy = allow("iam:PassRole", "*", {operator: {"iam:PassedToService": value}})
         assert decide(who(policy), check).allowed is expected, (operator, value)
+
+
+@pytest.mark.parametrize("operator", ["IfExists", "ForAnyValue:IfExists", "NullIfExists", "ForAllValues:Null",
+                                      "Bool", "StringEqual"])
+def test_an_operator_iam_does_not_define_or_this_module_does_not_evaluate_denies_and_is_named(operator):
+    check = Check("iam:PassRole", (ROLE,), {"iam:passedtoservice": ("lambda.amazonaws.com",)})
+    decision = decide(who(allow("iam:PassRole", "*", {operator: {"iam:PassedToService": "lambda.amazonaws.com"}})), check)
+    assert decision.allowed is False
+    assert decision.reason.endswith(f"the condition operator {operator} is not one the embedded AWS evaluates")
 
 
 def test_a_missing_key_fails_a_positive_operator_and_passes_a_negated_one_or_if_exists():

@@ -262,7 +262,7 @@ def _logs(call):
 
 def _apigatewayv2(call):
     """API Gateway authorizes by HTTP method on the resource's path, e.g. apigateway:POST on /apis."""
-    path = call.path[len("/v2"):] if call.path.startswith("/v2/") else call.path
+    path = call.path.removeprefix("/v2")
     found = [Check(f"apigateway:{call.method.upper()}", (_arn(call, "apigateway", path, account=False),))]
     if call.params.get("CredentialsArn") is not None:  # a role API Gateway assumes (quick create, integrations)
         found.append(Check("iam:PassRole", (call.params["CredentialsArn"],)))
@@ -478,8 +478,7 @@ def _operator(name):
     quantifier, _, base = name.rpartition(":")
     if quantifier not in ("", "ForAnyValue", "ForAllValues"):
         return None
-    if_exists = base.endswith("IfExists") and base != "IfExists"
-    base = base.removesuffix("IfExists") if if_exists else base
+    base, if_exists = base.removesuffix("IfExists"), base.endswith("IfExists")  # "IfExists" alone leaves no base
     if base not in OPERATORS or (base == "Null" and (if_exists or quantifier)):
         return None
     return quantifier, base, if_exists
