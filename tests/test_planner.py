@@ -1,7 +1,9 @@
 """The plan on real AWS (moto's in-process mock): tags at creation and again when lost, mappings being
 deleted, lists of more than one page, and ARNs in the region's own partition."""
 
+import io
 import json
+import zipfile
 
 import boto3
 import pytest
@@ -198,3 +200,90 @@ def test_every_planned_call_is_valid_for_the_installed_botocores_models(mocked_a
         params = {k: "ref" if isinstance(v, planner.Ref) else v for k, v in call.params.items()}
         report = ParamValidator().validate(params, operation.input_shape)
         assert not report.has_errors(), f"{call.service}.{call.method}: {report.generate_report()}"
+
+
+def test_a_fresh_stage_is_planned_in_these_steps_as_a_dry_run_prints_them(mocked_aws):
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert "\n".join(said).splitlines() == [
+        " 1. create the permissions boundary hello-winners-boundary of the account's stages  [iam.create_policy]",
+        " 2. create the role hw-alice-winner-consumer-role, bounded by the account's boundary  [iam.create_role]",
+        " 3. set the policy consumer-access of hw-alice-winner-consumer-role  [iam.put_role_policy]",
+        " 4. create the role hw-alice-winner-api-role, bounded by the account's boundary  [iam.create_role]",
+        " 5. set the policy api-access of hw-alice-winner-api-role  [iam.put_role_policy]",
+        " 6. create the stream hw-alice-retail-stream with 2 shards  [kinesis.create_stream]",
+        " 7. wait until hw-alice-retail-stream is active  [kit.wait]",
+        " 8. tag hw-alice-retail-stream  [kinesis.add_tags_to_stream]",
+        " 9. create the tables hw-alice-contributions, hw-alice-scores, hw-alice-rejects  [kit.create_tables]",
+        "10. create the queue hw-alice-failed-batches, where Lambda records a batch it gives up on  [sqs.create_queue]",
+        "11. create the function hw-alice-winner-consumer  [lambda.create_function]",
+        "12. wait until hw-alice-winner-consumer is active  [kit.wait]",
+        "13. create the function hw-alice-winner-api  [lambda.create_function]",
+        "14. wait until hw-alice-winner-api is active  [kit.wait]",
+        "15. connect the stream to hw-alice-winner-consumer from TRIM_HORIZON  [lambda.create_event_source_mapping]",
+        "16. create the HTTP API hw-alice-winner-api, sending every request to hw-alice-winner-api  [apigatewayv2.create_api]",
+        "17. let hw-alice-winner-api invoke hw-alice-winner-api  [lambda.add_permission]",
+    ]
+
+
+def test_the_stream_is_read_from_its_start_with_batch_failures_bisected_reported_and_kept(mocked_aws):
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    (mapping,) = deploy.clients()["lambda"].list_event_source_mappings(
+        FunctionName="hw-alice-winner-consumer")["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == outputs.stream_arn and mapping["State"] == "Enabled"
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(":hw-alice-failed-batches")
+
+
+def test_a_stage_drifted_in_every_way_is_planned_repair_by_repair_and_then_needs_nothing(mocked_aws):
+    clients = deploy.clients()
+    deploy.deploy(stage="alice", report=QUIET)
+    iam, lam = clients["iam"], clients["lambda"]
+    iam.delete_role_policy(RoleName="hw-alice-winner-consumer-role", PolicyName="consumer-access")
+    iam.put_role_policy(RoleName="hw-alice-winner-api-role", PolicyName="api-access", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}))
+    iam.delete_role_permissions_boundary(RoleName="hw-alice-winner-api-role")
+    lam.update_function_code(FunctionName="hw-alice-winner-consumer", ZipFile=_zip({"index.py": "x = 1\n"}))
+    lam.update_function_configuration(FunctionName="hw-alice-winner-api", MemorySize=1024,
+                                      Environment={"Variables": {}})
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert "\n".join(said).splitlines() == [
+        " 1. set the policy consumer-access of hw-alice-winner-consumer-role  [iam.put_role_policy]",
+        " 2. bound the role hw-alice-winner-api-role by the account's boundary (it was made without)"
+        "  [iam.put_role_permissions_boundary]",
+        " 3. update the policy api-access of hw-alice-winner-api-role  [iam.put_role_policy]",
+        " 4. update the code of hw-alice-winner-consumer  [lambda.update_function_code]",
+        " 5. wait until hw-alice-winner-consumer is updated  [kit.wait]",
+        " 6. update Environment, MemorySize of hw-alice-winner-api  [lambda.update_function_configuration]",
+        " 7. wait until hw-alice-winner-api is updated  [kit.wait]",
+    ]
+    deploy.deploy(stage="alice", report=QUIET)
+    again = []
+    deploy.deploy(stage="alice", dry_run=True, report=again.append)
+    assert again == ["nothing to change"]
+
+
+def test_exactly_the_calls_that_hand_lambda_a_role_wait_out_iams_propagation(mocked_aws):
+    """A new role may be refused by Lambda for seconds; the executor retries only what is marked so."""
+    clients = deploy.clients()
+    settings = targets.settings(stage="alice")
+    names = deploy.stage_names(settings, clients)
+    fresh = planner.plan(clients, models.desired(names, settings.tags), bundle.build())
+    deploy.deploy(stage="alice", report=QUIET)
+    clients["lambda"].update_function_configuration(FunctionName="hw-alice-winner-api", MemorySize=1024)
+    changed = planner.plan(clients, models.desired(names, settings.tags, models.Options(batch_size=7)), bundle.build())
+    hands_a_role = {"create_function", "update_function_configuration", "create_event_source_mapping"}
+    assert {c.method for c in changed} >= {"update_function_configuration", "update_event_source_mapping"}
+    for call in fresh + changed:
+        assert call.names_role is (call.method in hands_a_role), call.method
+
+
+def _zip(files):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()

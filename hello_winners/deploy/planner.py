@@ -169,13 +169,9 @@ def _role(iam, role):
 
 
 def _current_policy(iam, role):
-    try:
-        document = iam.get_role_policy(RoleName=role.name, PolicyName=role.policy_name)["PolicyDocument"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "NoSuchEntity":
-            return None
-        raise
-    return json.loads(document) if isinstance(document, str) else document
+    """The role's inline policy as a dict (botocore decodes IAM's URL-encoded JSON), or None when it has none."""
+    found = _found(lambda: iam.get_role_policy(RoleName=role.name, PolicyName=role.policy_name), "NoSuchEntity")
+    return found and found["PolicyDocument"]
 
 
 def _function(lam, function, code):
