@@ -287,3 +287,21 @@ def _zip(files):
         for name, text in files.items():
             archive.writestr(name, text)
     return out.getvalue()
+
+
+def test_the_apis_permission_widened_to_any_api_is_withdrawn_and_granted_to_the_stages_api_alone(mocked_aws):
+    lam = deploy.clients()["lambda"]
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    lam.remove_permission(FunctionName="hw-alice-winner-api", StatementId=planner.STATEMENT_ID)
+    lam.add_permission(FunctionName="hw-alice-winner-api", StatementId=planner.STATEMENT_ID,
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com")
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert "\n".join(said).splitlines() == [
+        " 1. withdraw hw-alice-winner-api's permission that lets any API invoke it  [lambda.remove_permission]",
+        " 2. let hw-alice-winner-api invoke hw-alice-winner-api  [lambda.add_permission]"]
+    deploy.deploy(stage="alice", report=QUIET)
+    (statement,) = json.loads(lam.get_policy(FunctionName="hw-alice-winner-api")["Policy"])["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].split(":")[5] == f"{outputs.api_id}/*"

@@ -294,10 +294,12 @@ def _http_api(apis, lam, stage):
                           f"{api.function_arn.rpartition(':')[2]}", save_as="api"))
     function_name = stage.names.function("api")
     source = stage.names.api_source_arn(found["ApiId"]) if found else Ref(stage.names.api_source_arn("{api[ApiId]}"))
-    granted = _granted_source(lam, function_name)
-    if granted is not None and granted != source:
+    statement = _kit_statement(lam, function_name)
+    granted = statement and statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn")
+    if statement is not None and granted != source:
         calls.append(Call("lambda", "remove_permission", {"FunctionName": function_name, "StatementId": STATEMENT_ID},
-                          f"withdraw {function_name}'s permission for an API that is gone"))
+                          f"withdraw {function_name}'s permission " + (
+                              "for an API that is gone" if granted else "that lets any API invoke it")))
     if granted != source:
         calls.append(Call("lambda", "add_permission", {
             "FunctionName": function_name, "StatementId": STATEMENT_ID,
@@ -324,18 +326,11 @@ def _sends_everything_to(apis, api_id, function_arn):
             and any(s["StageName"] == "$default" and s.get("AutoDeploy") for s in stages))
 
 
-def _granted_source(lam, function_name):
-    """The SourceArn the kit's permission statement on the API function names, or None."""
-    try:
-        policy = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            return None
-        raise
-    for statement in policy.get("Statement", []):
-        if statement.get("Sid") == STATEMENT_ID:
-            return statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn")
-    return None
+def _kit_statement(lam, function_name):
+    """The kit's permission statement on the API function, or None."""
+    found = _found(lambda: lam.get_policy(FunctionName=function_name), "ResourceNotFoundException")
+    statements = json.loads(found["Policy"])["Statement"] if found else []  # Lambda drops an empty policy
+    return next((statement for statement in statements if statement.get("Sid") == STATEMENT_ID), None)
 
 
 def _exists(describe, missing_code):
