@@ -305,3 +305,86 @@ def test_the_apis_permission_widened_to_any_api_is_withdrawn_and_granted_to_the_
     assert statement["Action"] == "lambda:InvokeFunction"
     assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].split(":")[5] == f"{outputs.api_id}/*"
+
+
+def test_what_lambda_adds_beside_a_functions_variables_or_a_mappings_destination_is_no_change(mocked_aws):
+    """Lambda's answer carries more than the kit sets (an Environment's Error when KMS fails, a destination's
+    OnSuccess): only what the kit sets is compared, so a stage as deployed plans nothing."""
+    deploy.deploy(stage="alice", report=QUIET)
+
+    def more(parsed, **_):
+        if "Environment" in parsed:
+            parsed["Environment"]["Error"] = {"ErrorCode": "KMSAccessDeniedException", "Message": "..."}
+        for mapping in parsed.get("EventSourceMappings", []):
+            mapping["DestinationConfig"]["OnSuccess"] = {}
+
+    events = targets.get().session().events
+    events.register("after-call.lambda.GetFunctionConfiguration", more)
+    events.register("after-call.lambda.ListEventSourceMappings", more)
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert said == ["nothing to change"]
+
+
+def test_a_queue_and_an_api_answered_with_no_tags_at_all_are_tagged_again_or_somebody_elses(mocked_aws):
+    """AWS leaves out an empty tag list (ListQueueTags, GetApis): no tags at all is not the kit's tags."""
+    deploy.deploy(stage="alice", report=QUIET)
+
+    def untagged(parsed, **_):
+        parsed.pop("Tags", None)
+        for api in parsed.get("Items", []):
+            api.pop("Tags", None)
+
+    events = targets.get().session().events
+    events.register("after-call.sqs.ListQueueTags", untagged)
+    events.register("after-call.apigatewayv2.GetApis", untagged)
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert [line.split("  [")[1] for line in "\n".join(said).splitlines()] == [
+        "sqs.tag_queue]", "apigatewayv2.create_api]", "lambda.remove_permission]", "lambda.add_permission]"]
+
+
+def test_an_api_whose_default_stage_no_longer_deploys_by_itself_is_replaced(mocked_aws):
+    deploy.deploy(stage="alice", report=QUIET)
+
+    def by_hand(parsed, **_):  # moto has no UpdateStage: the answer says what it would
+        for stage in parsed.get("Items", []):
+            stage["AutoDeploy"] = False
+
+    targets.get().session().events.register("after-call.apigatewayv2.GetStages", by_hand)
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert "\n".join(said).splitlines()[0] == (
+        " 1. replace the HTTP API hw-alice-winner-api: it no longer sends every request to the function  "
+        "[apigatewayv2.delete_api]")
+
+
+def test_the_boundary_and_the_roles_trust_are_created_as_the_policies_say(mocked_aws):
+    from hello_winners.deploy import policies
+
+    clients = deploy.clients()
+    deploy.deploy(stage="alice", report=QUIET)
+    names = deploy.stage_names(targets.settings(stage="alice"), clients)
+    iam = clients["iam"]
+    policy = iam.get_policy(PolicyArn=names.boundary_arn)["Policy"]
+    assert policy["Description"] == "hello-winners: the most any role of a stage may do"
+    document = iam.get_policy_version(PolicyArn=names.boundary_arn, VersionId=policy["DefaultVersionId"])
+    assert document["PolicyVersion"]["Document"] == policies.boundary(account=names.account, partition="aws")
+    for role in ("consumer", "api"):
+        trust = iam.get_role(RoleName=names.role(role))["Role"]["AssumeRolePolicyDocument"]
+        assert trust == models.LAMBDA_TRUST
+
+
+def test_a_mapping_from_another_stream_is_not_the_stages(mocked_aws):
+    clients = deploy.clients()
+    outputs = deploy.deploy(stage="alice", report=QUIET)
+    lam, kinesis = clients["lambda"], clients["kinesis"]
+    kinesis.create_stream(StreamName="hw-alice-scratch", ShardCount=1)
+    scratch = kinesis.describe_stream_summary(StreamName="hw-alice-scratch")["StreamDescriptionSummary"]["StreamARN"]
+    lam.create_event_source_mapping(FunctionName="hw-alice-winner-consumer", EventSourceArn=scratch,
+                                    StartingPosition="LATEST", BatchSize=100)
+    lam.delete_event_source_mapping(UUID=outputs.mapping_uuid)
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert said == [" 1. connect the stream to hw-alice-winner-consumer from TRIM_HORIZON  "
+                    "[lambda.create_event_source_mapping]"]
