@@ -121,7 +121,7 @@ def _follow_rows(count, seconds):
         here = lessons.reach(stage_name=f"bench-follow-{i:02d}")
         lessons.ensure_stream(here)
         membership = _kit_from(base, config.code, f"Kit {i}", here.settings.stage, 600 + i)
-        kinesis = deploy.clients("embedded")["kinesis"]  # a client of its own, as each laptop has
+        kinesis = deploy.clients("embedded", here.settings.stage)["kinesis"]  # its own, as each laptop has
         mine, made = [], {}
 
         def done(point, mine=mine, made=made):
