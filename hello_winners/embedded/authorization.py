@@ -262,7 +262,7 @@ def _logs(call):
 
 def _apigatewayv2(call):
     """API Gateway authorizes by HTTP method on the resource's path, e.g. apigateway:POST on /apis."""
-    path = call.path.removeprefix("/v2")
+    path = call.path[len("/v2"):] if call.path.startswith("/v2/") else call.path
     found = [Check(f"apigateway:{call.method.upper()}", (_arn(call, "apigateway", path, account=False),))]
     if call.params.get("CredentialsArn") is not None:  # a role API Gateway assumes (quick create, integrations)
         found.append(Check("iam:PassRole", (call.params["CredentialsArn"],)))
