@@ -327,6 +327,8 @@ def test_a_time_is_written_in_utc_to_the_millisecond_as_the_schema_wants(moment)
     ("2017-02-21T23:27:56.673Z", datetime(2017, 2, 21, 23, 27, 56, 673000, tzinfo=timezone.utc)),
     ("2017-02-21T23:27:56.123456789+02:00", datetime(2017, 2, 21, 21, 27, 56, 123456, tzinfo=timezone.utc)),
     ("2017-02-21T23:27:56.5-03:30", datetime(2017, 2, 22, 2, 57, 56, 500000, tzinfo=timezone.utc)),
+    ("2017-02-21T23:27:56+10:45", datetime(2017, 2, 21, 12, 42, 56, tzinfo=timezone.utc)),
+    ("2017-02-21T23:27:56z", datetime(2017, 2, 21, 23, 27, 56, tzinfo=timezone.utc)),
     ("2017-02-21 23:27", datetime(2017, 2, 21, 23, 27, tzinfo=timezone.utc)),
     ("2017-02-21", datetime(2017, 2, 21, tzinfo=timezone.utc)),
 ])
@@ -336,7 +338,8 @@ def test_a_time_in_any_form_the_schema_allows_is_read_alike_on_every_python(text
 
 
 @pytest.mark.parametrize("text", ["13 June 2017", "2017-06-13T16:00:00ZZ", "2017-13-01T00:00:00Z",
-                                  "2017-06-13Z", "2017-06-13T16:00:00.Z", ""])
+                                  "2017-06-13Z", "2017-06-13T16:00:00.Z", "", "2017-06-13T16:00:00+24:00",
+                                  1497369600, None])
 def test_a_time_that_is_not_iso_8601_is_refused_in_one_sentence(text):
     with pytest.raises(EventError, match=r"is not an ISO-8601 time; write it as 2017-06-13T16:00:00Z\.$"):
         E.parse_time(text)

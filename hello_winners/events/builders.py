@@ -45,7 +45,7 @@ def parse_time(text: str) -> datetime:
         if parts is None:
             raise ValueError(text)
         year, month, day, hour, minute, second, fraction, zone = parts.groups()
-        if zone is None or zone in "Zz":
+        if zone in (None, "Z", "z"):
             zone = timezone.utc
         else:
             sign = -1 if zone[0] == "-" else 1
