@@ -147,7 +147,8 @@ def test_arns_are_in_the_partition_of_the_region(mocked_aws, monkeypatch, region
     names = deploy.stage_names(targets.settings(stage="alice"), deploy.clients())
     arns = [names.stream_arn, names.role_arn("consumer"), names.function_arn("api"), names.api_arn("abc"),
             names.table_arn("TABLE_SCORES_NAME"), names.log_group_arn("consumer"), names.api_source_arn("abc")]
-    document = json.dumps([policies.consumer(names), policies.api(names)])
+    (create_boundary,) = planner.boundary(deploy.clients()["iam"], names)
+    document = json.dumps([policies.consumer(names), policies.api(names)]) + create_boundary.params["PolicyDocument"]
     assert all(arn.startswith(f"arn:{partition}:") for arn in arns)
     assert document.count(f'"arn:{partition}:') == document.count('"arn:')
 
@@ -248,6 +249,11 @@ def test_a_stage_drifted_in_every_way_is_planned_repair_by_repair_and_then_needs
     lam.update_function_code(FunctionName="hw-alice-winner-consumer", ZipFile=_zip({"index.py": "x = 1\n"}))
     lam.update_function_configuration(FunctionName="hw-alice-winner-api", MemorySize=1024,
                                       Environment={"Variables": {}})
+    for function in ("consumer", "api"):
+        lam.untag_resource(Resource=lam.get_function(FunctionName=f"hw-alice-winner-{function}")["Configuration"][
+            "FunctionArn"], TagKeys=list(TAGS))
+    (mapping,) = lam.list_event_source_mappings(FunctionName="hw-alice-winner-consumer")["EventSourceMappings"]
+    lam.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=7, MaximumRetryAttempts=0)
     said = []
     deploy.deploy(stage="alice", dry_run=True, report=said.append)
     assert "\n".join(said).splitlines() == [
@@ -255,10 +261,16 @@ def test_a_stage_drifted_in_every_way_is_planned_repair_by_repair_and_then_needs
         " 2. bound the role hw-alice-winner-api-role by the account's boundary (it was made without)"
         "  [iam.put_role_permissions_boundary]",
         " 3. update the policy api-access of hw-alice-winner-api-role  [iam.put_role_policy]",
-        " 4. update the code of hw-alice-winner-consumer  [lambda.update_function_code]",
-        " 5. wait until hw-alice-winner-consumer is updated  [kit.wait]",
-        " 6. update Environment, MemorySize of hw-alice-winner-api  [lambda.update_function_configuration]",
-        " 7. wait until hw-alice-winner-api is updated  [kit.wait]",
+        " 4. tag the function hw-alice-winner-consumer again: it lacks the kit's tags (an interrupted deploy?)"
+        "  [lambda.tag_resource]",
+        " 5. update the code of hw-alice-winner-consumer  [lambda.update_function_code]",
+        " 6. wait until hw-alice-winner-consumer is updated  [kit.wait]",
+        " 7. tag the function hw-alice-winner-api again: it lacks the kit's tags (an interrupted deploy?)"
+        "  [lambda.tag_resource]",
+        " 8. update Environment, MemorySize of hw-alice-winner-api  [lambda.update_function_configuration]",
+        " 9. wait until hw-alice-winner-api is updated  [kit.wait]",
+        "10. update BatchSize, MaximumRetryAttempts of the stream's mapping to hw-alice-winner-consumer"
+        "  [lambda.update_event_source_mapping]",
     ]
     deploy.deploy(stage="alice", report=QUIET)
     again = []
@@ -388,3 +400,39 @@ def test_a_mapping_from_another_stream_is_not_the_stages(mocked_aws):
     deploy.deploy(stage="alice", dry_run=True, report=said.append)
     assert said == [" 1. connect the stream to hw-alice-winner-consumer from TRIM_HORIZON  "
                     "[lambda.create_event_source_mapping]"]
+
+
+def test_a_mapping_without_its_destination_and_a_function_without_variables_are_set_again(mocked_aws):
+    """What Lambda leaves out of its answer when it is not set: a destination, a function's variables."""
+    deploy.deploy(stage="alice", report=QUIET)
+
+    def unset(parsed, **_):
+        if "Environment" in parsed:
+            parsed["Environment"] = {"Error": {"ErrorCode": "KMSAccessDeniedException", "Message": "..."}}
+        for mapping in parsed.get("EventSourceMappings", []):
+            mapping["DestinationConfig"] = {}
+
+    events = targets.get().session().events
+    events.register("after-call.lambda.GetFunctionConfiguration", unset)
+    events.register("after-call.lambda.ListEventSourceMappings", unset)
+    said = []
+    deploy.deploy(stage="alice", dry_run=True, report=said.append)
+    assert [line for line in "\n".join(said).splitlines() if "wait" not in line] == [
+        " 1. update Environment of hw-alice-winner-consumer  [lambda.update_function_configuration]",
+        " 3. update Environment of hw-alice-winner-api  [lambda.update_function_configuration]",
+        " 5. update DestinationConfig of the stream's mapping to hw-alice-winner-consumer"
+        "  [lambda.update_event_source_mapping]"]
+
+
+@pytest.mark.parametrize("code", ["QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"])
+def test_a_missing_queue_is_created_whichever_protocol_names_it(mocked_aws, code):
+    """SQS names a missing queue QueueDoesNotExist, or by its query protocol's code (as moto does): either means create it."""
+    from botocore.stub import Stubber
+
+    clients = deploy.clients()
+    settings = targets.settings(stage="alice")
+    stage = models.desired(deploy.stage_names(settings, clients), settings.tags)
+    with Stubber(clients["sqs"]) as stubbed:
+        stubbed.add_client_error("get_queue_url", service_error_code=code, http_status_code=400)
+        (call,) = planner.queue(clients["sqs"], stage)
+    assert (call.method, call.params["QueueName"]) == ("create_queue", "hw-alice-failed-batches")
