@@ -7,7 +7,7 @@ never run in CI: these machines are noisy, so rows quote medians and ratios.
     python benchmarks/run.py            # every benchmark, full size
     python benchmarks/run.py --quick    # small inputs, a smoke run
     python benchmarks/run.py consumer   # only bench_consumer.py
-    python benchmarks/run.py mutation   # the mutation score: only when named, it takes half an hour
+    python benchmarks/run.py mutation   # the mutation score: only when named, about 17 min on 2 cores
 """
 
 import argparse
