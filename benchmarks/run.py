@@ -13,6 +13,7 @@ never run in CI: these machines are noisy, so rows quote medians and ratios.
 import argparse
 import importlib.util
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,14 +57,20 @@ def main(argv=None):
         files = [f for f in files if f.stem.removeprefix("bench_") in args.only]
     else:
         files = [f for f in files if f.stem.removeprefix("bench_") not in WHEN_NAMED]
-    rows = []
-    for path in files:
-        name = path.stem.removeprefix("bench_")
-        print(f"running {name} ...", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        for row in load(path).run(quick=args.quick):
-            rows.append({"benchmark": name, **row})
-        print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    rows, previous = [], tempfile.tempdir
+    # Every folder a benchmark makes (state folders of up to 10 MB: logs, tables, photos) goes when the run ends.
+    with tempfile.TemporaryDirectory(prefix="hello-winners-benchmarks-", ignore_cleanup_errors=True) as scratch:
+        tempfile.tempdir = scratch
+        try:
+            for path in files:
+                name = path.stem.removeprefix("bench_")
+                print(f"running {name} ...", file=sys.stderr, flush=True)
+                started = time.perf_counter()
+                for row in load(path).run(quick=args.quick):
+                    rows.append({"benchmark": name, **row})
+                print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+        finally:
+            tempfile.tempdir = previous
     print(table(rows))
     return 0
 
