@@ -183,11 +183,8 @@ def _function(lam, function, code):
         "Timeout": function.timeout_s,
         "Environment": {"Variables": function.environment},
     }
-    try:
-        current = lam.get_function_configuration(FunctionName=function.name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
+    current = _found(lambda: lam.get_function_configuration(FunctionName=function.name), "ResourceNotFoundException")
+    if current is None:
         return [
             Call("lambda", "create_function", {
                 "FunctionName": function.name, **config, "Code": {"ZipFile": code}, "Tags": function.tags,
